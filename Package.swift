@@ -1,0 +1,37 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Upcoming-feature flags every target of chsk is built with (Hummingbird's style anchors).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "chsk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "EDN", targets: ["EDN"]),
+        .library(name: "ChannelSocket", targets: ["ChannelSocket"]),
+        .executable(name: "chsk", targets: ["chsk"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "EDN", swiftSettings: strictSettings),
+        .target(name: "ChannelSocket", dependencies: ["EDN"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "chsk",
+            dependencies: [
+                "EDN", "ChannelSocket",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "EDNTests", dependencies: ["EDN"], swiftSettings: strictSettings),
+        .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "EDN"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["EDN"], swiftSettings: strictSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

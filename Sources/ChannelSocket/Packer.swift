@@ -1,0 +1,36 @@
+public import EDN
+
+/// Converts values to a wire payload and back: Sente's packer interface. Both ends of a
+/// channel socket must use the same packer; nothing on the wire says which one is in use.
+public protocol Packer: Sendable {
+    /// A short name (`edn`, `transit-json`, …), as the CLI's `--packer` spells it.
+    var name: String { get }
+    /// True when payloads are binary (WebSocket binary frames), false for text.
+    var isBinary: Bool { get }
+    /// The payload for one value.
+    func pack(_ value: EDNValue) throws -> [UInt8]
+    /// The value of one payload, read as the peer's packer reads it.
+    func unpack(_ payload: [UInt8]) throws -> EDNValue
+}
+
+/// Sente's default `:edn` packer: Clojure's `pr-str` to write, tools.reader's `read-string` to
+/// read (one form; whatever follows it is ignored; empty input reads as `nil`).
+public struct EDNPacker: Packer {
+    /// Reader settings for incoming payloads.
+    public var readerOptions: EDNReader.Options
+
+    /// An EDN packer.
+    public init(readerOptions: EDNReader.Options = EDNReader.Options()) {
+        self.readerOptions = readerOptions
+    }
+
+    public var name: String { "edn" }
+    public var isBinary: Bool { false }
+
+    public func pack(_ value: EDNValue) throws -> [UInt8] { EDNPrinter.bytes(value) }
+
+    public func unpack(_ payload: [UInt8]) throws -> EDNValue {
+        var reader = EDNReader(payload, options: readerOptions)
+        return try reader.next() ?? .null
+    }
+}

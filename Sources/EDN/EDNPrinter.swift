@@ -1,0 +1,276 @@
+/// Prints `EDNValue`s as EDN text, byte for byte what Clojure's `pr-str` prints for the same
+/// value (what a Sente peer sends and expects): `, ` between map entries, doubles as Java's
+/// `Double.toString` (`1.0E-5`, `-0.0`), `N`/`M` suffixes, `#inst "…-00:00"`, `\newline`.
+///
+/// `pretty(_:)` gives an indented layout for humans.
+public enum EDNPrinter {
+    /// The value as compact EDN text.
+    public static func string(_ value: EDNValue) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        write(value, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The value as compact EDN, UTF-8 bytes.
+    public static func bytes(_ value: EDNValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        write(value, into: &out)
+        return out
+    }
+
+    /// Appends the value's compact EDN text to `out`.
+    public static func write(_ value: EDNValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out += "nil".utf8
+        case .bool(let b): out += (b ? "true" : "false").utf8
+        case .integer(let i): writeInt(i, into: &out)
+        case .bigInteger(let b): out += b.description.utf8; out.append(UInt8(ascii: "N"))
+        case .double(let d): writeDouble(d, into: &out)
+        case .bigDecimal(let d): out += d.description.utf8; out.append(UInt8(ascii: "M"))
+        case .ratio(let r): out += r.description.utf8
+        case .string(let s): writeString(s, into: &out)
+        case .character(let c): writeCharacter(c, into: &out)
+        case .keyword(let k): out.append(UInt8(ascii: ":")); appendUTF8(k.text, &out)
+        case .symbol(let s): appendUTF8(s.text, &out)
+        case .list(let items): writeSequence(items, open: UInt8(ascii: "("), close: UInt8(ascii: ")"), into: &out)
+        case .vector(let items): writeSequence(items, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), into: &out)
+        case .set(let set):
+            out.append(UInt8(ascii: "#"))
+            writeSequence(set.elements, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), into: &out)
+        case .map(let map):
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (k, v) in map {
+                if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
+                first = false
+                write(k, into: &out)
+                out.append(UInt8(ascii: " "))
+                write(v, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .instant(let i): out += "#inst \"".utf8; out += i.description.utf8; out.append(UInt8(ascii: "\""))
+        case .uuid(let u): out += "#uuid \"".utf8; out += u.description.utf8; out.append(UInt8(ascii: "\""))
+        case .uri(let u): out += "#uri ".utf8; writeString(u, into: &out)
+        case .bytes(let b): out += "#bytes ".utf8; writeString(Base64.encode(b), into: &out)
+        case .tagged(let tag, let v):
+            out.append(UInt8(ascii: "#"))
+            appendUTF8(tag.text, &out)
+            out.append(UInt8(ascii: " "))
+            write(v, into: &out)
+        }
+    }
+
+    @inline(__always) static func appendUTF8(_ s: String, _ out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    static func writeSequence(_ items: [EDNValue], open: UInt8, close: UInt8, into out: inout [UInt8]) {
+        out.append(open)
+        var first = true
+        for item in items {
+            if !first { out.append(UInt8(ascii: " ")) }
+            first = false
+            write(item, into: &out)
+        }
+        out.append(close)
+    }
+
+    static func writeInt(_ i: Int64, into out: inout [UInt8]) {
+        if i >= 0 && i < 10 { out.append(UInt8(48 + i)); return }
+        var m = i.magnitude
+        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &tmp) { p in
+            repeat {
+                p[19 - n] = UInt8(48 + m % 10)
+                m /= 10
+                n += 1
+            } while m > 0
+            if i < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: p[(20 - n)...])
+        }
+    }
+
+    /// Java's `Double.toString` layout over Swift's shortest round-trip digits: plain notation
+    /// for 10^-3 ≤ |d| < 10^7 (`100.0`, `0.001`), else `d.dddE±n` (`1.0E7`, `1.0E-5`).
+    /// (JDK ≤ 18 sometimes printed more digits than the shortest form; the JDK 19+ algorithm
+    /// prints the shortest, as here.)
+    static func writeDouble(_ d: Double, into out: inout [UInt8]) {
+        if d.isNaN { out += "##NaN".utf8; return }
+        if d.isInfinite { out += (d > 0 ? "##Inf" : "##-Inf").utf8; return }
+        if d == 0 { out += (d.sign == .minus ? "-0.0" : "0.0").utf8; return }
+        let (digits, exponent) = shortestDigits(d)   // value = 0.d1d2… × 10^exponent
+        if d < 0 { out.append(UInt8(ascii: "-")) }
+        let sci = exponent - 1                        // value = d1.d2… × 10^sci
+        if sci >= -3 && sci < 7 {
+            if exponent <= 0 {
+                out += "0.".utf8
+                for _ in 0..<(-exponent) { out.append(UInt8(ascii: "0")) }
+                out += digits
+            } else if digits.count <= exponent {
+                out += digits
+                for _ in 0..<(exponent - digits.count) { out.append(UInt8(ascii: "0")) }
+                out += ".0".utf8
+            } else {
+                out += digits[0..<exponent]
+                out.append(UInt8(ascii: "."))
+                out += digits[exponent...]
+            }
+        } else {
+            out.append(digits[0])
+            out.append(UInt8(ascii: "."))
+            if digits.count > 1 { out += digits[1...] } else { out.append(UInt8(ascii: "0")) }
+            out.append(UInt8(ascii: "E"))
+            writeInt(Int64(sci), into: &out)
+        }
+    }
+
+    /// Shortest round-trip decimal digits of a finite non-zero double (from Swift's own
+    /// shortest-representation printer) and the exponent `e` with value = 0.digits × 10^e.
+    static func shortestDigits(_ d: Double) -> (digits: [UInt8], exponent: Int) {
+        let text = d.magnitude.description
+        var digits: [UInt8] = []
+        var pointPosition: Int? = nil
+        var exp = 0
+        var expNegative = false
+        var inExponent = false
+        for b in text.utf8 {
+            if inExponent {
+                if b == UInt8(ascii: "-") { expNegative = true } else if b != UInt8(ascii: "+") { exp = exp * 10 + Int(b - 48) }
+            } else if b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
+                inExponent = true
+            } else if b == UInt8(ascii: ".") {
+                pointPosition = digits.count
+            } else {
+                digits.append(b)
+            }
+        }
+        if expNegative { exp = -exp }
+        var intDigits = pointPosition ?? digits.count
+        // Drop leading zeros ("0.001" → "1" with the point moved).
+        var lead = 0
+        while lead < digits.count - 1, digits[lead] == UInt8(ascii: "0") { lead += 1 }
+        digits.removeFirst(lead)
+        intDigits -= lead
+        while digits.count > 1, digits.last == UInt8(ascii: "0") { digits.removeLast() }
+        return (digits, intDigits + exp)
+    }
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { u in
+            var runStart = 0
+            for i in 0..<u.count {
+                let b = u[i]
+                let escape: UInt8
+                switch b {
+                case UInt8(ascii: "\""): escape = UInt8(ascii: "\"")
+                case UInt8(ascii: "\\"): escape = UInt8(ascii: "\\")
+                case 10: escape = UInt8(ascii: "n")
+                case 9: escape = UInt8(ascii: "t")
+                case 13: escape = UInt8(ascii: "r")
+                case 8: escape = UInt8(ascii: "b")
+                case 12: escape = UInt8(ascii: "f")
+                default: continue
+                }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
+                out.append(UInt8(ascii: "\\"))
+                out.append(escape)
+                runStart = i + 1
+            }
+            if runStart < u.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count])) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func writeCharacter(_ c: Unicode.Scalar, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
+        switch c {
+        case "\n": out += "newline".utf8
+        case "\t": out += "tab".utf8
+        case " ": out += "space".utf8
+        case "\u{08}": out += "backspace".utf8
+        case "\u{0C}": out += "formfeed".utf8
+        case "\r": out += "return".utf8
+        default: UTF8.encode(c) { out.append($0) }
+        }
+    }
+
+    // MARK: pretty
+
+    /// The value laid out for humans: collections that fit in `width` columns stay on one
+    /// line, others put one element (or map entry) per line, indented under the opener.
+    public static func pretty(_ value: EDNValue, width: Int = 80) -> String {
+        var out: [UInt8] = []
+        writePretty(value, indent: 0, width: width, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func writePretty(_ value: EDNValue, indent: Int, width: Int, into out: inout [UInt8]) {
+        let flat = bytes(value)
+        if indent + flat.count <= width {
+            out += flat
+            return
+        }
+        func newline(_ n: Int) {
+            out.append(10)
+            for _ in 0..<n { out.append(UInt8(ascii: " ")) }
+        }
+        switch value {
+        case .list(let items), .vector(let items):
+            let isList = { if case .list = value { true } else { false } }()
+            out.append(isList ? UInt8(ascii: "(") : UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { newline(indent + 1) }
+                writePretty(item, indent: indent + 1, width: width, into: &out)
+            }
+            out.append(isList ? UInt8(ascii: ")") : UInt8(ascii: "]"))
+        case .set(let set):
+            out += "#{".utf8
+            for (i, item) in set.elements.enumerated() {
+                if i > 0 { newline(indent + 2) }
+                writePretty(item, indent: indent + 2, width: width, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .map(let map):
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (k, v) in map {
+                if !first { newline(indent + 1) }
+                first = false
+                let keyText = bytes(k)
+                writePretty(k, indent: indent + 1, width: width, into: &out)
+                let valueIndent = indent + 1 + keyText.count + 1
+                let flatValue = bytes(v)
+                if valueIndent + flatValue.count <= width || !isCollection(v) {
+                    out.append(UInt8(ascii: " "))
+                    writePretty(v, indent: valueIndent, width: width, into: &out)
+                } else {
+                    newline(indent + 2)
+                    writePretty(v, indent: indent + 2, width: width, into: &out)
+                }
+            }
+            out.append(UInt8(ascii: "}"))
+        case .tagged(let tag, let v):
+            out.append(UInt8(ascii: "#"))
+            appendUTF8(tag.text, &out)
+            out.append(UInt8(ascii: " "))
+            writePretty(v, indent: indent + tag.text.utf8.count + 2, width: width, into: &out)
+        default:
+            out += flat
+        }
+    }
+
+    static func isCollection(_ v: EDNValue) -> Bool {
+        switch v {
+        case .list, .vector, .map, .set, .tagged: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,166 @@
+/// A point in time with millisecond precision: Clojure's `#inst` (a `java.util.Date`),
+/// Transit's `~m` / `~t`.
+public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var millisecondsSinceEpoch: Int64
+
+    /// An instant from milliseconds since the Unix epoch.
+    public init(millisecondsSinceEpoch: Int64) { self.millisecondsSinceEpoch = millisecondsSinceEpoch }
+
+    public static func < (a: Instant, b: Instant) -> Bool { a.millisecondsSinceEpoch < b.millisecondsSinceEpoch }
+
+    /// RFC 3339 in UTC as Clojure prints it: `2000-01-01T00:00:00.000-00:00`.
+    public var description: String { rfc3339(offsetSuffix: "-00:00") }
+
+    /// RFC 3339 in UTC with a `Z` offset, as Transit's verbose `~t` form writes it.
+    public var transitString: String { rfc3339(offsetSuffix: "Z") }
+
+    func rfc3339(offsetSuffix: String) -> String {
+        let ms = millisecondsSinceEpoch
+        var days = ms / 86_400_000
+        var rem = ms % 86_400_000
+        if rem < 0 { rem += 86_400_000; days -= 1 }
+        let (y, m, d) = Instant.civil(fromDays: days)
+        let hh = rem / 3_600_000, mm = rem / 60_000 % 60, ss = rem / 1000 % 60, fff = rem % 1000
+        func pad(_ v: Int64, _ w: Int) -> String {
+            let s = String(v.magnitude)
+            return (v < 0 ? "-" : "") + String(repeating: "0", count: max(0, w - s.utf8.count)) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(fff, 3))\(offsetSuffix)"
+    }
+
+    /// Parses what Clojure's `#inst` reader accepts (`clojure.instant/parse-timestamp`):
+    /// `yyyy[-MM[-dd[THH[:mm[:ss[.fraction]]]]]][Z|±HH:mm]`, with range checks. Returns `nil`
+    /// when the text is not such a timestamp.
+    public init?(rfc3339 text: String) {
+        let b = Array(text.utf8)
+        var i = 0
+        func digits(_ n: Int) -> Int64? {
+            guard i + n <= b.count else { return nil }
+            var v: Int64 = 0
+            for k in i..<(i + n) {
+                guard b[k] >= 48 && b[k] <= 57 else { return nil }
+                v = v * 10 + Int64(b[k] - 48)
+            }
+            i += n
+            return v
+        }
+        func take(_ c: Character) -> Bool {
+            if i < b.count, b[i] == c.asciiValue! { i += 1; return true }
+            return false
+        }
+        guard let year = digits(4) else { return nil }
+        var month: Int64 = 1, day: Int64 = 1, hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, millis: Int64 = 0
+        if take("-") {
+            guard let mo = digits(2) else { return nil }
+            month = mo
+            if take("-") {
+                guard let d = digits(2) else { return nil }
+                day = d
+                if take("T") {
+                    guard let h = digits(2) else { return nil }
+                    hour = h
+                    if take(":") {
+                        guard let mi = digits(2) else { return nil }
+                        minute = mi
+                        if take(":") {
+                            guard let s = digits(2) else { return nil }
+                            second = s
+                            if take(".") {
+                                var count = 0
+                                var frac: Int64 = 0
+                                while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                                    if count < 3 { frac = frac * 10 + Int64(b[i] - 48) }
+                                    count += 1; i += 1
+                                }
+                                guard count > 0 else { return nil }
+                                if count < 3 { for _ in count..<3 { frac *= 10 } }
+                                millis = frac
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var offsetMinutes: Int64 = 0
+        if take("Z") {
+        } else if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            let sign: Int64 = b[i] == UInt8(ascii: "-") ? -1 : 1
+            i += 1
+            guard let oh = digits(2), take(":"), let om = digits(2), oh <= 23, om <= 59 else { return nil }
+            offsetMinutes = sign * (oh * 60 + om)
+        }
+        guard i == b.count else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let monthDays: [Int64] = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(month), day >= 1, day <= monthDays[Int(month - 1)],
+              hour <= 23, minute <= 59, second <= (minute == 59 ? 60 : 59) else { return nil }
+        let days = Instant.days(fromCivil: year, month, day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
+        self.millisecondsSinceEpoch = seconds * 1000 + millis
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
+
+/// A 128-bit UUID (`#uuid "…"`, Transit `~u`), printed in lower-case canonical form.
+public struct EDNUUID: Sendable, Hashable, CustomStringConvertible {
+    /// The most significant 64 bits.
+    public var high: UInt64
+    /// The least significant 64 bits.
+    public var low: UInt64
+
+    /// A UUID from its two 64-bit halves.
+    public init(high: UInt64, low: UInt64) { self.high = high; self.low = low }
+
+    /// A random (version 4) UUID.
+    public static func random() -> EDNUUID {
+        var g = SystemRandomNumberGenerator()
+        let hi = (g.next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let lo = (g.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return EDNUUID(high: hi, low: lo)
+    }
+
+    /// Parses the five hex groups of `java.util.UUID.fromString` (up to 8-4-4-4-12 digits each).
+    public init?(_ text: String) {
+        let groups = text.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        let maxLen = [8, 4, 4, 4, 12]
+        guard groups.count == 5 else { return nil }
+        var values: [UInt64] = []
+        for (k, g) in groups.enumerated() {
+            guard !g.isEmpty, g.count <= maxLen[k], let v = UInt64(String(decoding: g, as: UTF8.self), radix: 16) else { return nil }
+            values.append(v)
+        }
+        high = values[0] << 32 | values[1] << 16 | values[2]
+        low = values[3] << 48 | values[4]
+    }
+
+    /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower case.
+    public var description: String {
+        func hex(_ v: UInt64, _ w: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: w - s.utf8.count) + s
+        }
+        return "\(hex(high >> 32, 8))-\(hex(high >> 16 & 0xFFFF, 4))-\(hex(high & 0xFFFF, 4))-\(hex(low >> 48, 4))-\(hex(low & 0xFFFF_FFFF_FFFF, 12))"
+    }
+}

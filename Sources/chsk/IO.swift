@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Unbuffered-by-libc byte output to a file descriptor, with our own buffer (no Foundation,
+/// no global `stdout` var, so strict concurrency stays clean).
+struct ByteSink {
+    let fd: Int32
+    private(set) var buffer: [UInt8] = []
+
+    init(fd: Int32) {
+        self.fd = fd
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    mutating func write(_ bytes: some Sequence<UInt8>) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func write(_ s: String) { write(s.utf8) }
+
+    mutating func flush() {
+        var offset = 0
+        buffer.withUnsafeBytes { p in
+            while offset < p.count {
+                let n = Glibc.write(fd, p.baseAddress! + offset, p.count - offset)
+                if n <= 0 {
+                    if n < 0 && errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+enum InputError: Error, CustomStringConvertible {
+    case cannotOpen(String, String)
+    case readFailed(String, String)
+
+    var description: String {
+        switch self {
+        case .cannotOpen(let path, let why): "cannot open \(path): \(why)"
+        case .readFailed(let path, let why): "cannot read \(path): \(why)"
+        }
+    }
+}
+
+/// Reads a whole file (or stdin for `-`) as bytes.
+func readAllBytes(path: String) throws -> [UInt8] {
+    let fd: Int32
+    if path == "-" {
+        fd = 0
+    } else {
+        fd = open(path, O_RDONLY)
+        if fd < 0 { throw InputError.cannotOpen(path, String(cString: strerror(errno))) }
+    }
+    defer { if fd != 0 { close(fd) } }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n == 0 { break }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw InputError.readFailed(path == "-" ? "stdin" : path, String(cString: strerror(errno)))
+        }
+        out.append(contentsOf: chunk[0..<n])
+    }
+    return out
+}
+
+/// True when the file descriptor is a terminal.
+func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+/// Prints `chsk: message` on stderr.
+func printError(_ message: String) {
+    var sink = ByteSink(fd: 2)
+    sink.write("chsk: \(message)\n")
+    sink.flush()
+}

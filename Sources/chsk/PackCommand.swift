@@ -1,0 +1,102 @@
+import ArgumentParser
+import ChannelSocket
+import EDN
+
+/// `chsk pack`: EDN (or JSON) in, a packer's payload out, optionally in Sente framing.
+struct PackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pack",
+        abstract: "Read EDN (or JSON) values and print them as a packer's payload.",
+        discussion: """
+            Reads a stream of values from the files (or stdin) and prints one payload per \
+            input value, one per line. With no options it prints canonical EDN, exactly as \
+            Clojure's pr-str would. On bad input it prints the values before the error, then a \
+            one-line error with line:column on stderr, and exits 1.
+
+            Examples:
+              echo '{:a 1 :b [1 2.5 "x"]}' | chsk pack
+              echo '[:my/ev {:a 1}]' | chsk pack --frame v1 --cb a1b2c3     # +[[:my/ev {:a 1}] "a1b2c3"]
+              echo '[:chsk/ws-ping]' | chsk pack --frame v2                 # [[:chsk/ws-ping] nil]
+              echo '{"a": [1, 2]}' | chsk pack --from json                  # {:a [1 2]}
+            """
+    )
+
+    @Argument(help: "Input files ('-' or none for stdin).")
+    var files: [String] = []
+
+    @Option(help: "Input format of the values.")
+    var from: HumanFormat = .edn
+
+    @Option(help: "Payload format: \(PackerName.allValueStrings.joined(separator: ", ")).")
+    var packer: PackerName = .edn
+
+    @Option(help: "Wrap each value in Sente framing: none, v1 (-x / +[x cb]) or v2 ([x cb]).")
+    var frame: FrameOption = .none
+
+    @Option(help: "Callback id for the framing (e.g. a1b2c3, 0, :ajax); needs --frame v1 or v2.")
+    var cb: String?
+
+    @Flag(help: "Indented EDN for humans (EDN packer, no framing).")
+    var pretty = false
+
+    @Flag(help: "Exactly one value per input (like read-string); more is an error.")
+    var single = false
+
+    @Flag(inversion: .prefixedNo, help: "With --from json: object keys become keywords.")
+    var keywordize = true
+
+    func validate() throws {
+        if cb != nil && frame.generation == nil { throw ValidationError("--cb needs --frame v1 or --frame v2") }
+        if frame == .auto { throw ValidationError("--frame auto is for unpack; pack needs v1 or v2") }
+        if pretty && (packer != .edn || frame != .none) { throw ValidationError("--pretty is for EDN output without framing") }
+    }
+
+    func run() throws {
+        let packerObject = try packer.makePacker()
+        let callbackID = cb.map(parseCallbackID)
+        var out = ByteSink(fd: 1)
+        for path in files.isEmpty ? ["-"] : files {
+            let label = path == "-" ? "stdin" : path
+            do {
+                let bytes = try readAllBytes(path: path)
+                try forEachValue(bytes, format: from, single: single, keywordize: keywordize) { value in
+                    if let generation = frame.generation {
+                        out.write(try Framing.pack(value, callbackID: callbackID, generation: generation, packer: packerObject))
+                    } else if pretty {
+                        out.write(EDNPrinter.pretty(value))
+                    } else {
+                        out.write(try packerObject.pack(value))
+                    }
+                    if !packerObject.isBinary { out.write(CollectionOfOne(10)) }
+                }
+            } catch {
+                out.flush()
+                printError(describe(error, source: label))
+                throw ExitCode(1)
+            }
+        }
+        out.flush()
+    }
+}
+
+/// Reads `bytes` as a stream of EDN or JSON values and calls `body` for each, in order.
+func forEachValue(_ bytes: [UInt8], format: HumanFormat, single: Bool, keywordize: Bool,
+                  _ body: (EDNValue) throws -> Void) throws {
+    switch format {
+    case .edn:
+        if single {
+            try body(try EDNReader.read(bytes))
+            return
+        }
+        var reader = EDNReader(bytes)
+        while let value = try reader.next() { try body(value) }
+    case .json:
+        var reader = JSONStreamReader(bytes, options: .init(keywordizeKeys: keywordize))
+        var count = 0
+        while let value = try reader.next() {
+            count += 1
+            if single && count > 1 { throw ValidationError("more than one value in the input (--single)") }
+            try body(value)
+        }
+    }
+}

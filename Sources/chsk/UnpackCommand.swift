@@ -1,0 +1,93 @@
+import ArgumentParser
+import ChannelSocket
+import EDN
+
+/// `chsk unpack`: a packer's payloads in, EDN (or JSON) out.
+struct UnpackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unpack",
+        abstract: "Read a packer's payloads (optionally Sente-framed) and print them as EDN or JSON.",
+        discussion: """
+            Without --frame the input is a stream of payloads (whitespace-separated; one per \
+            line as 'chsk pack' writes them). With --frame the input is one framed Sente \
+            message per line; 'auto' tells v1 (a leading + or -) from v2 by itself, and each \
+            message prints as {:value …, :cb-id …, :framing :v1|:v2}.
+
+            Examples:
+              echo '+[[:my/ev {:a 1}] "a1b2c3"]' | chsk unpack --frame auto
+              echo '[[:chsk/handshake ["alice" nil nil]] nil]' | chsk unpack --frame auto --to json
+            """
+    )
+
+    @Argument(help: "Input files ('-' or none for stdin).")
+    var files: [String] = []
+
+    @Option(help: "Payload format: \(PackerName.allValueStrings.joined(separator: ", ")).")
+    var packer: PackerName = .edn
+
+    @Option(help: "Sente framing of each line: none, auto, v1 or v2.")
+    var frame: FrameOption = .none
+
+    @Option(help: "Output format.")
+    var to: HumanFormat = .edn
+
+    @Flag(help: "Indented EDN for humans.")
+    var pretty = false
+
+    func validate() throws {
+        if pretty && to != .edn { throw ValidationError("--pretty is for EDN output") }
+    }
+
+    func run() throws {
+        let packerObject = try packer.makePacker()
+        var out = ByteSink(fd: 1)
+        func emit(_ value: EDNValue) throws {
+            switch to {
+            case .edn: out.write(pretty ? Array(EDNPrinter.pretty(value).utf8) : EDNPrinter.bytes(value))
+            case .json:
+                var bytes: [UInt8] = []
+                try JSONBridge.write(value, into: &bytes)
+                out.write(bytes)
+            }
+            out.write(CollectionOfOne(10))
+        }
+        for path in files.isEmpty ? ["-"] : files {
+            let label = path == "-" ? "stdin" : path
+            var lineNumber = 0
+            do {
+                let bytes = try readAllBytes(path: path)
+                if frame == .none {
+                    switch packer {
+                    case .edn:
+                        var reader = EDNReader(bytes)
+                        while let value = try reader.next() { try emit(value) }
+                    default:
+                        try emit(try packerObject.unpack(bytes))
+                    }
+                } else {
+                    for line in bytes.split(separator: 10, omittingEmptySubsequences: true) {
+                        lineNumber += 1
+                        var message = Array(line)
+                        if message.last == 13 { message.removeLast() }
+                        if message.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
+                        let framed = try Framing.unpack(message, generation: frame.generation, packer: packerObject)
+                        var envelope = EDNMap()
+                        envelope[.kw("value")] = framed.value
+                        envelope[.kw("cb-id")] = framed.callbackID ?? .null
+                        envelope[.kw("framing")] = .kw(framed.generation.rawValue)
+                        try emit(.map(envelope))
+                    }
+                }
+            } catch let error as FramingError {
+                out.flush()
+                printError("\(label):\(lineNumber): \(error)")
+                throw ExitCode(1)
+            } catch {
+                out.flush()
+                printError(describe(error, source: label))
+                throw ExitCode(1)
+            }
+        }
+        out.flush()
+    }
+}

@@ -1,0 +1,41 @@
+import ChannelSocket
+import EDN
+import Testing
+
+@Suite struct FramingTests {
+    let packer = EDNPacker()
+
+    @Test func v1PlainAndWrapped() throws {
+        let ev: EDNValue = [":my/ev", [":a": 1]]
+        #expect(String(decoding: try Framing.pack(ev, generation: .v1, packer: packer), as: UTF8.self) == "-[:my/ev {:a 1}]")
+        let wrapped = try Framing.pack(ev, callbackID: "a1b2c3", generation: .v1, packer: packer)
+        #expect(String(decoding: wrapped, as: UTF8.self) == "+[[:my/ev {:a 1}] \"a1b2c3\"]")
+        let alwaysWrapped = try Framing.pack(ev, generation: .v1, packer: packer, alwaysWrap: true)
+        #expect(String(decoding: alwaysWrapped, as: UTF8.self) == "+[[:my/ev {:a 1}]]")
+        let frame = try Framing.unpack(wrapped, packer: packer)
+        #expect(frame == Frame(value: ev, callbackID: "a1b2c3", generation: .v1))
+        let plain = try Framing.unpack(Array("-[:chsk/ws-ping]".utf8), packer: packer)
+        #expect(plain == Frame(value: [":chsk/ws-ping"], callbackID: nil, generation: .v1))
+        let noCb = try Framing.unpack(Array("+[[:my/ev]]".utf8), packer: packer)
+        #expect(noCb.callbackID == nil)
+        #expect(noCb.value == [":my/ev"])
+    }
+
+    @Test func v2Framing() throws {
+        let packed = try Framing.pack([":chsk/handshake", ["alice", nil, nil]], generation: .v2, packer: packer)
+        #expect(String(decoding: packed, as: UTF8.self) == "[[:chsk/handshake [\"alice\" nil nil]] nil]")
+        let reply = try Framing.unpack(Array("[{:ok true} \"a1b2c3\"]".utf8), packer: packer)
+        #expect(reply == Frame(value: [":ok": true], callbackID: "a1b2c3", generation: .v2))
+        // 1.18–1.20 clients send [ev] without the nil.
+        let short = try Framing.unpack(Array("[[:my/ev]]".utf8), packer: packer)
+        #expect(short == Frame(value: [":my/ev"], callbackID: nil, generation: .v2))
+        #expect(Framing.detectGeneration(Array("[1 nil]".utf8)) == .v2)
+        #expect(Framing.detectGeneration(Array("-1".utf8)) == .v1)
+    }
+
+    @Test func badFramesAreTypedErrors() {
+        #expect(throws: FramingError.self) { try Framing.unpack(Array("{:a".utf8), packer: packer) }
+        #expect(throws: FramingError.self) { try Framing.unpack(Array(":x".utf8), generation: .v2, packer: packer) }
+        #expect(throws: FramingError.self) { try Framing.unpack(Array("+:x".utf8), packer: packer) }
+    }
+}
