@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "EDN", targets: ["EDN"]),
+        .library(name: "Transit", targets: ["Transit"]),
         .library(name: "ChannelSocket", targets: ["ChannelSocket"]),
         .executable(name: "chsk", targets: ["chsk"]),
     ],
@@ -20,16 +21,18 @@ let package = Package(
     ],
     targets: [
         .target(name: "EDN", swiftSettings: strictSettings),
-        .target(name: "ChannelSocket", dependencies: ["EDN"], swiftSettings: strictSettings),
+        .target(name: "Transit", dependencies: ["EDN"], swiftSettings: strictSettings),
+        .target(name: "ChannelSocket", dependencies: ["EDN", "Transit"], swiftSettings: strictSettings),
         .executableTarget(
             name: "chsk",
             dependencies: [
-                "EDN", "ChannelSocket",
+                "EDN", "Transit", "ChannelSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "EDNTests", dependencies: ["EDN"], swiftSettings: strictSettings),
+        .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN"], swiftSettings: strictSettings),
         .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "EDN"], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["EDN"], swiftSettings: strictSettings),
     ],
