@@ -92,7 +92,7 @@ public enum Framing {
                     throw FramingError("A +-wrapped v1 message must hold [value cb-id], got \(value.kindName)")
                 }
                 let cb: EDNValue? = items.count > 1 ? items[1] : nil
-                return Frame(value: items[0], callbackID: cb.flatMap { $0.isNull ? nil : $0 }, generation: .v1)
+                return Frame(value: items[0], callbackID: nonNil(cb), generation: .v1)
             }
             return Frame(value: value, callbackID: nil, generation: .v1)
         case .v2:
@@ -104,7 +104,13 @@ public enum Framing {
                 throw FramingError("A v2 message must be [value cb-id-or-nil], got \(value.kindName)")
             }
             let cb: EDNValue? = items.count > 1 ? items[1] : nil
-            return Frame(value: items[0], callbackID: cb.flatMap { $0.isNull ? nil : $0 }, generation: .v2)
+            return Frame(value: items[0], callbackID: nonNil(cb), generation: .v2)
         }
     }
+}
+
+/// `nil` for a missing or `nil` callback id (EDNValue's nil literal would otherwise be `.null`).
+func nonNil(_ v: EDNValue?) -> EDNValue? {
+    guard let v, !v.isNull else { return Optional<EDNValue>.none }
+    return v
 }

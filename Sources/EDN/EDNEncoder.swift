@@ -260,21 +260,20 @@ struct EDNValueDecoder: Decoder {
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if type == EDNValue.self { return value as! T }
-        switch value {
-        case .keyword(let k) where type == Keyword.self: return k as! T
-        case .symbol(let s) where type == Symbol.self: return s as! T
-        case .instant(let i) where type == Instant.self: return i as! T
-        case .uuid(let u) where type == EDNUUID.self: return u as! T
-        case .bigInteger(let b) where type == BigInteger.self: return b as! T
-        case .integer(let i) where type == BigInteger.self: return BigInteger(i) as! T
-        case .bigDecimal(let d) where type == BigDecimal.self: return d as! T
-        case .ratio(let r) where type == Ratio.self: return r as! T
-        case .map(let m) where type == EDNMap.self: return m as! T
-        case .set(let s) where type == EDNSet.self: return s as! T
-        default: break
-        }
-        if type == Keyword.self || type == Symbol.self || type == Instant.self || type == EDNUUID.self {
-            throw mismatch(String(describing: type))
+        if type is any TextCodableScalar.Type || type == Ratio.self || type == EDNMap.self || type == EDNSet.self {
+            switch value {
+            case .keyword(let k) where type == Keyword.self: return k as! T
+            case .symbol(let s) where type == Symbol.self: return s as! T
+            case .instant(let i) where type == Instant.self: return i as! T
+            case .uuid(let u) where type == EDNUUID.self: return u as! T
+            case .bigInteger(let b) where type == BigInteger.self: return b as! T
+            case .integer(let i) where type == BigInteger.self: return BigInteger(i) as! T
+            case .bigDecimal(let d) where type == BigDecimal.self: return d as! T
+            case .ratio(let r) where type == Ratio.self: return r as! T
+            case .map(let m) where type == EDNMap.self: return m as! T
+            case .set(let s) where type == EDNSet.self: return s as! T
+            default: throw mismatch(String(describing: type))
+            }
         }
         return try T(from: self)
     }

@@ -104,7 +104,8 @@ public enum EDNPrinter {
         if d.isNaN { out += "##NaN".utf8; return }
         if d.isInfinite { out += (d > 0 ? "##Inf" : "##-Inf").utf8; return }
         if d == 0 { out += (d.sign == .minus ? "-0.0" : "0.0").utf8; return }
-        let (digits, exponent) = shortestDigits(d)   // value = 0.d1d2… × 10^exponent
+        var (digits, exponent) = shortestDigits(d)   // value = 0.d1d2… × 10^exponent
+        if digits.count == 1 && d.isSubnormal { (digits, exponent) = twoDigitsForSubnormal(d, exponent) }
         if d < 0 { out.append(UInt8(ascii: "-")) }
         let sci = exponent - 1                        // value = d1.d2… × 10^sci
         if sci >= -3 && sci < 7 {
@@ -128,6 +129,25 @@ public enum EDNPrinter {
             out.append(UInt8(ascii: "E"))
             writeInt(Int64(sci), into: &out)
         }
+    }
+
+    /// Java prints at least two significant digits and, when the shortest form has one,
+    /// takes the two-digit decimal nearest the exact value: `4.9E-324`, not `5.0E-324`. Only
+    /// subnormals are imprecise enough for that to differ from `d.0`.
+    static func twoDigitsForSubnormal(_ d: Double, _ exponent: Int) -> ([UInt8], Int) {
+        #if arch(x86_64) || arch(i386)
+        var scaled = Float80(d.magnitude)
+        // value = 0.d1d2 × 10^exponent  ⇒  d1d2 = value × 10^(2 - exponent)
+        var p = 2 - exponent
+        while p > 0 { scaled *= 10; p -= 1 }
+        let twoDigits = Int(scaled.rounded())
+        if twoDigits >= 10 && twoDigits <= 99 {
+            var digits = [UInt8(48 + twoDigits / 10), UInt8(48 + twoDigits % 10)]
+            if digits[1] == UInt8(ascii: "0") { digits.removeLast() }
+            return (digits, exponent)
+        }
+        #endif
+        return (shortestDigits(d).digits, exponent)
     }
 
     /// Shortest round-trip decimal digits of a finite non-zero double (from Swift's own
