@@ -222,6 +222,28 @@ public enum EDNPrinter {
         }
     }
 
+    /// The value with every map's entries and every set's members in a canonical order (by
+    /// their printed text), so equal values print identically: for diffs and tests (`jq -S`).
+    public static func sorted(_ value: EDNValue) -> EDNValue {
+        switch value {
+        case .list(let a): return .list(a.map(sorted))
+        case .vector(let a): return .vector(a.map(sorted))
+        case .set(let s):
+            let members = s.elements.map(sorted).map { (EDNPrinter.bytes($0), $0) }
+                .sorted { $0.0.lexicographicallyPrecedes($1.0) }
+            return .set(EDNSet(members.map(\.1)))
+        case .map(let m):
+            let entries = m.map { (sorted($0.0), sorted($0.1)) }.map { (EDNPrinter.bytes($0.0), $0) }
+                .sorted { $0.0.lexicographicallyPrecedes($1.0) }
+            var out = EDNMap()
+            out.reserveCapacity(entries.count)
+            for (_, kv) in entries { out[kv.0] = kv.1 }
+            return .map(out)
+        case .tagged(let t, let v): return .tagged(t, sorted(v))
+        default: return value
+        }
+    }
+
     // MARK: pretty
 
     /// The value laid out for humans: collections that fit in `width` columns stay on one

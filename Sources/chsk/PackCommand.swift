@@ -39,6 +39,9 @@ struct PackCommand: ParsableCommand {
     @Flag(help: "Indented EDN for humans (EDN packer, no framing).")
     var pretty = false
 
+    @Flag(help: "Print map entries and set members in a canonical (sorted) order, for diffs.")
+    var sort = false
+
     @Flag(help: "Exactly one value per input (like read-string); more is an error.")
     var single = false
 
@@ -59,7 +62,8 @@ struct PackCommand: ParsableCommand {
             let label = path == "-" ? "stdin" : path
             do {
                 let bytes = try readAllBytes(path: path)
-                try forEachValue(bytes, format: from, single: single, keywordize: keywordize) { value in
+                try forEachValue(bytes, format: from, single: single, keywordize: keywordize) { input in
+                    let value = sort ? EDNPrinter.sorted(input) : input
                     if let generation = frame.generation {
                         out.write(try Framing.pack(value, callbackID: callbackID, generation: generation, packer: packerObject))
                     } else if pretty {
