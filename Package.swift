@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "EDNTests", dependencies: ["EDN"], swiftSettings: strictSettings),
         .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN"], swiftSettings: strictSettings),
         .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "EDN"], swiftSettings: strictSettings),
-        .testTarget(name: "CLITests", dependencies: ["EDN"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["chsk"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )
