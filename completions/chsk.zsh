@@ -1,0 +1,129 @@
+#compdef chsk
+
+__chsk_complete() {
+    local -ar non_empty_completions=("${@:#(|:*)}")
+    local -ar empty_completions=("${(M)@:#(|:*)}")
+    _describe -V '' non_empty_completions -- empty_completions -P $'\'\''
+}
+
+__chsk_custom_complete() {
+    local -a completions
+    completions=("${(@f)"$("${command_name}" "${@}" "${command_line[@]}")"}")
+    if [[ "${#completions[@]}" -gt 1 ]]; then
+        __chsk_complete "${completions[@]:0:-1}"
+    fi
+}
+
+__chsk_cursor_index_in_current_word() {
+    if [[ -z "${QIPREFIX}${IPREFIX}${PREFIX}" ]]; then
+        printf 0
+    else
+        printf %s "${#${(z)LBUFFER}[-1]}"
+    fi
+}
+
+_chsk() {
+    emulate -RL zsh -G
+    setopt extendedglob nullglob numericglobsort
+    unsetopt aliases banghist
+
+    local -xr SAP_SHELL=zsh
+    local -x SAP_SHELL_VERSION
+    SAP_SHELL_VERSION="$(builtin emulate zsh -c 'printf %s "${ZSH_VERSION}"')"
+    local -r SAP_SHELL_VERSION
+
+    local context state state_descr line
+    local -A opt_args
+
+    local -r command_name="${words[1]}"
+    local -ar command_line=("${words[@]}")
+    local -ir current_word_index="$((CURRENT - 1))"
+
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'pack:Read EDN (or JSON) values and print them as a packer'\''s payload.'
+            'unpack:Read a packer'\''s payloads (optionally Sente-framed) and print them as EDN or JSON.'
+            'help:Show subcommand help information.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        pack|unpack|help)
+            "_chsk_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_chsk_pack() {
+    local -i ret=1
+    local -ar ___from=('edn' 'json')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___frame=('none' 'auto' 'v1' 'v2')
+    local -ar arg_specs=(
+        '*:files:'
+        '--from[Input format of the values.]:from:{__chsk_complete "${___from[@]}"}'
+        '--packer[Payload format\: edn, transit-json, transit-json-verbose, transit-msgpack.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--frame[Wrap each value in Sente framing\: none, v1 (-x / +\[x cb\]) or v2 (\[x cb\]).]:frame:{__chsk_complete "${___frame[@]}"}'
+        '--cb[Callback id for the framing (e.g. a1b2c3, 0, \:ajax); needs --frame v1 or v2.]:cb:'
+        '--pretty[Indented EDN for humans (EDN packer, no framing).]'
+        '--sort[Print map entries and set members in a canonical (sorted) order, for diffs.]'
+        '--single[Exactly one value per input (like read-string); more is an error.]'
+        '--keywordize[With --from json\: object keys become keywords.]'
+        '--no-keywordize[With --from json\: object keys become keywords.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_chsk_unpack() {
+    local -i ret=1
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___frame=('none' 'auto' 'v1' 'v2')
+    local -ar ___to=('edn' 'json')
+    local -ar arg_specs=(
+        '*:files:'
+        '--packer[Payload format\: edn, transit-json, transit-json-verbose, transit-msgpack.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--frame[Sente framing of each line\: none, auto, v1 or v2.]:frame:{__chsk_complete "${___frame[@]}"}'
+        '--to[Output format.]:to:{__chsk_complete "${___to[@]}"}'
+        '--pretty[Indented EDN for humans.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_chsk_help() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*:subcommands:'
+        '--version[Show the version.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+if [[ "${funcstack[1]}" = _chsk ]]; then
+    _chsk "${@}"
+else
+    compdef _chsk chsk
+fi
