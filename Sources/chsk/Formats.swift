@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChannelSocket
 import EDN
+import Transit
 
 /// The payload formats of `--packer`.
 enum PackerName: String, ExpressibleByArgument, CaseIterable {
@@ -15,7 +16,9 @@ enum PackerName: String, ExpressibleByArgument, CaseIterable {
     func makePacker() throws -> any Packer {
         switch self {
         case .edn: return EDNPacker()
-        default: throw ValidationError("packer \(rawValue) is not available in this build yet")
+        case .transitJSON: return TransitPacker(format: .json)
+        case .transitJSONVerbose: return TransitPacker(format: .jsonVerbose)
+        case .transitMsgpack: return TransitPacker(format: .msgpack)
         }
     }
 }
@@ -65,6 +68,8 @@ func describe(_ error: any Error, source: String) -> String {
     switch error {
     case let e as EDNReadError: return "\(source):\(e.line):\(e.column): \(e.message)"
     case let e as JSONBridge.Error where e.line > 0: return "\(source):\(e.line):\(e.column): \(e.message)"
+    case let e as TransitError where e.line > 0: return "\(source):\(e.line):\(e.column): \(e.message)"
+    case let e as TransitError where e.offset >= 0: return "\(source): byte \(e.offset): \(e.message)"
     default: return "\(source): \(error)"
     }
 }

@@ -48,6 +48,9 @@ struct PackCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With --from json: object keys become keywords.")
     var keywordize = true
 
+    @Flag(help: "Allow binary output (transit-msgpack) on a terminal.")
+    var binary = false
+
     func validate() throws {
         if cb != nil && frame.generation == nil { throw ValidationError("--cb needs --frame v1 or --frame v2") }
         if frame == .auto { throw ValidationError("--frame auto is for unpack; pack needs v1 or v2") }
@@ -56,6 +59,10 @@ struct PackCommand: ParsableCommand {
 
     func run() throws {
         let packerObject = try packer.makePacker()
+        if packerObject.isBinary && !binary && isTerminal(1) {
+            printError("refusing to write binary \(packerObject.name) payloads to a terminal (redirect stdout or pass --binary)")
+            throw ExitCode(1)
+        }
         let callbackID = cb.map(parseCallbackID)
         var out = ByteSink(fd: 1)
         for path in files.isEmpty ? ["-"] : files {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChannelSocket
 import EDN
+import Transit
 
 /// `chsk unpack`: a packer's payloads in, EDN (or JSON) out.
 struct UnpackCommand: ParsableCommand {
@@ -62,7 +63,12 @@ struct UnpackCommand: ParsableCommand {
                         var reader = EDNReader(bytes)
                         while let value = try reader.next() { try emit(value) }
                     default:
-                        try emit(try packerObject.unpack(bytes))
+                        guard let transit = packerObject as? TransitPacker else {
+                            try emit(try packerObject.unpack(bytes))
+                            break
+                        }
+                        var reader = transit.streamReader(bytes)
+                        while let value = try reader.next() { try emit(value) }
                     }
                 } else {
                     for line in bytes.split(separator: 10, omittingEmptySubsequences: true) {

@@ -1,0 +1,39 @@
+public import EDN
+public import Transit
+
+/// Sente's Transit packer (`taoensso.sente.packers.transit`): each payload is one Transit
+/// value, written and read with a fresh cache. JSON and JSON-verbose payloads are text,
+/// MessagePack payloads binary (Sente itself ships only the JSON kinds).
+public struct TransitPacker: Packer {
+    /// The Transit encoding.
+    public let format: TransitFormat
+    /// Writer settings (custom write handlers, cache length unit).
+    public var writerOptions: TransitWriter.Options
+    /// Reader settings (custom read handlers, nesting limit, cache length unit).
+    public var readerOptions: TransitReader.Options
+
+    /// A Transit packer for one encoding.
+    public init(format: TransitFormat, writerOptions: TransitWriter.Options = TransitWriter.Options(),
+                readerOptions: TransitReader.Options = TransitReader.Options()) {
+        self.format = format
+        self.writerOptions = writerOptions
+        self.readerOptions = readerOptions
+    }
+
+    /// `transit-json`, `transit-json-verbose` or `transit-msgpack`.
+    public var name: String { "transit-" + format.rawValue }
+    public var isBinary: Bool { format.isBinary }
+
+    public func pack(_ value: EDNValue) throws -> [UInt8] {
+        try TransitWriter(format: format, options: writerOptions).write(value)
+    }
+
+    public func unpack(_ payload: [UInt8]) throws -> EDNValue {
+        try TransitReader(format: format, options: readerOptions).read(payload)
+    }
+
+    /// A reader of a stream of payloads (one per line for JSON, concatenated for MessagePack).
+    public func streamReader(_ bytes: [UInt8]) -> TransitStreamReader {
+        TransitStreamReader(bytes, format: format, options: readerOptions)
+    }
+}

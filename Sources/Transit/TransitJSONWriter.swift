@@ -1,0 +1,372 @@
+import EDN
+
+/// Largest integer magnitude written as a JSON number (2^53 − 1); beyond it, `"~i…"`.
+let maxJSONSafeInteger: Int64 = 9_007_199_254_740_991
+
+/// Shared rules of the Transit writers.
+enum TransitWriting {
+    /// True when the value's Transit handler has a one-character tag: it can be a key of a
+    /// `"^ "` / verbose / native map, and is quoted when written at the top level.
+    @inline(__always)
+    static func isScalar(_ v: EDNValue) -> Bool {
+        switch v {
+        case .list, .vector, .map, .set, .ratio: return false
+        case .tagged(let t, let rep):
+            if case .string = rep { return isOneCharacter(t.text) }
+            return printedJavaURI(t, rep) != nil
+        default: return true
+        }
+    }
+
+    @inline(__always)
+    static func isOneCharacter(_ s: String) -> Bool {
+        var it = s.unicodeScalars.makeIterator()
+        return it.next() != nil && it.next() == nil
+    }
+
+    /// True when every key of the map is scalar (else the map is written as a `cmap`).
+    @inline(__always)
+    static func hasScalarKeys(_ m: EDNMap) -> Bool {
+        for k in m.keys where !isScalar(k) { return false }
+        return true
+    }
+
+    /// True when a string value must be escaped with a leading `~`.
+    @inline(__always)
+    static func needsEscape(_ s: String) -> Bool {
+        guard let b = s.utf8.first else { return false }
+        return b == UInt8(ascii: "~") || b == UInt8(ascii: "^") || b == UInt8(ascii: "`")
+    }
+
+    /// Length of the encoded prefix for a cache-key tag.
+    @inline(__always)
+    static func prefixLength(_ tag: UInt8) -> Int { tag == 0 ? 0 : (tag == UInt8(ascii: "~") ? 1 : 2) }
+
+    /// True when the encoded string `prefix(tag) + text` is cacheable in this position.
+    @inline(__always)
+    static func isCacheable(tag: UInt8, text: String, asMapKey: Bool, unit: TransitCacheLength) -> Bool {
+        guard asMapKey || tag == UInt8(ascii: ":") || tag == UInt8(ascii: "$") || tag == UInt8(ascii: "#") else { return false }
+        return cacheLength(text, unit: unit, atLeast: 4 - prefixLength(tag))
+    }
+
+    /// `#object[java.net.URI 0x… "http://…"]`, as Clojure prints a `java.net.URI` (the JVM
+    /// type of a Transit URI, e.g. in the Transit exemplars' `.edn` files), is written as the
+    /// URI it stands for.
+    static func printedJavaURI(_ tag: Symbol, _ rep: EDNValue) -> String? {
+        guard tag.text == "object", case .vector(let parts) = rep, parts.count == 3,
+              case .symbol(let cls) = parts[0], cls.text == "java.net.URI",
+              case .string(let uri) = parts[2] else { return nil }
+        return uri
+    }
+
+    static func depthError(_ max: Int) -> TransitError {
+        TransitError(kind: .unencodable, message: "Value nested deeper than \(max) levels")
+    }
+
+    // MARK: numbers as text
+
+    static func appendInt(_ i: Int64, into out: inout [UInt8]) {
+        if i >= 0 && i < 10 { out.append(UInt8(48 + i)); return }
+        var m = i.magnitude
+        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &tmp) { p in
+            var n = 0
+            repeat {
+                p[23 - n] = UInt8(48 + m % 10)
+                m /= 10
+                n += 1
+            } while m > 0
+            if i < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[(24 - n)...]))
+        }
+    }
+
+    /// A finite double as Java's `Double.toString` prints it (what transit-java's JSON writer
+    /// emits): `1.0`, `0.001`, `1.0E7`, `6.626E-34`, with the shortest round-trip digits.
+    static func appendJavaDouble(_ d: Double, into out: inout [UInt8]) {
+        if d == 0 { out += (d.sign == .minus ? "-0.0" : "0.0").utf8; return }
+        // Shortest digits from Swift's printer: "123.45", "1e-05", "6.626e-34", "1.0".
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        var point: Int? = nil
+        var exp = 0, expNegative = false, inExp = false
+        for b in d.magnitude.description.utf8 {
+            if inExp {
+                if b == UInt8(ascii: "-") { expNegative = true } else if b != UInt8(ascii: "+") { exp = exp * 10 + Int(b - 48) }
+            } else if b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
+                inExp = true
+            } else if b == UInt8(ascii: ".") {
+                point = digits.count
+            } else {
+                digits.append(b)
+            }
+        }
+        var intDigits = point ?? digits.count
+        var lead = 0
+        while lead < digits.count - 1, digits[lead] == 48 { lead += 1 }
+        digits.removeFirst(lead)
+        intDigits -= lead
+        while digits.count > 1, digits.last == 48 { digits.removeLast() }
+        let exponent = intDigits + (expNegative ? -exp : exp)   // value = 0.DIGITS × 10^exponent
+        if d < 0 { out.append(UInt8(ascii: "-")) }
+        let sci = exponent - 1
+        if sci >= -3 && sci < 7 {
+            if exponent <= 0 {
+                out += "0.".utf8
+                for _ in 0..<(-exponent) { out.append(48) }
+                out += digits
+            } else if digits.count <= exponent {
+                out += digits
+                for _ in 0..<(exponent - digits.count) { out.append(48) }
+                out += ".0".utf8
+            } else {
+                out += digits[0..<exponent]
+                out.append(UInt8(ascii: "."))
+                out += digits[exponent...]
+            }
+        } else {
+            out.append(digits[0])
+            out.append(UInt8(ascii: "."))
+            if digits.count > 1 { out += digits[1...] } else { out.append(48) }
+            out.append(UInt8(ascii: "E"))
+            appendInt(Int64(sci), into: &out)
+        }
+    }
+
+    static func javaDoubleString(_ d: Double) -> String {
+        var out: [UInt8] = []
+        appendJavaDouble(d, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func specialName(_ d: Double) -> String {
+        d.isNaN ? "NaN" : (d > 0 ? "INF" : "-INF")
+    }
+}
+
+private let jsonEscapeNeeded: [Bool] = {
+    var t = [Bool](repeating: false, count: 256)
+    for b in 0..<0x20 { t[b] = true }
+    t[0x22] = true
+    t[0x5C] = true
+    return t
+}()
+
+private let upperHex = Array("0123456789ABCDEF".utf8)
+
+/// Transit JSON / JSON-verbose writer.
+struct JSONEncoder {
+    var out: [UInt8]
+    let verbose: Bool
+    let maxDepth: Int
+    let cacheUnit: TransitCacheLength
+    var cache = WriteCache()
+
+    init(out: [UInt8], verbose: Bool, options: TransitWriter.Options) {
+        self.out = out
+        self.verbose = verbose
+        self.maxDepth = options.maxDepth
+        self.cacheUnit = options.cacheLength
+    }
+
+    mutating func writeTop(_ v: EDNValue) throws(TransitError) {
+        if TransitWriting.isScalar(v) {
+            beginTagged("'")
+            try write(v, asMapKey: false, depth: 1)
+            endTagged()
+        } else {
+            try write(v, asMapKey: false, depth: 0)
+        }
+    }
+
+    // MARK: strings
+
+    /// Appends `s` JSON-escaped (no quotes), as Jackson escapes: `\"`, `\\`, `\n`-style short
+    /// escapes, `\u00XX` for other control characters; UTF-8 kept.
+    @inline(__always)
+    mutating func appendEscaped(_ s: String) {
+        var s = s
+        s.withUTF8 { u in
+            var runStart = 0
+            let table = jsonEscapeNeeded
+            for i in 0..<u.count {
+                let b = u[i]
+                guard table[Int(b)] else { continue }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
+                out.append(UInt8(ascii: "\\"))
+                switch b {
+                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+                case 10: out.append(UInt8(ascii: "n"))
+                case 13: out.append(UInt8(ascii: "r"))
+                case 9: out.append(UInt8(ascii: "t"))
+                case 8: out.append(UInt8(ascii: "b"))
+                case 12: out.append(UInt8(ascii: "f"))
+                default:
+                    out += "u00".utf8
+                    out.append(upperHex[Int(b >> 4)])
+                    out.append(upperHex[Int(b & 15)])
+                }
+                runStart = i + 1
+            }
+            if runStart < u.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count])) }
+        }
+    }
+
+    /// Writes the encoded string `prefix(tag) + text`, through the cache (JSON only).
+    @inline(__always)
+    mutating func emit(_ tag: UInt8, _ text: String, asMapKey: Bool) {
+        if !verbose && TransitWriting.isCacheable(tag: tag, text: text, asMapKey: asMapKey, unit: cacheUnit) {
+            if let index = cache.lookupOrInsert(WriteCacheKey(tag: tag, text: text)) {
+                out.append(UInt8(ascii: "\""))
+                TransitCacheCodes.appendCode(index, into: &out)
+                out.append(UInt8(ascii: "\""))
+                return
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        if tag != 0 {
+            out.append(UInt8(ascii: "~"))
+            if tag != UInt8(ascii: "~") { out.append(tag) }
+        }
+        appendEscaped(text)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    mutating func emitString(_ s: String, asMapKey: Bool) {
+        emit(TransitWriting.needsEscape(s) ? UInt8(ascii: "~") : 0, s, asMapKey: asMapKey)
+    }
+
+    mutating func beginTagged(_ tag: String) {
+        out.append(verbose ? UInt8(ascii: "{") : UInt8(ascii: "["))
+        emit(UInt8(ascii: "#"), tag, asMapKey: false)
+        out.append(verbose ? UInt8(ascii: ":") : UInt8(ascii: ","))
+    }
+
+    mutating func endTagged() {
+        out.append(verbose ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+    }
+
+    mutating func writeArray(_ items: [EDNValue], depth: Int) throws(TransitError) {
+        out.append(UInt8(ascii: "["))
+        var first = true
+        for item in items {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            try write(item, asMapKey: false, depth: depth)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    // MARK: values
+
+    mutating func write(_ v: EDNValue, asMapKey: Bool, depth: Int) throws(TransitError) {
+        switch v {
+        case .null:
+            if asMapKey { emit(UInt8(ascii: "_"), "", asMapKey: true) } else { out += "null".utf8 }
+        case .bool(let b):
+            if asMapKey { emit(UInt8(ascii: "?"), b ? "t" : "f", asMapKey: true) } else { out += (b ? "true" : "false").utf8 }
+        case .integer(let i):
+            if asMapKey || i > maxJSONSafeInteger || i < -maxJSONSafeInteger {
+                emit(UInt8(ascii: "i"), String(i), asMapKey: asMapKey)
+            } else {
+                TransitWriting.appendInt(i, into: &out)
+            }
+        case .bigInteger(let b): emit(UInt8(ascii: "n"), b.description, asMapKey: asMapKey)
+        case .double(let d):
+            if !d.isFinite {
+                emit(UInt8(ascii: "z"), TransitWriting.specialName(d), asMapKey: asMapKey)
+            } else if asMapKey {
+                emit(UInt8(ascii: "d"), TransitWriting.javaDoubleString(d), asMapKey: true)
+            } else {
+                TransitWriting.appendJavaDouble(d, into: &out)
+            }
+        case .bigDecimal(let d): emit(UInt8(ascii: "f"), d.description, asMapKey: asMapKey)
+        case .string(let s): emitString(s, asMapKey: asMapKey)
+        case .keyword(let k): emit(UInt8(ascii: ":"), k.text, asMapKey: asMapKey)
+        case .symbol(let s): emit(UInt8(ascii: "$"), s.text, asMapKey: asMapKey)
+        case .character(let c): emit(UInt8(ascii: "c"), String(Character(c)), asMapKey: asMapKey)
+        case .instant(let i):
+            if verbose {
+                emit(UInt8(ascii: "t"), i.transitString, asMapKey: asMapKey)
+            } else {
+                emit(UInt8(ascii: "m"), String(i.millisecondsSinceEpoch), asMapKey: asMapKey)
+            }
+        case .uuid(let u): emit(UInt8(ascii: "u"), u.description, asMapKey: asMapKey)
+        case .uri(let u): emit(UInt8(ascii: "r"), u, asMapKey: asMapKey)
+        case .bytes(let b): emit(UInt8(ascii: "b"), Base64.encode(b), asMapKey: asMapKey)
+        case .vector(let items):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            try writeArray(items, depth: depth + 1)
+        case .list(let items):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            beginTagged("list")
+            try writeArray(items, depth: depth + 1)
+            endTagged()
+        case .set(let s):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            beginTagged("set")
+            try writeArray(s.elements, depth: depth + 1)
+            endTagged()
+        case .ratio(let r):
+            beginTagged("ratio")
+            out.append(UInt8(ascii: "["))
+            emit(UInt8(ascii: "n"), r.numerator.description, asMapKey: false)
+            out.append(UInt8(ascii: ","))
+            emit(UInt8(ascii: "n"), r.denominator.description, asMapKey: false)
+            out.append(UInt8(ascii: "]"))
+            endTagged()
+        case .map(let m):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            try writeMap(m, depth: depth + 1)
+        case .tagged(let tag, let rep):
+            if let uri = TransitWriting.printedJavaURI(tag, rep) {
+                emit(UInt8(ascii: "r"), uri, asMapKey: asMapKey)
+            } else if case .string(let s) = rep, TransitWriting.isOneCharacter(tag.text) {
+                emit(0, "~" + tag.text + s, asMapKey: asMapKey)
+            } else {
+                guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+                beginTagged(tag.text)
+                try write(rep, asMapKey: false, depth: depth + 1)
+                endTagged()
+            }
+        }
+    }
+
+    mutating func writeMap(_ m: EDNMap, depth: Int) throws(TransitError) {
+        let keys = m.keys, values = m.values
+        if TransitWriting.hasScalarKeys(m) {
+            if verbose {
+                out.append(UInt8(ascii: "{"))
+                for i in 0..<keys.count {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    try write(keys[i], asMapKey: true, depth: depth)
+                    out.append(UInt8(ascii: ":"))
+                    try write(values[i], asMapKey: false, depth: depth)
+                }
+                out.append(UInt8(ascii: "}"))
+            } else {
+                out += "[\"^ \"".utf8
+                for i in 0..<keys.count {
+                    out.append(UInt8(ascii: ","))
+                    try write(keys[i], asMapKey: true, depth: depth)
+                    out.append(UInt8(ascii: ","))
+                    try write(values[i], asMapKey: false, depth: depth)
+                }
+                out.append(UInt8(ascii: "]"))
+            }
+        } else {
+            beginTagged("cmap")
+            out.append(UInt8(ascii: "["))
+            for i in 0..<keys.count {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                try write(keys[i], asMapKey: false, depth: depth)
+                out.append(UInt8(ascii: ","))
+                try write(values[i], asMapKey: false, depth: depth)
+            }
+            out.append(UInt8(ascii: "]"))
+            endTagged()
+        }
+    }
+}

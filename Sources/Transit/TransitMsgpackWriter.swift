@@ -1,0 +1,188 @@
+import EDN
+
+/// Transit MessagePack writer (smallest MessagePack encodings, as msgpack-java writes them).
+struct MsgpackEncoder {
+    var out: [UInt8]
+    let maxDepth: Int
+    let cacheUnit: TransitCacheLength
+    var cache = WriteCache()
+
+    init(out: [UInt8], options: TransitWriter.Options) {
+        self.out = out
+        self.maxDepth = options.maxDepth
+        self.cacheUnit = options.cacheLength
+    }
+
+    mutating func writeTop(_ v: EDNValue) throws(TransitError) {
+        if TransitWriting.isScalar(v) {
+            beginTagged("'")
+            try write(v, asMapKey: false, depth: 1)
+        } else {
+            try write(v, asMapKey: false, depth: 0)
+        }
+    }
+
+    // MARK: raw MessagePack
+
+    @inline(__always)
+    mutating func bigEndian(_ v: UInt64, _ n: Int) {
+        var shift = (n - 1) * 8
+        while shift >= 0 {
+            out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift)))
+            shift -= 8
+        }
+    }
+
+    mutating func int(_ i: Int64) {
+        if i >= 0 {
+            if i < 128 { out.append(UInt8(i)) }
+            else if i <= 0xFF { out.append(0xCC); out.append(UInt8(i)) }
+            else if i <= 0xFFFF { out.append(0xCD); bigEndian(UInt64(i), 2) }
+            else if i <= 0xFFFF_FFFF { out.append(0xCE); bigEndian(UInt64(i), 4) }
+            else { out.append(0xCF); bigEndian(UInt64(i), 8) }
+        } else {
+            if i >= -32 { out.append(UInt8(bitPattern: Int8(i))) }
+            else if i >= -128 { out.append(0xD0); out.append(UInt8(bitPattern: Int8(i))) }
+            else if i >= -32768 { out.append(0xD1); bigEndian(UInt64(bitPattern: i), 2) }
+            else if i >= Int64(Int32.min) { out.append(0xD2); bigEndian(UInt64(bitPattern: i), 4) }
+            else { out.append(0xD3); bigEndian(UInt64(bitPattern: i), 8) }
+        }
+    }
+
+    @inline(__always)
+    mutating func stringHeader(_ n: Int) {
+        if n < 32 { out.append(0xA0 | UInt8(n)) }
+        else if n <= 0xFF { out.append(0xD9); out.append(UInt8(n)) }
+        else if n <= 0xFFFF { out.append(0xDA); bigEndian(UInt64(n), 2) }
+        else { out.append(0xDB); bigEndian(UInt64(n), 4) }
+    }
+
+    @inline(__always)
+    mutating func arrayHeader(_ n: Int) {
+        if n < 16 { out.append(0x90 | UInt8(n)) }
+        else if n <= 0xFFFF { out.append(0xDC); bigEndian(UInt64(n), 2) }
+        else { out.append(0xDD); bigEndian(UInt64(n), 4) }
+    }
+
+    @inline(__always)
+    mutating func mapHeader(_ n: Int) {
+        if n < 16 { out.append(0x80 | UInt8(n)) }
+        else if n <= 0xFFFF { out.append(0xDE); bigEndian(UInt64(n), 2) }
+        else { out.append(0xDF); bigEndian(UInt64(n), 4) }
+    }
+
+    /// Writes the encoded string `prefix(tag) + text`, through the cache.
+    @inline(__always)
+    mutating func emit(_ tag: UInt8, _ text: String, asMapKey: Bool) {
+        if TransitWriting.isCacheable(tag: tag, text: text, asMapKey: asMapKey, unit: cacheUnit),
+           let index = cache.lookupOrInsert(WriteCacheKey(tag: tag, text: text)) {
+            stringHeader(TransitCacheCodes.codeLength(index))
+            TransitCacheCodes.appendCode(index, into: &out)
+            return
+        }
+        var text = text
+        text.withUTF8 { u in
+            let prefix = TransitWriting.prefixLength(tag)
+            stringHeader(prefix + u.count)
+            if tag != 0 {
+                out.append(UInt8(ascii: "~"))
+                if tag != UInt8(ascii: "~") { out.append(tag) }
+            }
+            out.append(contentsOf: u)
+        }
+    }
+
+    mutating func beginTagged(_ tag: String) {
+        out.append(0x92)
+        emit(UInt8(ascii: "#"), tag, asMapKey: false)
+    }
+
+    mutating func writeArray(_ items: [EDNValue], depth: Int) throws(TransitError) {
+        arrayHeader(items.count)
+        for item in items { try write(item, asMapKey: false, depth: depth) }
+    }
+
+    // MARK: values
+
+    mutating func write(_ v: EDNValue, asMapKey: Bool, depth: Int) throws(TransitError) {
+        switch v {
+        case .null: out.append(0xC0)
+        case .bool(let b): out.append(b ? 0xC3 : 0xC2)
+        case .integer(let i): int(i)
+        case .bigInteger(let b): emit(UInt8(ascii: "n"), b.description, asMapKey: asMapKey)
+        case .double(let d):
+            if d.isFinite {
+                out.append(0xCB)
+                bigEndian(d.bitPattern, 8)
+            } else {
+                emit(UInt8(ascii: "z"), TransitWriting.specialName(d), asMapKey: asMapKey)
+            }
+        case .bigDecimal(let d): emit(UInt8(ascii: "f"), d.description, asMapKey: asMapKey)
+        case .string(let s): emit(TransitWriting.needsEscape(s) ? UInt8(ascii: "~") : 0, s, asMapKey: asMapKey)
+        case .keyword(let k): emit(UInt8(ascii: ":"), k.text, asMapKey: asMapKey)
+        case .symbol(let s): emit(UInt8(ascii: "$"), s.text, asMapKey: asMapKey)
+        case .character(let c): emit(UInt8(ascii: "c"), String(Character(c)), asMapKey: asMapKey)
+        case .instant(let i):
+            if asMapKey {
+                emit(UInt8(ascii: "m"), String(i.millisecondsSinceEpoch), asMapKey: true)
+            } else {
+                beginTagged("m")
+                int(i.millisecondsSinceEpoch)
+            }
+        case .uuid(let u):
+            if asMapKey {
+                emit(UInt8(ascii: "u"), u.description, asMapKey: true)
+            } else {
+                beginTagged("u")
+                out.append(0x92)
+                int(Int64(bitPattern: u.high))
+                int(Int64(bitPattern: u.low))
+            }
+        case .uri(let u): emit(UInt8(ascii: "r"), u, asMapKey: asMapKey)
+        case .bytes(let b): emit(UInt8(ascii: "b"), Base64.encode(b), asMapKey: asMapKey)
+        case .vector(let items):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            try writeArray(items, depth: depth + 1)
+        case .list(let items):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            beginTagged("list")
+            try writeArray(items, depth: depth + 1)
+        case .set(let s):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            beginTagged("set")
+            try writeArray(s.elements, depth: depth + 1)
+        case .ratio(let r):
+            beginTagged("ratio")
+            out.append(0x92)
+            emit(UInt8(ascii: "n"), r.numerator.description, asMapKey: false)
+            emit(UInt8(ascii: "n"), r.denominator.description, asMapKey: false)
+        case .map(let m):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            let keys = m.keys, values = m.values
+            if TransitWriting.hasScalarKeys(m) {
+                mapHeader(keys.count)
+                for i in 0..<keys.count {
+                    try write(keys[i], asMapKey: true, depth: depth + 1)
+                    try write(values[i], asMapKey: false, depth: depth + 1)
+                }
+            } else {
+                beginTagged("cmap")
+                arrayHeader(keys.count * 2)
+                for i in 0..<keys.count {
+                    try write(keys[i], asMapKey: false, depth: depth + 1)
+                    try write(values[i], asMapKey: false, depth: depth + 1)
+                }
+            }
+        case .tagged(let tag, let rep):
+            if let uri = TransitWriting.printedJavaURI(tag, rep) {
+                emit(UInt8(ascii: "r"), uri, asMapKey: asMapKey)
+            } else if case .string(let s) = rep, TransitWriting.isOneCharacter(tag.text) {
+                emit(0, "~" + tag.text + s, asMapKey: asMapKey)
+            } else {
+                guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+                beginTagged(tag.text)
+                try write(rep, asMapKey: false, depth: depth + 1)
+            }
+        }
+    }
+}
