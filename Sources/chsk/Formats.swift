@@ -13,14 +13,27 @@ enum PackerName: String, ExpressibleByArgument, CaseIterable {
     static var allValueStrings: [String] { allCases.map(\.rawValue) }
 
     /// The packer object, or a one-line error for formats this build lacks.
-    func makePacker() throws -> any Packer {
+    func makePacker(transitCache: TransitCacheOption = .utf16) throws -> any Packer {
+        let unit: TransitCacheLength = transitCache == .scalars ? .unicodeScalars : .utf16
+        func transit(_ format: TransitFormat) -> TransitPacker {
+            TransitPacker(format: format, writerOptions: .init(cacheLength: unit), readerOptions: .init(cacheLength: unit))
+        }
         switch self {
         case .edn: return EDNPacker()
-        case .transitJSON: return TransitPacker(format: .json)
-        case .transitJSONVerbose: return TransitPacker(format: .jsonVerbose)
-        case .transitMsgpack: return TransitPacker(format: .msgpack)
+        case .transitJSON: return transit(.json)
+        case .transitJSONVerbose: return transit(.jsonVerbose)
+        case .transitMsgpack: return transit(.msgpack)
         }
     }
+}
+
+/// `--transit-cache`: how Transit's cache measures a string's length (writer and reader must
+/// agree; they differ only for characters beyond U+FFFF).
+enum TransitCacheOption: String, ExpressibleByArgument, CaseIterable {
+    /// UTF-16 code units: transit-java and transit-js, i.e. Clojure and ClojureScript peers.
+    case utf16
+    /// Unicode code points: transit-python.
+    case scalars
 }
 
 /// The human-side formats of `--from` / `--to`.

@@ -51,6 +51,9 @@ struct PackCommand: ParsableCommand {
     @Flag(help: "Allow binary output (transit-msgpack) on a terminal.")
     var binary = false
 
+    @Option(help: "Transit cache string lengths: utf16 (transit-java/js peers) or scalars (transit-python).")
+    var transitCache: TransitCacheOption = .utf16
+
     func validate() throws {
         if cb != nil && frame.generation == nil { throw ValidationError("--cb needs --frame v1 or --frame v2") }
         if frame == .auto { throw ValidationError("--frame auto is for unpack; pack needs v1 or v2") }
@@ -58,7 +61,7 @@ struct PackCommand: ParsableCommand {
     }
 
     func run() throws {
-        let packerObject = try packer.makePacker()
+        let packerObject = try packer.makePacker(transitCache: transitCache)
         if packerObject.isBinary && !binary && isTerminal(1) {
             printError("refusing to write binary \(packerObject.name) payloads to a terminal (redirect stdout or pass --binary)")
             throw ExitCode(1)

@@ -35,12 +35,15 @@ struct UnpackCommand: ParsableCommand {
     @Flag(help: "Indented EDN for humans.")
     var pretty = false
 
+    @Option(help: "Transit cache string lengths: utf16 (transit-java/js peers) or scalars (transit-python).")
+    var transitCache: TransitCacheOption = .utf16
+
     func validate() throws {
         if pretty && to != .edn { throw ValidationError("--pretty is for EDN output") }
     }
 
     func run() throws {
-        let packerObject = try packer.makePacker()
+        let packerObject = try packer.makePacker(transitCache: transitCache)
         var out = ByteSink(fd: 1)
         func emit(_ value: EDNValue) throws {
             switch to {
