@@ -18,11 +18,16 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(name: "EDN", swiftSettings: strictSettings),
         .target(name: "Transit", dependencies: ["EDN"], swiftSettings: strictSettings),
-        .target(name: "ChannelSocket", dependencies: ["EDN", "Transit"], swiftSettings: strictSettings),
+        .target(
+            name: "ChannelSocket",
+            dependencies: ["EDN", "Transit", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "chsk",
             dependencies: [

@@ -1,0 +1,328 @@
+public import EDN
+public import Logging
+import Synchronization
+
+/// The server role of Sente's channel sockets, without any socket code: a web-framework
+/// adapter (`ChannelSocketHummingbird`, or an in-memory one in tests) feeds it requests and
+/// WebSocket messages and sends what it answers.
+///
+/// ```swift
+/// let chsk = try ChannelSocketServer(options: .init(userID: { $0.params["uid"].map(EDNValue.string) }))
+/// for await msg in chsk.events {
+///     if msg.id == "my-app/req" { msg.reply([":ok": true]) }
+/// }
+/// try await chsk.send(Event("my-app/alert", "hi"), to: "alice")   // every client of alice
+/// ```
+public final class ChannelSocketServer: Sendable {
+    /// The settings in force.
+    public let options: ChannelSocketServerOptions
+    /// Every event from every client, in arrival order per connection.
+    public let events: AsyncStream<ServerEventMessage>
+    let eventSink: AsyncStream<ServerEventMessage>.Continuation
+    let registry: ServerRegistry
+    let nextID = Atomic<UInt64>(1)
+    let logger: Logger
+    let uidWatchers = Mutex<[UInt64: AsyncStream<ConnectedUIDs>.Continuation]>([:])
+
+    /// A server with the given options (checked; Sente's limits apply).
+    /// - Parameters:
+    ///   - options: settings; defaults equal Sente's.
+    ///   - logger: where connection, handshake, event and close lines go (default: nowhere).
+    public init(options: ChannelSocketServerOptions = .init(),
+                logger: Logger = Logger(label: "chsk.server", factory: { _ in SwiftLogNoOpLogHandler() })) throws(OptionsError) {
+        try options.validate()
+        self.options = options
+        self.logger = logger
+        (events, eventSink) = AsyncStream.makeStream(of: ServerEventMessage.self, bufferingPolicy: .unbounded)
+        registry = ServerRegistry()
+        registry.attach(self)
+    }
+
+    func makeID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    func log(_ level: ServerLogEntry.Level, _ message: @autoclosure () -> String) {
+        switch level {
+        case .debug: logger.debug("\(message())")
+        case .info: logger.info("\(message())")
+        case .warning: logger.warning("\(message())")
+        }
+    }
+
+    func deliver(_ message: ServerEventMessage) {
+        eventSink.yield(message)
+    }
+
+    // MARK: - App API
+
+    /// Why a push was refused.
+    public enum PushError: Error, Sendable, Equatable {
+        /// `:chsk/*` events are Sente's own; clients reject them in batches.
+        case reservedEvent(Keyword)
+        /// The uid was `nil`: use `Reserved.allUsersWithoutUID` (`:sente/all-users-without-uid`).
+        case nilUID
+    }
+
+    /// Pushes an event to every WebSocket and Ajax client of `uid`. Events to one uid arrive in
+    /// the order they were sent (beyond Sente, which does not guarantee it, #446). Pushes are
+    /// batched per uid for `sendBufferWS` / `sendBufferAjax`, unless `flush` is set.
+    /// `[:chsk/close]` closes all of the uid's connections instead.
+    public func send(_ event: Event, to uid: EDNValue, flush: Bool = false) async throws(PushError) {
+        if uid.isNull { throw .nilUID }
+        if event.id == Reserved.close {
+            await registry.close(uid: uid)
+            return
+        }
+        if event.isReserved { throw .reservedEvent(event.id) }
+        if uid == .keyword(Reserved.allUsersWithoutUID) {
+            await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush)
+            await registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush)
+            return
+        }
+        await registry.push(event.value, to: uid, flush: flush)
+    }
+
+    /// Pushes an event to every connected uid (`:any`).
+    public func broadcast(_ event: Event, flush: Bool = false) async throws(PushError) {
+        if event.isReserved { throw .reservedEvent(event.id) }
+        for uid in await registry.connected.any { await registry.push(event.value, to: uid, flush: flush) }
+    }
+
+    /// Sends every buffered push now.
+    public func flush() async { await registry.flushAll() }
+
+    /// Sente's `connected-uids` now.
+    public var connectedUIDs: ConnectedUIDs {
+        get async { await registry.connected }
+    }
+
+    /// A new stream of `connected-uids` values, one per change (starting with the current one).
+    public func connectedUIDChanges() -> AsyncStream<ConnectedUIDs> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ConnectedUIDs.self, bufferingPolicy: .bufferingNewest(64))
+        let id = makeID()
+        uidWatchers.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in _ = self?.uidWatchers.withLock { $0.removeValue(forKey: id) } }
+        Task { continuation.yield(await registry.connected) }
+        return stream
+    }
+
+    func publish(_ connected: ConnectedUIDs) {
+        for c in uidWatchers.withLock({ Array($0.values) }) { c.yield(connected) }
+    }
+
+    /// Every client currently known: uid, client id, transport.
+    public func clients() async -> [(uid: EDNValue, clientID: String, transport: String)] {
+        await registry.clientList()
+    }
+
+    /// Stops the server engine: answers held polls, closes WebSockets (1001), ends `events`.
+    public func shutdown() async {
+        await registry.shutdown()
+        eventSink.finish()
+        for c in uidWatchers.withLock({ Array($0.values) }) { c.finish() }
+    }
+
+    // MARK: - Adapter API
+
+    /// Sente's request checks, in the newest order: client id (400, beyond Sente's 500),
+    /// `reject`, CSRF (403 `Bad CSRF token`), origin (403 `Unauthorized origin`), `authorize`
+    /// (401 `Unauthorized request`). `nil` when the request may proceed.
+    public func check(_ request: ConnectionRequest) -> HTTPReply? {
+        if request.clientID == nil {
+            log(.warning, "\(request.method) \(request.path): missing client-id → 400")
+            return HTTPReply(status: 400, text: "Missing client-id parameter (every Sente request carries one)")
+        }
+        if let reject = options.reject, let reply = reject(request) { return reply }
+        switch options.csrf {
+        case .disabled: break
+        case .token(let expected):
+            if !csrfMatches(request, expected) { return rejected(request, 403, "Bad CSRF token") }
+        case .perRequest(let expectedFor):
+            guard let expected = expectedFor(request), csrfMatches(request, expected) else { return rejected(request, 403, "Bad CSRF token") }
+        }
+        if let allowed = options.allowedOrigins, !originAllowed(request, allowed) {
+            return rejected(request, 403, "Unauthorized origin")
+        }
+        if let authorize = options.authorize, !authorize(request) {
+            return rejected(request, 401, "Unauthorized request")
+        }
+        return nil
+    }
+
+    func rejected(_ request: ConnectionRequest, _ status: Int, _ text: String) -> HTTPReply {
+        log(.warning, "\(request.isWebSocket ? "ws" : request.method) \(request.clientID ?? "-"): \(status) \(text)")
+        return HTTPReply(status: status, text: text)
+    }
+
+    func csrfMatches(_ request: ConnectionRequest, _ expected: String) -> Bool {
+        guard let given = request.params["csrf-token"] ?? request.header("x-csrf-token") ?? request.header("x-xsrf-token") else { return false }
+        // Constant time over the bytes, as Sente compares.
+        let a = Array(given.utf8), b = Array(expected.utf8)
+        var diff = a.count ^ b.count
+        for i in 0..<max(a.count, b.count) { diff |= Int((i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)) }
+        return diff == 0
+    }
+
+    func originAllowed(_ request: ConnectionRequest, _ allowed: Set<String>) -> Bool {
+        if let origin = request.header("origin") { return allowed.contains(origin) }
+        if let referer = request.header("referer") { return allowed.contains { referer.hasPrefix($0 + "/") } }
+        return false
+    }
+
+    /// The uid of a request, or the nil-uid keyword of the generation.
+    func userID(_ request: ConnectionRequest, generation: WireGeneration) -> EDNValue {
+        options.userID(request) ?? .keyword(Reserved.nilUID(generation))
+    }
+
+    func forcedGeneration() -> WireGeneration? {
+        switch options.wire {
+        case .auto: nil
+        case .v1: .v1
+        case .v2: .v2
+        }
+    }
+
+    func handshakeValue(uid: EDNValue, request: ConnectionRequest, generation: WireGeneration) -> EDNValue {
+        let data = options.handshakeData(request)
+        // v1 (1.14) sends [uid nil] unless there is handshake data; v2 always [uid nil data].
+        let args: EDNValue = generation == .v1 && data == nil ? [uid, nil] : [uid, nil, data ?? .null]
+        return [.keyword(Reserved.handshake), args]
+    }
+
+    func packed(_ value: EDNValue, generation: WireGeneration) -> [UInt8] {
+        (try? Framing.pack(value, generation: generation, packer: options.packer)) ?? []
+    }
+
+    /// Accepts a WebSocket whose upgrade request passed `check(_:)`: sends the handshake,
+    /// registers the connection and starts its keep-alive. Feed it messages with `receive`.
+    public func openWebSocket(_ request: ConnectionRequest, outbound: any WebSocketOutbound) async -> WebSocketConnection {
+        let forced = forcedGeneration()
+        let handshakeGeneration = forced ?? .v2
+        let uid = userID(request, generation: handshakeGeneration)
+        let connection = WebSocketConnection(id: makeID(), uid: uid, clientID: request.clientID ?? "", request: request,
+                                             generation: forced, outbound: outbound, server: self)
+        outbound.write(packed(handshakeValue(uid: uid, request: request, generation: handshakeGeneration), generation: handshakeGeneration),
+                       binary: options.packer.isBinary)
+        log(.info, "ws #\(connection.connectionID) open: uid \(EDNPrinter.string(uid)) client \(connection.clientID)\(request.remoteAddress.map { " from \($0)" } ?? "")")
+        await registry.webSocketOpened(connection)
+        connection.startKeepAlive()
+        return connection
+    }
+
+    /// Answers an Ajax GET (a request that passed `check(_:)`): the handshake when asked for
+    /// (`handshake?`) or for an unknown client, else a long-poll held until a push batch or
+    /// `longPollTimeout` (`:chsk/timeout`). Cancel the calling task when the client hangs up.
+    public func poll(_ request: ConnectionRequest) async -> HTTPReply {
+        let clientID = request.clientID ?? ""
+        let handshakeParam = request.params["handshake?"]
+        var generation: WireGeneration? = forcedGeneration()
+        if generation == nil, let h = handshakeParam { generation = h == "true" ? .v1 : .v2 }
+        return await registry.poll(request: request, clientID: clientID, requestedGeneration: generation,
+                                   wantsHandshake: handshakeParam != nil)
+    }
+
+    /// Answers an Ajax POST (a request that passed `check(_:)`, with `ppstr` in `params`):
+    /// `:chsk/dummy-cb-200` at once without a callback, else the app's reply or `:chsk/timeout`
+    /// after `longPollTimeout`.
+    public func post(_ request: ConnectionRequest) async -> HTTPReply {
+        let clientID = request.clientID ?? ""
+        guard let ppstr = request.params["ppstr"] else {
+            let generation = forcedGeneration() ?? .v2
+            let uid = userID(request, generation: generation)
+            deliver(ServerEventMessage(event: .badEvent(.null), uid: uid, clientID: clientID, request: request, replier: nil))
+            return HTTPReply(status: 200, body: packed(.keyword(Reserved.dummyCallback200), generation: generation))
+        }
+        let message = Array(ppstr.utf8)
+        if message.count > options.maxMessageBytes {
+            return rejected(request, 413, "Message too big (\(message.count) bytes, limit \(options.maxMessageBytes))")
+        }
+        let generation = forcedGeneration() ?? Framing.detectGeneration(message)
+        let uid = userID(request, generation: generation)
+        var value: EDNValue
+        var callbackID: EDNValue? = nil
+        switch generation {
+        case .v1:
+            let rest = Array(message.dropFirst())
+            do { value = try options.packer.unpack(rest) } catch {
+                log(.warning, "POST \(clientID): bad package: \(error)")
+                value = .vector([.keyword(Reserved.badPackage), .string(String(decoding: rest, as: UTF8.self))])
+            }
+            if message.first == UInt8(ascii: "+"), let items = value.sequenceElements, !items.isEmpty {
+                value = items[0]
+                callbackID = items.count > 1 ? nonNil(items[1]) : nil
+            }
+        case .v2:
+            do { value = try options.packer.unpack(message) } catch {
+                log(.warning, "POST \(clientID): unreadable message: \(error)")
+                return HTTPReply(status: 400, text: "Unreadable message: \(error)")
+            }
+            guard let items = value.sequenceElements, !items.isEmpty else {
+                return HTTPReply(status: 400, text: "A v2 message must be [event cb-id-or-nil]")
+            }
+            value = items[0]
+            callbackID = items.count > 1 ? nonNil(items[1]) : nil
+        }
+        let event = Event(validating: value) ?? Event.badEvent(value)
+        log(.debug, "POST \(clientID) → \(EDNPrinter.string(event.value).prefix(200))")
+        guard callbackID != nil else {
+            deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: nil))
+            return HTTPReply(status: 200, body: packed(.keyword(Reserved.dummyCallback200), generation: generation))
+        }
+        let waiter = ReplyWaiter()
+        let replier = Replier(once: true) { waiter.resume(with: $0) }
+        deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: replier))
+        let timeout = options.longPollTimeout
+        let clock = options.clock
+        let timer = Task {
+            try? await clock.sleep(for: timeout)
+            if !Task.isCancelled { replier.reply(.keyword(Reserved.timeout)) }
+        }
+        let reply = await withTaskCancellationHandler {
+            await waiter.value()
+        } onCancel: {
+            replier.reply(.keyword(Reserved.timeout))
+        }
+        timer.cancel()
+        return HTTPReply(status: 200, body: packed(reply, generation: generation))
+    }
+}
+
+/// A one-shot rendezvous between a reply and the task waiting for it.
+final class ReplyWaiter: Sendable {
+    enum State {
+        case empty
+        case value(EDNValue)
+        case waiting(CheckedContinuation<EDNValue, Never>)
+        case done
+    }
+    let state = Mutex(State.empty)
+
+    func resume(with value: EDNValue) {
+        let continuation = state.withLock { s -> CheckedContinuation<EDNValue, Never>? in
+            switch s {
+            case .empty:
+                s = .value(value)
+                return nil
+            case .waiting(let c):
+                s = .done
+                return c
+            case .value, .done:
+                return nil
+            }
+        }
+        continuation?.resume(returning: value)
+    }
+
+    func value() async -> EDNValue {
+        await withCheckedContinuation { c in
+            let ready = state.withLock { s -> EDNValue? in
+                if case .value(let v) = s {
+                    s = .done
+                    return v
+                }
+                s = .waiting(c)
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+}

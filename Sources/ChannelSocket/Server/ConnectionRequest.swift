@@ -1,0 +1,126 @@
+/// The parts of an HTTP request the protocol looks at, independent of the web framework:
+/// what Sente's handlers see of a Ring request.
+public struct ConnectionRequest: Sendable {
+    /// `GET` or `POST`.
+    public var method: String
+    /// The request path (`/chsk`).
+    public var path: String
+    /// Query parameters merged with form parameters (form wins), keys and values decoded.
+    public var params: [String: String]
+    /// Header fields, names in lower case; repeated fields joined with `, `.
+    public var headers: [String: String]
+    /// True for a WebSocket upgrade request.
+    public var isWebSocket: Bool
+    /// The peer's address, for logs.
+    public var remoteAddress: String?
+
+    /// A request view.
+    public init(method: String, path: String, params: [String: String] = [:], headers: [String: String] = [:],
+                isWebSocket: Bool = false, remoteAddress: String? = nil) {
+        self.method = method
+        self.path = path
+        self.params = params
+        var lowered: [String: String] = [:]
+        for (k, v) in headers { lowered[k.lowercased()] = v }
+        self.headers = lowered
+        self.isWebSocket = isWebSocket
+        self.remoteAddress = remoteAddress
+    }
+
+    /// The `client-id` parameter, if present and not blank.
+    public var clientID: String? {
+        guard let id = params["client-id"], !id.allSatisfy(\.isWhitespace) else { return nil }
+        return id
+    }
+
+    /// A header value by (case-insensitive) name.
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// An HTTP response the engine wants sent: a status and a text body.
+public struct HTTPReply: Sendable, Equatable {
+    /// The status code.
+    public var status: Int
+    /// The body bytes.
+    public var body: [UInt8]
+    /// The content type, when the body has a meaningful one.
+    public var contentType: String?
+
+    /// A reply.
+    public init(status: Int, body: [UInt8], contentType: String? = nil) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+    }
+
+    /// A reply with a text body.
+    public init(status: Int, text: String) {
+        self.init(status: status, body: Array(text.utf8), contentType: "text/plain; charset=utf-8")
+    }
+
+    /// The body as text.
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// URL-encoded form decoding (`application/x-www-form-urlencoded` and query strings): `+` is a
+/// space, `%XX` are bytes, keys are decoded too (`handshake%3F` → `handshake?`).
+public enum FormDecoding {
+    /// Decodes `a=1&b=x%20y` into a dictionary (later keys win).
+    public static func decode(_ text: some StringProtocol) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let key = unescape(parts[0])
+            let value = parts.count > 1 ? unescape(parts[1]) : ""
+            out[key] = value
+        }
+        return out
+    }
+
+    /// Percent-decodes bytes (with `+` as space); invalid escapes are kept literally.
+    public static func unescape(_ bytes: some Collection<UInt8>) -> String {
+        let a = Array(bytes)
+        var out: [UInt8] = []
+        out.reserveCapacity(a.count)
+        var i = 0
+        while i < a.count {
+            let b = a[i]
+            if b == UInt8(ascii: "+") {
+                out.append(32)
+            } else if b == UInt8(ascii: "%"), i + 2 < a.count, let h = hex(a[i + 1]), let l = hex(a[i + 2]) {
+                out.append(h << 4 | l)
+                i += 2
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func hex(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 48...57: b - 48
+        case 97...102: b - 87
+        case 65...70: b - 55
+        default: nil
+        }
+    }
+
+    /// Percent-encodes like JavaScript's `encodeURIComponent` (what Sente's clients send).
+    public static func escape(_ text: String) -> String {
+        var out: [UInt8] = []
+        let hexDigits = Array("0123456789ABCDEF".utf8)
+        for b in text.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "~"),
+                 UInt8(ascii: "*"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"):
+                out.append(b)
+            default:
+                out += [UInt8(ascii: "%"), hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

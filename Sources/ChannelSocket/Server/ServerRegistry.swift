@@ -1,0 +1,397 @@
+import EDN
+import Synchronization
+
+/// The server's shared state: clients by (uid, client id), push buffers per uid, held polls,
+/// connected-uids with their grace periods. One actor, so every rule about it is sequential.
+actor ServerRegistry {
+    struct ClientKey: Hashable {
+        let uid: EDNValue
+        let clientID: String
+    }
+
+    struct HeldPoll {
+        let token: UInt64
+        let continuation: CheckedContinuation<HTTPReply, Never>
+        let timer: Task<Void, Never>
+    }
+
+    struct AjaxClient {
+        var generation: WireGeneration
+        var request: ConnectionRequest
+        var held: HeldPoll?
+        /// Pushed events that found no held poll; the next poll gets them (beyond Sente, which
+        /// retries for ~4 s and then drops them).
+        var pending: [EDNValue] = []
+        /// Counts toward `:ajax` from the first non-handshake poll (newest Sente).
+        var counted = false
+        var graceToken: UInt64?
+    }
+
+    struct ClientEntry {
+        var ws: WebSocketConnection?
+        /// Set while a closed WebSocket's reconnect grace runs.
+        var wsGraceToken: UInt64?
+        var ajax: AjaxClient?
+        var lastRequest: ConnectionRequest
+
+        var isEmpty: Bool { ws == nil && wsGraceToken == nil && ajax == nil }
+    }
+
+    struct SendBuffer {
+        var ws: [EDNValue] = []
+        var ajax: [EDNValue] = []
+        var wsTimer = false
+        var ajaxTimer = false
+    }
+
+    private var clients: [ClientKey: ClientEntry] = [:]
+    private var byUID: [EDNValue: Set<ClientKey>] = [:]
+    private var buffers: [EDNValue: SendBuffer] = [:]
+    private(set) var connected = ConnectedUIDs()
+    private var tokenCounter: UInt64 = 0
+    private var isShutDown = false
+
+    struct WeakServer: @unchecked Sendable { weak var server: ChannelSocketServer? }
+    nonisolated let weakServer = Mutex(WeakServer(server: nil))
+
+    /// Called once by the server's initializer (the registry is created before the server exists).
+    nonisolated func attach(_ server: ChannelSocketServer) {
+        weakServer.withLock { $0 = WeakServer(server: server) }
+    }
+
+    private var owner: ChannelSocketServer? { weakServer.withLock { $0.server } }
+
+    private func nextToken() -> UInt64 {
+        tokenCounter &+= 1
+        return tokenCounter
+    }
+
+    private func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated ServerRegistry) -> Void) -> Task<Void, Never> {
+        let clock = owner?.options.clock ?? SystemClock()
+        return Task {
+            do { try await clock.sleep(for: delay) } catch { return }
+            body(self)
+        }
+    }
+
+    // MARK: connected-uids
+
+    private func index(_ key: ClientKey) {
+        byUID[key.uid, default: []].insert(key)
+    }
+
+    private func removeIfEmpty(_ key: ClientKey) {
+        guard let entry = clients[key], entry.isEmpty else { return }
+        clients[key] = nil
+        byUID[key.uid]?.remove(key)
+        if byUID[key.uid]?.isEmpty == true { byUID[key.uid] = nil }
+    }
+
+    /// Recomputes the membership of one uid; emits uidport events and change notifications.
+    private func refresh(_ uid: EDNValue, cause request: ConnectionRequest, clientID: String) {
+        let keys = byUID[uid] ?? []
+        var inWS = false, inAjax = false
+        for key in keys {
+            guard let e = clients[key] else { continue }
+            if e.ws != nil || e.wsGraceToken != nil { inWS = true }
+            if e.ajax?.counted == true { inAjax = true }
+        }
+        let wasAny = connected.any.contains(uid)
+        var next = connected
+        if inWS { next.ws.insert(uid) } else { next.ws.remove(uid) }
+        if inAjax { next.ajax.insert(uid) } else { next.ajax.remove(uid) }
+        if inWS || inAjax { next.any.insert(uid) } else { next.any.remove(uid) }
+        guard next != connected else { return }
+        connected = next
+        guard let server = owner else { return }
+        server.publish(next)
+        let isAny = next.any.contains(uid)
+        if isAny != wasAny {
+            let id = isAny ? Reserved.uidportOpen : Reserved.uidportClose
+            server.log(.info, "\(isAny ? "uidport-open" : "uidport-close") \(EDNPrinter.string(uid))")
+            server.deliver(ServerEventMessage(event: Event(id, uid), uid: uid, clientID: clientID, request: request, replier: nil))
+        }
+    }
+
+    // MARK: WebSocket
+
+    func webSocketOpened(_ connection: WebSocketConnection) {
+        guard !isShutDown else {
+            connection.close(code: 1001, reason: "server shutting down")
+            return
+        }
+        let key = ClientKey(uid: connection.uid, clientID: connection.clientID)
+        var entry = clients[key] ?? ClientEntry(lastRequest: connection.request)
+        entry.ws = connection
+        entry.wsGraceToken = nil
+        entry.lastRequest = connection.request
+        clients[key] = entry
+        index(key)
+        refresh(connection.uid, cause: connection.request, clientID: connection.clientID)
+    }
+
+    func webSocketClosed(_ connection: WebSocketConnection) {
+        let key = ClientKey(uid: connection.uid, clientID: connection.clientID)
+        guard var entry = clients[key], entry.ws?.connectionID == connection.connectionID else {
+            owner?.log(.info, "ws #\(connection.connectionID) closed (superseded)")
+            return
+        }
+        owner?.log(.info, "ws #\(connection.connectionID) closed: uid \(EDNPrinter.string(connection.uid)) client \(connection.clientID)")
+        let token = nextToken()
+        entry.ws = nil
+        entry.wsGraceToken = token
+        clients[key] = entry
+        let grace = owner?.options.wsReconnectGrace ?? .seconds(2)
+        _ = schedule(after: grace) { registry in registry.wsGraceExpired(key, token: token, request: connection.request) }
+    }
+
+    private func wsGraceExpired(_ key: ClientKey, token: UInt64, request: ConnectionRequest) {
+        guard var entry = clients[key], entry.wsGraceToken == token else { return }
+        entry.wsGraceToken = nil
+        clients[key] = entry
+        removeIfEmpty(key)
+        refresh(key.uid, cause: request, clientID: key.clientID)
+    }
+
+    // MARK: Ajax
+
+    func poll(request: ConnectionRequest, clientID: String, requestedGeneration: WireGeneration?, wantsHandshake: Bool) async -> HTTPReply {
+        guard let server = owner, !isShutDown else { return HTTPReply(status: 503, text: "Server shutting down") }
+        // The uid depends on the generation only for nil-uid clients.
+        let known = knownAjaxClient(request: request, clientID: clientID, server: server)
+        let generation = requestedGeneration ?? known?.generation ?? server.forcedGeneration() ?? .v2
+        let uid = server.userID(request, generation: generation)
+        let key = ClientKey(uid: uid, clientID: clientID)
+        var entry = clients[key] ?? ClientEntry(lastRequest: request)
+        entry.lastRequest = request
+
+        if wantsHandshake || entry.ajax == nil {
+            var ajax = entry.ajax ?? AjaxClient(generation: generation, request: request)
+            ajax.generation = generation
+            ajax.request = request
+            if let held = ajax.held {
+                held.timer.cancel()
+                held.continuation.resume(returning: reply(.keyword(Reserved.timeout), generation))
+                ajax.held = nil
+            }
+            entry.ajax = ajax
+            clients[key] = entry
+            index(key)
+            startAjaxGrace(key)
+            server.log(.info, "ajax handshake: uid \(EDNPrinter.string(uid)) client \(clientID) (\(generation.rawValue))")
+            return HTTPReply(status: 200, body: server.packed(server.handshakeValue(uid: uid, request: request, generation: generation), generation: generation))
+        }
+
+        var ajax = entry.ajax!
+        ajax.request = request
+        ajax.graceToken = nil
+        let newlyCounted = !ajax.counted
+        ajax.counted = true
+        if let old = ajax.held {
+            // A newer poll supersedes the held one: answer the old one rather than leave it hanging.
+            old.timer.cancel()
+            old.continuation.resume(returning: reply(.keyword(Reserved.timeout), ajax.generation))
+            ajax.held = nil
+        }
+        if !ajax.pending.isEmpty {
+            let batch = EDNValue.vector(ajax.pending)
+            ajax.pending = []
+            entry.ajax = ajax
+            clients[key] = entry
+            if newlyCounted { refresh(uid, cause: request, clientID: clientID) }
+            startAjaxGrace(key)
+            return reply(batch, ajax.generation)
+        }
+        entry.ajax = ajax
+        clients[key] = entry
+        if newlyCounted { refresh(uid, cause: request, clientID: clientID) }
+
+        let token = nextToken()
+        let generationForReply = ajax.generation
+        let timeout = server.options.longPollTimeout
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<HTTPReply, Never>) in
+                let timer = schedule(after: timeout) { registry in
+                    registry.answerHeld(key, token: token, with: registry.reply(.keyword(Reserved.timeout), generationForReply))
+                }
+                if var e = clients[key], var a = e.ajax {
+                    a.held = HeldPoll(token: token, continuation: continuation, timer: timer)
+                    e.ajax = a
+                    clients[key] = e
+                } else {
+                    timer.cancel()
+                    continuation.resume(returning: reply(.keyword(Reserved.timeout), generationForReply))
+                }
+            }
+        } onCancel: {
+            Task { await self.answerHeld(key, token: token, with: HTTPReply(status: 499, text: "client closed request")) }
+        }
+    }
+
+    private func knownAjaxClient(request: ConnectionRequest, clientID: String, server: ChannelSocketServer) -> AjaxClient? {
+        for generation in [WireGeneration.v2, .v1] {
+            let key = ClientKey(uid: server.userID(request, generation: generation), clientID: clientID)
+            if let a = clients[key]?.ajax { return a }
+        }
+        return nil
+    }
+
+    private func reply(_ value: EDNValue, _ generation: WireGeneration) -> HTTPReply {
+        HTTPReply(status: 200, body: owner?.packed(value, generation: generation) ?? [])
+    }
+
+    private func answerHeld(_ key: ClientKey, token: UInt64, with response: HTTPReply) {
+        guard var entry = clients[key], var ajax = entry.ajax, let held = ajax.held, held.token == token else { return }
+        held.timer.cancel()
+        ajax.held = nil
+        entry.ajax = ajax
+        clients[key] = entry
+        held.continuation.resume(returning: response)
+        startAjaxGrace(key)
+    }
+
+    /// Between polls the client stays registered for `ajaxReconnectGrace`.
+    private func startAjaxGrace(_ key: ClientKey) {
+        guard var entry = clients[key], var ajax = entry.ajax, ajax.held == nil else { return }
+        let token = nextToken()
+        ajax.graceToken = token
+        entry.ajax = ajax
+        clients[key] = entry
+        let grace = owner?.options.ajaxReconnectGrace ?? .seconds(5)
+        _ = schedule(after: grace) { registry in registry.ajaxGraceExpired(key, token: token) }
+    }
+
+    private func ajaxGraceExpired(_ key: ClientKey, token: UInt64) {
+        guard var entry = clients[key], let ajax = entry.ajax, ajax.graceToken == token, ajax.held == nil else { return }
+        if !ajax.pending.isEmpty {
+            owner?.log(.warning, "ajax client \(key.clientID) gone: \(ajax.pending.count) undelivered event(s) dropped")
+        }
+        entry.ajax = nil
+        clients[key] = entry
+        removeIfEmpty(key)
+        owner?.log(.info, "ajax client gone: uid \(EDNPrinter.string(key.uid)) client \(key.clientID)")
+        refresh(key.uid, cause: ajax.request, clientID: key.clientID)
+    }
+
+    // MARK: push
+
+    func push(_ event: EDNValue, to uid: EDNValue, flush: Bool) {
+        guard let server = owner else { return }
+        var buffer = buffers[uid] ?? SendBuffer()
+        buffer.ws.append(event)
+        buffer.ajax.append(event)
+        if flush {
+            buffers[uid] = buffer
+            flushWS(uid)
+            flushAjax(uid)
+            return
+        }
+        if !buffer.wsTimer {
+            buffer.wsTimer = true
+            _ = schedule(after: server.options.sendBufferWS) { registry in registry.flushWS(uid) }
+        }
+        if !buffer.ajaxTimer {
+            buffer.ajaxTimer = true
+            _ = schedule(after: server.options.sendBufferAjax) { registry in registry.flushAjax(uid) }
+        }
+        buffers[uid] = buffer
+    }
+
+    func flushAll() {
+        for uid in Array(buffers.keys) {
+            flushWS(uid)
+            flushAjax(uid)
+        }
+    }
+
+    private func flushWS(_ uid: EDNValue) {
+        guard var buffer = buffers[uid] else { return }
+        let events = buffer.ws
+        buffer.ws = []
+        buffer.wsTimer = false
+        store(buffer, uid)
+        guard !events.isEmpty, let server = owner else { return }
+        let batch = EDNValue.vector(events)
+        var packedByGeneration: [WireGeneration: [UInt8]] = [:]
+        for key in byUID[uid] ?? [] {
+            guard let connection = clients[key]?.ws else { continue }
+            let generation = connection.generation ?? .v2
+            if packedByGeneration[generation] == nil { packedByGeneration[generation] = server.packed(batch, generation: generation) }
+            connection.sendPacked(packedByGeneration[generation]!)
+        }
+    }
+
+    private func flushAjax(_ uid: EDNValue) {
+        guard var buffer = buffers[uid] else { return }
+        let events = buffer.ajax
+        buffer.ajax = []
+        buffer.ajaxTimer = false
+        store(buffer, uid)
+        guard !events.isEmpty else { return }
+        for key in byUID[uid] ?? [] {
+            guard var entry = clients[key], var ajax = entry.ajax else { continue }
+            if let held = ajax.held {
+                held.timer.cancel()
+                ajax.held = nil
+                entry.ajax = ajax
+                clients[key] = entry
+                held.continuation.resume(returning: reply(.vector(ajax.pending + events), ajax.generation))
+                ajax.pending = []
+                entry.ajax = ajax
+                clients[key] = entry
+                startAjaxGrace(key)
+            } else {
+                ajax.pending += events
+                entry.ajax = ajax
+                clients[key] = entry
+            }
+        }
+    }
+
+    private func store(_ buffer: SendBuffer, _ uid: EDNValue) {
+        if buffer.ws.isEmpty && buffer.ajax.isEmpty && !buffer.wsTimer && !buffer.ajaxTimer {
+            buffers[uid] = nil
+        } else {
+            buffers[uid] = buffer
+        }
+    }
+
+    /// `[:chsk/close]`: closes every connection of the uid (after flushing its buffers).
+    func close(uid: EDNValue) {
+        flushWS(uid)
+        flushAjax(uid)
+        for key in byUID[uid] ?? [] {
+            guard var entry = clients[key] else { continue }
+            entry.ws?.close(code: 1000, reason: "closed by server")
+            if var ajax = entry.ajax, let held = ajax.held {
+                held.timer.cancel()
+                ajax.held = nil
+                entry.ajax = ajax
+                held.continuation.resume(returning: reply(.keyword(Reserved.timeout), ajax.generation))
+            }
+            clients[key] = entry
+        }
+    }
+
+    func clientList() -> [(uid: EDNValue, clientID: String, transport: String)] {
+        clients.map { key, entry in
+            let transport = entry.ws != nil ? "ws" : entry.wsGraceToken != nil ? "ws (closing)" : entry.ajax?.held != nil ? "ajax (polling)" : "ajax"
+            return (key.uid, key.clientID, transport)
+        }.sorted { $0.clientID < $1.clientID }
+    }
+
+    func shutdown() {
+        isShutDown = true
+        flushAll()
+        for (key, var entry) in clients {
+            entry.ws?.close(code: 1001, reason: "server shutting down")
+            if var ajax = entry.ajax, let held = ajax.held {
+                held.timer.cancel()
+                ajax.held = nil
+                entry.ajax = ajax
+                held.continuation.resume(returning: reply(.keyword(Reserved.timeout), ajax.generation))
+            }
+            clients[key] = entry
+        }
+    }
+}

@@ -1,0 +1,187 @@
+public import EDN
+import Logging
+import Synchronization
+
+/// One server-side WebSocket connection. The adapter feeds it inbound messages with
+/// `receive(_:)` and reports the end with `closed()`; outbound traffic goes through the
+/// `WebSocketOutbound` the adapter supplied.
+///
+/// Inbound handling needs no lock on the server's registry: a message is unpacked, checked and
+/// handed to the app's event stream right here, so connections work in parallel.
+public final class WebSocketConnection: Sendable {
+    /// Unique per server; a reconnect with the same client id gets a new one, so the late close
+    /// of a superseded connection never removes its successor.
+    public let connectionID: UInt64
+    /// The user id fixed at upgrade time.
+    public let uid: EDNValue
+    /// The client id of the upgrade request.
+    public let clientID: String
+    /// The upgrade request.
+    public let request: ConnectionRequest
+    let outbound: any WebSocketOutbound
+    unowned let server: ChannelSocketServer
+
+    struct State {
+        /// nil while `auto` has not seen a message that tells the generation.
+        var generation: WireGeneration?
+        var inboundSinceCheck = false
+        var pushedSinceCheck = false
+        var closed = false
+    }
+    let state: Mutex<State>
+    let keepAlive = Mutex<Task<Void, Never>?>(nil)
+
+    init(id: UInt64, uid: EDNValue, clientID: String, request: ConnectionRequest, generation: WireGeneration?,
+         outbound: any WebSocketOutbound, server: ChannelSocketServer) {
+        self.connectionID = id
+        self.uid = uid
+        self.clientID = clientID
+        self.request = request
+        self.outbound = outbound
+        self.server = server
+        self.state = Mutex(State(generation: generation))
+    }
+
+    /// The generation spoken on this connection (`nil` while undetermined under `auto`).
+    public var generation: WireGeneration? { state.withLock { $0.generation } }
+
+    /// Handles one inbound message (a text frame's bytes).
+    public func receive(_ message: [UInt8]) {
+        let options = server.options
+        if message.count > options.maxMessageBytes {
+            server.log(.warning, "ws #\(connectionID) \(clientID): message of \(message.count) bytes exceeds \(options.maxMessageBytes); closing (1009)")
+            outbound.close(code: 1009, reason: "Message too big")
+            return
+        }
+        let generation = state.withLock { s -> WireGeneration in
+            s.inboundSinceCheck = true
+            if let g = s.generation { return g }
+            let g = Framing.detectGeneration(message)
+            s.generation = g
+            return g
+        }
+        guard let (value, callbackID) = unpack(message, generation: generation) else { return }
+        let event = Event(validating: value) ?? Event.badEvent(value)
+        var replier: Replier? = nil
+        if let callbackID {
+            let packer = options.packer
+            let out = outbound
+            replier = Replier(once: false) { reply in
+                if let bytes = try? Framing.pack(reply, callbackID: callbackID, generation: generation, packer: packer) {
+                    out.write(bytes, binary: packer.isBinary)
+                }
+            }
+        }
+        if event.id == Reserved.wsPing, let replier {
+            // Newest clients ping with a callback and reconnect unless "pong" comes back;
+            // the app still sees the ping, without a reply handle (as in Sente).
+            replier.reply("pong")
+            server.deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: nil))
+            return
+        }
+        server.log(.debug, "ws #\(connectionID) \(clientID) → \(EDNPrinter.string(event.value).prefix(200))\(callbackID.map { " cb \(EDNPrinter.string($0))" } ?? "")")
+        server.deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: replier))
+    }
+
+    /// v1 follows Sente 1.14 exactly (first character always dropped; an unreadable payload is
+    /// `[:chsk/bad-package "<rest>"]`, destructured as `[value cb]` after a `+`); v2 drops an
+    /// unreadable message with a log line, as Sente 1.21 does.
+    func unpack(_ message: [UInt8], generation: WireGeneration) -> (EDNValue, EDNValue?)? {
+        let packer = server.options.packer
+        switch generation {
+        case .v1:
+            guard let first = message.first else { return nil }
+            let rest = Array(message.dropFirst())
+            var value: EDNValue
+            do { value = try packer.unpack(rest) } catch {
+                server.log(.warning, "ws #\(connectionID) \(clientID): bad package: \(error)")
+                value = .vector([.keyword(Reserved.badPackage), .string(String(decoding: rest, as: UTF8.self))])
+            }
+            if first == UInt8(ascii: "+") {
+                guard let items = value.sequenceElements, !items.isEmpty else { return (value, nil) }
+                return (items[0], items.count > 1 ? nonNil(items[1]) : nil)
+            }
+            return (value, nil)
+        case .v2:
+            let value: EDNValue
+            do { value = try packer.unpack(message) } catch {
+                server.log(.warning, "ws #\(connectionID) \(clientID): unreadable message dropped: \(error)")
+                return nil
+            }
+            guard let items = value.sequenceElements, !items.isEmpty else {
+                server.log(.warning, "ws #\(connectionID) \(clientID): message is no [value cb] vector, dropped: \(EDNPrinter.string(value).prefix(200))")
+                return nil
+            }
+            return (items[0], items.count > 1 ? nonNil(items[1]) : nil)
+        }
+    }
+
+    /// Sends a packed push batch (counts as activity for keep-alive).
+    func sendPacked(_ bytes: [UInt8]) {
+        state.withLock { $0.pushedSinceCheck = true }
+        outbound.write(bytes, binary: server.options.packer.isBinary)
+    }
+
+    /// Sends a value unwrapped in this connection's framing.
+    func sendValue(_ value: EDNValue) {
+        let generation = self.generation ?? .v2
+        if let bytes = try? Framing.pack(value, generation: generation, packer: server.options.packer) {
+            outbound.write(bytes, binary: server.options.packer.isBinary)
+        }
+    }
+
+    /// Closes the socket from the server side.
+    public func close(code: UInt16 = 1000, reason: String = "") {
+        outbound.close(code: code, reason: reason)
+    }
+
+    /// Reports that the socket has closed (either side); starts the reconnect grace period.
+    public func closed() async {
+        let first = state.withLock { s -> Bool in
+            defer { s.closed = true }
+            return !s.closed
+        }
+        guard first else { return }
+        keepAlive.withLock { $0?.cancel(); $0 = nil }
+        await server.registry.webSocketClosed(self)
+    }
+
+    /// Sente's keep-alive: v1 pings every `ws-kalive-ms` of silence and expects nothing; v2
+    /// checks every half window, pings, and closes the socket when nothing arrives within
+    /// `ws-ping-timeout-ms`. Until `auto` knows the generation it pings but never closes
+    /// (a 1.14 client does not answer pings).
+    func startKeepAlive() {
+        let task = Task { [weak self] in
+            guard let clock = self?.server.options.clock else { return }
+            while !Task.isCancelled {
+                guard let window = self?.keepAliveWindow() else { return }
+                do { try await clock.sleep(for: window) } catch { return }
+                guard let self else { return }
+                let (active, generation) = self.state.withLock { s -> (Bool, WireGeneration?) in
+                    let active = s.inboundSinceCheck || s.pushedSinceCheck
+                    s.inboundSinceCheck = false
+                    s.pushedSinceCheck = false
+                    return (active, s.generation)
+                }
+                if active { continue }
+                self.server.log(.debug, "ws #\(self.connectionID) \(self.clientID): idle, ping")
+                self.sendValue(.keyword(Reserved.wsPing))
+                guard generation == .v2 else { continue }
+                do { try await clock.sleep(for: self.server.options.wsPingTimeout) } catch { return }
+                let answered = self.state.withLock { $0.inboundSinceCheck }
+                if !answered {
+                    self.server.log(.info, "ws #\(self.connectionID) \(self.clientID): no answer to ping within \(self.server.options.wsPingTimeout.milliseconds) ms, closing")
+                    self.outbound.close(code: 1000, reason: "ws-ping-timeout")
+                    await self.closed()
+                    return
+                }
+            }
+        }
+        keepAlive.withLock { $0 = task }
+    }
+
+    func keepAliveWindow() -> Duration {
+        let base = server.options.wsKeepAlive
+        return generation == .v1 ? base : base / 2
+    }
+}
