@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "EDN", targets: ["EDN"]),
         .library(name: "Transit", targets: ["Transit"]),
         .library(name: "ChannelSocket", targets: ["ChannelSocket"]),
+        .library(name: "ChannelSocketTesting", targets: ["ChannelSocketTesting"]),
         .executable(name: "chsk", targets: ["chsk"]),
     ],
     dependencies: [
@@ -28,6 +29,7 @@ let package = Package(
             dependencies: ["EDN", "Transit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        .target(name: "ChannelSocketTesting", dependencies: ["ChannelSocket"], swiftSettings: strictSettings),
         .executableTarget(
             name: "chsk",
             dependencies: [
@@ -38,7 +40,7 @@ let package = Package(
         ),
         .testTarget(name: "EDNTests", dependencies: ["EDN"], swiftSettings: strictSettings),
         .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN"], swiftSettings: strictSettings),
-        .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "EDN"], swiftSettings: strictSettings),
+        .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "ChannelSocketTesting", "EDN"], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["chsk"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -168,9 +168,10 @@ public final class ChannelSocketServer: Sendable {
         return false
     }
 
-    /// The uid of a request, or the nil-uid keyword of the generation.
-    func userID(_ request: ConnectionRequest, generation: WireGeneration) -> EDNValue {
-        options.userID(request) ?? .keyword(Reserved.nilUID(generation))
+    /// The uid of a request, or the nil-uid keyword: v1's under `wire: .v1`, else v2's (under
+    /// `auto` the generation is not known when a connection is opened).
+    func userID(_ request: ConnectionRequest) -> EDNValue {
+        options.userID(request) ?? .keyword(Reserved.nilUID(forcedGeneration() ?? .v2))
     }
 
     func forcedGeneration() -> WireGeneration? {
@@ -197,7 +198,7 @@ public final class ChannelSocketServer: Sendable {
     public func openWebSocket(_ request: ConnectionRequest, outbound: any WebSocketOutbound) async -> WebSocketConnection {
         let forced = forcedGeneration()
         let handshakeGeneration = forced ?? .v2
-        let uid = userID(request, generation: handshakeGeneration)
+        let uid = userID(request)
         let connection = WebSocketConnection(id: makeID(), uid: uid, clientID: request.clientID ?? "", request: request,
                                              generation: forced, outbound: outbound, server: self)
         outbound.write(packed(handshakeValue(uid: uid, request: request, generation: handshakeGeneration), generation: handshakeGeneration),
@@ -213,11 +214,10 @@ public final class ChannelSocketServer: Sendable {
     /// `longPollTimeout` (`:chsk/timeout`). Cancel the calling task when the client hangs up.
     public func poll(_ request: ConnectionRequest) async -> HTTPReply {
         let clientID = request.clientID ?? ""
-        let handshakeParam = request.params["handshake?"]
-        var generation: WireGeneration? = forcedGeneration()
-        if generation == nil, let h = handshakeParam { generation = h == "true" ? .v1 : .v2 }
-        return await registry.poll(request: request, clientID: clientID, requestedGeneration: generation,
-                                   wantsHandshake: handshakeParam != nil)
+        // `handshake?=true` does not tell v1 from v2: 1.18–1.20 browser clients send it too.
+        // Under `auto` an Ajax client gets v2 frames (which 1.14 EDN clients read, §1) until a
+        // `+`/`-` prefixed POST shows it speaks v1.
+        return await registry.poll(request: request, clientID: clientID, wantsHandshake: request.params["handshake?"] != nil)
     }
 
     /// Answers an Ajax POST (a request that passed `check(_:)`, with `ppstr` in `params`):
@@ -227,7 +227,7 @@ public final class ChannelSocketServer: Sendable {
         let clientID = request.clientID ?? ""
         guard let ppstr = request.params["ppstr"] else {
             let generation = forcedGeneration() ?? .v2
-            let uid = userID(request, generation: generation)
+            let uid = userID(request)
             deliver(ServerEventMessage(event: .badEvent(.null), uid: uid, clientID: clientID, request: request, replier: nil))
             return HTTPReply(status: 200, body: packed(.keyword(Reserved.dummyCallback200), generation: generation))
         }
@@ -236,7 +236,10 @@ public final class ChannelSocketServer: Sendable {
             return rejected(request, 413, "Message too big (\(message.count) bytes, limit \(options.maxMessageBytes))")
         }
         let generation = forcedGeneration() ?? Framing.detectGeneration(message)
-        let uid = userID(request, generation: generation)
+        let uid = userID(request)
+        if options.wire == .auto, generation == .v1 {
+            await registry.noteAjaxGeneration(uid: uid, clientID: clientID, .v1)
+        }
         var value: EDNValue
         var callbackID: EDNValue? = nil
         switch generation {

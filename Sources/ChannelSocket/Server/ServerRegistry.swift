@@ -155,13 +155,11 @@ actor ServerRegistry {
 
     // MARK: Ajax
 
-    func poll(request: ConnectionRequest, clientID: String, requestedGeneration: WireGeneration?, wantsHandshake: Bool) async -> HTTPReply {
+    func poll(request: ConnectionRequest, clientID: String, wantsHandshake: Bool) async -> HTTPReply {
         guard let server = owner, !isShutDown else { return HTTPReply(status: 503, text: "Server shutting down") }
-        // The uid depends on the generation only for nil-uid clients.
-        let known = knownAjaxClient(request: request, clientID: clientID, server: server)
-        let generation = requestedGeneration ?? known?.generation ?? server.forcedGeneration() ?? .v2
-        let uid = server.userID(request, generation: generation)
+        let uid = server.userID(request)
         let key = ClientKey(uid: uid, clientID: clientID)
+        let generation = server.forcedGeneration() ?? clients[key]?.ajax?.generation ?? .v2
         var entry = clients[key] ?? ClientEntry(lastRequest: request)
         entry.lastRequest = request
 
@@ -228,12 +226,13 @@ actor ServerRegistry {
         }
     }
 
-    private func knownAjaxClient(request: ConnectionRequest, clientID: String, server: ChannelSocketServer) -> AjaxClient? {
-        for generation in [WireGeneration.v2, .v1] {
-            let key = ClientKey(uid: server.userID(request, generation: generation), clientID: clientID)
-            if let a = clients[key]?.ajax { return a }
-        }
-        return nil
+    /// Under `auto`, a v1-framed POST tells that this Ajax client speaks v1.
+    func noteAjaxGeneration(uid: EDNValue, clientID: String, _ generation: WireGeneration) {
+        let key = ClientKey(uid: uid, clientID: clientID)
+        guard var entry = clients[key], var ajax = entry.ajax, ajax.generation != generation else { return }
+        ajax.generation = generation
+        entry.ajax = ajax
+        clients[key] = entry
     }
 
     private func reply(_ value: EDNValue, _ generation: WireGeneration) -> HTTPReply {
