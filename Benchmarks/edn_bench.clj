@@ -10,7 +10,7 @@
 ;;          string-push-back-reader over the whole text (what edn/read-string does for one
 ;;          form); MB/s of input text (UTF-8 bytes).
 ;;   print: pr-str of every top-level value; MB/s of the printed text (UTF-8 bytes).
-;; Each measure is warmed up (JIT) for --warmup seconds (default 5), then timed --runs times
+;; Each measure is warmed up (JIT) for --warmup seconds (default 8), then timed --runs times
 ;; (default 5), each run repeating the operation for at least --time seconds (default 1); the
 ;; median run is reported.
 (ns edn-bench
@@ -21,7 +21,7 @@
 (set! *warn-on-reflection* true)
 
 (defn parse-args [args]
-  (loop [o {:warmup 5.0 :time 1.0 :runs 5 :json false :files []} [a & more :as args] args]
+  (loop [o {:warmup 8.0 :time 1.0 :runs 5 :json false :files []} [a & more :as args] args]
     (cond
       (empty? args) o
       (= a "--warmup") (recur (assoc o :warmup (Double/parseDouble (first more))) (rest more))

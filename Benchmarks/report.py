@@ -58,9 +58,10 @@ def main():
                 if cs and cs["output_bytes"] != r["output_bytes"]:
                     notes.append("%s: printed size differs from Clojure's pr-str: chsk %d B, clojure %d B"
                                  % (name, r["output_bytes"], cs["output_bytes"]))
-                if ps:
-                    notes.append("%s: printed size chsk %d B (= clojure %s), edn_format %d B"
-                                 % (name, r["output_bytes"], "yes" if cs and cs["output_bytes"] == r["output_bytes"] else "no",
+                if ps and ps["output_bytes"] != r["output_bytes"]:
+                    notes.append("%s: printed size chsk %d B%s, edn_format %d B"
+                                 % (name, r["output_bytes"],
+                                    " (= clojure)" if cs and cs["output_bytes"] == r["output_bytes"] else "",
                                     ps["output_bytes"]))
     print()
     print("Goal: read and print each >= %gx Clojure and >= %gx edn_format" % (a.goal_clojure, a.goal_edn_format))
