@@ -25,7 +25,7 @@ public struct Event: Sendable, Hashable, CustomStringConvertible {
         guard case .vector(let items) = value, (1...2).contains(items.count),
               case .keyword(let id) = items[0], id.namespace != nil else { return nil }
         self.id = id
-        self.data = items.count == 2 ? items[1] : nil
+        self.data = items.count == 2 ? .some(items[1]) : .none
     }
 
     /// The event as a value: `[id]` or `[id data]`.

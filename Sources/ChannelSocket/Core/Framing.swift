@@ -91,7 +91,7 @@ public enum Framing {
                 guard let items = value.sequenceElements, !items.isEmpty else {
                     throw FramingError("A +-wrapped v1 message must hold [value cb-id], got \(value.kindName)")
                 }
-                let cb: EDNValue? = items.count > 1 ? items[1] : nil
+                let cb: EDNValue? = items.count > 1 ? .some(items[1]) : .none
                 return Frame(value: items[0], callbackID: nonNil(cb), generation: .v1)
             }
             return Frame(value: value, callbackID: nil, generation: .v1)
@@ -103,7 +103,7 @@ public enum Framing {
             guard case .vector(let items) = value, !items.isEmpty else {
                 throw FramingError("A v2 message must be [value cb-id-or-nil], got \(value.kindName)")
             }
-            let cb: EDNValue? = items.count > 1 ? items[1] : nil
+            let cb: EDNValue? = items.count > 1 ? .some(items[1]) : .none
             return Frame(value: items[0], callbackID: nonNil(cb), generation: .v2)
         }
     }

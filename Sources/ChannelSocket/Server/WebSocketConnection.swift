@@ -168,7 +168,11 @@ public final class WebSocketConnection: Sendable {
                 self.sendValue(.keyword(Reserved.wsPing))
                 guard generation == .v2 else { continue }
                 do { try await clock.sleep(for: self.server.options.wsPingTimeout) } catch { return }
-                let answered = self.state.withLock { $0.inboundSinceCheck }
+                let answered = self.state.withLock { s -> Bool in
+                    // The answer ends this window; the next one starts fresh.
+                    defer { s.inboundSinceCheck = false; s.pushedSinceCheck = false }
+                    return s.inboundSinceCheck
+                }
                 if !answered {
                     self.server.log(.info, "ws #\(self.connectionID) \(self.clientID): no answer to ping within \(self.server.options.wsPingTimeout.milliseconds) ms, closing")
                     self.outbound.close(code: 1000, reason: "ws-ping-timeout")

@@ -1,0 +1,389 @@
+import ChannelSocket
+import ChannelSocketTesting
+import EDN
+import Foundation
+import Testing
+
+/// A server on a manual clock whose app records every event (and runs the echo app on it).
+final class EngineHarness: @unchecked Sendable {
+    let clock = ManualClock()
+    let server: ChannelSocketServer
+    private let lock = NSLock()
+    private var received: [ServerEventMessage] = []
+    private var task: Task<Void, Never>?
+
+    init(wire: WireOption = .auto, echo: Bool = true, configure: (inout ChannelSocketServerOptions) -> Void = { _ in }) throws {
+        var options = ChannelSocketServerOptions(userID: { $0.params["uid"].map(EDNValue.string) }, wire: wire)
+        options.clock = clock
+        configure(&options)
+        server = try ChannelSocketServer(options: options)
+        let app = EchoApp(server: server)
+        task = Task { [server] in
+            for await message in server.events {
+                self.record(message)
+                if echo { await app.handle(message) }
+            }
+        }
+    }
+
+    deinit { task?.cancel() }
+
+    private func record(_ m: ServerEventMessage) { lock.lock(); received.append(m); lock.unlock() }
+
+    var events: [ServerEventMessage] { lock.lock(); defer { lock.unlock() }; return received }
+    var eventTexts: [String] { events.map { $0.event.description } }
+
+    func request(_ method: String = "GET", _ params: [String: String], headers: [String: String] = [:], ws: Bool = false) -> ConnectionRequest {
+        ConnectionRequest(method: method, path: "/chsk", params: params, headers: headers, isWebSocket: ws)
+    }
+
+    func connect(uid: String?, client: String) async -> (WebSocketConnection, RecordingWebSocket) {
+        var params = ["client-id": client]
+        if let uid { params["uid"] = uid }
+        let socket = RecordingWebSocket()
+        let connection = await server.openWebSocket(request("GET", params, ws: true), outbound: socket)
+        return (connection, socket)
+    }
+
+    func send(_ c: WebSocketConnection, _ text: String) { c.receive(Array(text.utf8)) }
+
+    /// Starts a request in a task; the box fills when it is answered.
+    func start(_ method: String, _ params: [String: String]) -> ResultBox {
+        let box = ResultBox()
+        let request = request(method, params)
+        Task { [server] in box.set(method == "GET" ? await server.poll(request) : await server.post(request)) }
+        return box
+    }
+
+    func eventually(_ limit: Duration = .seconds(10), step: Duration = .milliseconds(10), _ condition: () -> Bool) async -> Bool {
+        var elapsed = Duration.zero
+        while !condition() {
+            if elapsed >= limit { return false }
+            await clock.advance(by: step)
+            elapsed += step
+        }
+        return true
+    }
+}
+
+@Suite struct ServerEngineTests {
+    // MARK: checks
+
+    @Test func securityChecksInSentesOrder() throws {
+        let h = try EngineHarness(wire: .v2) { o in
+            o.csrf = .token("TOKEN")
+            o.allowedOrigins = ["http://site.com"]
+            o.authorize = { $0.params["uid"] != "mallory" }
+        }
+        let s = h.server
+        #expect(s.check(h.request("GET", ["uid": "a"]))?.status == 400)
+        #expect(s.check(h.request("GET", ["client-id": "c", "csrf-token": "nope"], headers: ["Origin": "http://site.com"])) == HTTPReply(status: 403, text: "Bad CSRF token"))
+        #expect(s.check(h.request("GET", ["client-id": "c"], headers: ["Origin": "http://site.com"]))?.status == 403)
+        #expect(s.check(h.request("GET", ["client-id": "c"], headers: ["X-CSRF-Token": "TOKEN", "Origin": "http://site.com"])) == nil)
+        #expect(s.check(h.request("POST", ["client-id": "c"], headers: ["x-xsrf-token": "TOKEN", "origin": "http://site.com"])) == nil)
+        #expect(s.check(h.request("GET", ["client-id": "c", "csrf-token": "TOKEN"], headers: ["Origin": "http://evil.com"])) == HTTPReply(status: 403, text: "Unauthorized origin"))
+        // Newest rule: a wrong Origin is not rescued by a good Referer; no Origin falls back to Referer.
+        #expect(s.check(h.request("GET", ["client-id": "c", "csrf-token": "TOKEN"], headers: ["Origin": "http://evil.com", "Referer": "http://site.com/page"]))?.status == 403)
+        #expect(s.check(h.request("GET", ["client-id": "c", "csrf-token": "TOKEN"], headers: ["Referer": "http://site.com/page"])) == nil)
+        #expect(s.check(h.request("GET", ["client-id": "c", "csrf-token": "TOKEN"], headers: ["Referer": "http://site.com.evil.com/"]))?.status == 403)
+        #expect(s.check(h.request("GET", ["client-id": "c", "csrf-token": "TOKEN"]))?.status == 403)
+        #expect(s.check(h.request("GET", ["client-id": "c", "csrf-token": "TOKEN", "uid": "mallory"], headers: ["Origin": "http://site.com"])) == HTTPReply(status: 401, text: "Unauthorized request"))
+        let r = try EngineHarness { o in o.reject = { $0.params["ban"] != nil ? HTTPReply(status: 429, text: "slow down") : nil } }
+        #expect(r.server.check(r.request("GET", ["client-id": "c", "ban": "1"]))?.status == 429)
+    }
+
+    @Test func optionsAreValidated() {
+        #expect(throws: OptionsError.self) { try ChannelSocketServer(options: .init(longPollTimeout: .seconds(60))) }
+    }
+
+    // MARK: WebSocket
+
+    @Test func handshakeShapesPerGeneration() async throws {
+        let v1 = try EngineHarness(wire: .v1)
+        let (_, s1) = await v1.connect(uid: "alice", client: "c1")
+        #expect(s1.messages == ["-[:chsk/handshake [\"alice\" nil]]"])
+        let (_, n1) = await v1.connect(uid: nil, client: "c2")
+        #expect(n1.messages == ["-[:chsk/handshake [:taoensso.sente/nil-uid nil]]"])
+        let v2 = try EngineHarness(wire: .v2) { $0.handshakeData = { _ in [":server-time": 123] } }
+        let (_, s2) = await v2.connect(uid: nil, client: "c1")
+        #expect(s2.messages == ["[[:chsk/handshake [:sente/nil-uid nil {:server-time 123}]] nil]"])
+        let v1data = try EngineHarness(wire: .v1) { $0.handshakeData = { _ in [":server-time": 123] } }
+        let (_, s3) = await v1data.connect(uid: "alice", client: "c1")
+        #expect(s3.messages == ["-[:chsk/handshake [\"alice\" nil {:server-time 123}]]"])
+    }
+
+    @Test func v1AndV2ClientsOfOneUIDEachGetPushesInTheirFraming() async throws {
+        let h = try EngineHarness(wire: .auto)
+        let (old, oldSocket) = await h.connect(uid: "alice", client: "browser-1.14")
+        let (new, newSocket) = await h.connect(uid: "alice", client: "browser-1.21")
+        h.send(old, "+[[:chsk/ws-ping]]")                // a 1.14 client reveals itself
+        h.send(new, "[[:chsk/ws-ping] \"p1\"]")          // a 1.21 client too
+        #expect(await h.eventually { newSocket.messages.count == 2 })
+        #expect(newSocket.messages[1] == "[\"pong\" \"p1\"]")
+        try await h.server.send(Event("srv/note", [":n": 1]), to: "alice")
+        #expect(await h.eventually { oldSocket.messages.count == 2 && newSocket.messages.count == 3 })
+        #expect(oldSocket.messages.last == "-[[:srv/note {:n 1}]]")
+        #expect(newSocket.messages.last == "[[[:srv/note {:n 1}]] nil]")
+        // Replies use the framing of the request.
+        h.send(old, "+[[:my/req 1] \"cb1\"]")
+        h.send(new, "[[:my/req 2] \"cb2\"]")
+        #expect(await h.eventually { oldSocket.messages.count == 3 && newSocket.messages.count == 4 })
+        #expect(oldSocket.messages.last == "+[{:echo [:my/req 1], :uid \"alice\", :client-id \"browser-1.14\"} \"cb1\"]")
+        #expect(newSocket.messages.last == "[{:echo [:my/req 2], :uid \"alice\", :client-id \"browser-1.21\"} \"cb2\"]")
+    }
+
+    @Test func malformedInputReachesTheAppAsSenteShowsIt() async throws {
+        let v2 = try EngineHarness(wire: .v2, echo: false)
+        let (c2, _) = await v2.connect(uid: "u", client: "c")
+        v2.send(c2, "[[:oops 1] nil]")            // un-namespaced id
+        v2.send(c2, "[[:a/b 1 2] nil]")           // 3 elements
+        v2.send(c2, "[:a/b nil]")                 // a keyword, not a vector
+        v2.send(c2, "[[:my-app/oops {:x")         // unreadable: dropped (newest)
+        v2.send(c2, ":not-a-frame")               // no [value cb]: dropped
+        v2.send(c2, "[[:a/ok] nil]")
+        #expect(await v2.eventually { v2.events.count == 5 })
+        #expect(v2.eventTexts == ["[:chsk/uidport-open \"u\"]", "[:chsk/bad-event [:oops 1]]", "[:chsk/bad-event [:a/b 1 2]]", "[:chsk/bad-event :a/b]", "[:a/ok]"])
+
+        let v1 = try EngineHarness(wire: .v1, echo: false)
+        let (c1, _) = await v1.connect(uid: "u", client: "c")
+        v1.send(c1, "-[:my-app/oops {:x")         // unreadable after '-'
+        v1.send(c1, "+[:whatever \"x")            // unreadable after '+': destructured quirk
+        v1.send(c1, "-:foo/bar")                  // keyword event
+        v1.send(c1, "+[[:foo/bar 1]]")            // wrapped without cb
+        #expect(await v1.eventually { v1.events.count == 5 })
+        let texts = v1.eventTexts
+        #expect(texts[1] == "[:chsk/bad-package \"[:my-app/oops {:x\"]")
+        #expect(texts[2] == "[:chsk/bad-event :chsk/bad-package]")
+        #expect(v1.events[2].wantsReply)
+        #expect(texts[3] == "[:chsk/bad-event :foo/bar]")
+        #expect(texts[4] == "[:foo/bar 1]" && !v1.events[4].wantsReply)
+    }
+
+    @Test func oversizedMessagesAreRefused() async throws {
+        let h = try EngineHarness { $0.maxMessageBytes = 100 }
+        let (c, socket) = await h.connect(uid: "u", client: "c")
+        h.send(c, "[[:a/b \"" + String(repeating: "x", count: 200) + "\"] nil]")
+        #expect(socket.closeCode == 1009)
+        let reply = await h.server.post(h.request("POST", ["client-id": "c", "ppstr": "[[:a/b \"" + String(repeating: "x", count: 200) + "\"] nil]"]))
+        #expect(reply.status == 413)
+    }
+
+    @Test func thousandPushesArriveInOrderOverWSAndAjax() async throws {
+        let h = try EngineHarness(wire: .v2, echo: false)
+        let (_, socket) = await h.connect(uid: "u", client: "ws-client")
+        // An Ajax client of the same uid.
+        _ = await h.server.poll(h.request("GET", ["client-id": "ajax-client", "uid": "u", "handshake?": "1"]))
+        var ajaxEvents: [EDNValue] = []
+        var poll = h.start("GET", ["client-id": "ajax-client", "uid": "u"])
+        for i in 0..<1000 {
+            try await h.server.send(Event("srv/n", .integer(Int64(i))), to: "u", flush: i % 97 == 0)
+            if i % 250 == 0 { await h.clock.advance(by: .milliseconds(40)) }
+        }
+        await h.server.flush()
+        while ajaxEvents.count < 1000 {
+            #expect(await h.eventually { poll.value != nil })
+            guard let body = poll.value?.bodyText else { break }
+            let frame = try EDNReader.read(body)
+            ajaxEvents += frame.sequenceElements?.first?.sequenceElements ?? []
+            if ajaxEvents.count < 1000 { poll = h.start("GET", ["client-id": "ajax-client", "uid": "u"]) }
+        }
+        var wsEvents: [EDNValue] = []
+        for frame in socket.messages.dropFirst() {
+            wsEvents += try EDNReader.read(frame).sequenceElements?.first?.sequenceElements ?? []
+        }
+        let expected = (0..<1000).map { EDNValue.vector([.kw("srv/n"), .integer(Int64($0))]) }
+        #expect(wsEvents == expected)
+        #expect(ajaxEvents == expected)
+        #expect(socket.messages.count < 200)   // batched, not one frame per event
+    }
+
+    @Test func batchingWindowsAndFlush() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let (_, socket) = await h.connect(uid: "u", client: "c")
+        try await h.server.send(Event("a/x", 1), to: "u")
+        try await h.server.send(Event("a/y", 2), to: "u")
+        await h.clock.advance(by: .milliseconds(29))
+        #expect(socket.messages.count == 1)
+        await h.clock.advance(by: .milliseconds(2))
+        #expect(socket.messages.last == "[[[:a/x 1] [:a/y 2]] nil]")
+        try await h.server.send(Event("a/z", 3), to: "u", flush: true)
+        #expect(socket.messages.last == "[[[:a/z 3]] nil]")
+        await #expect(throws: ChannelSocketServer.PushError.reservedEvent(Keyword("chsk/foo"))) { try await h.server.send(Event("chsk/foo"), to: "u") }
+        await #expect(throws: ChannelSocketServer.PushError.nilUID) { try await h.server.send(Event("a/b"), to: nil) }
+    }
+
+    @Test func pushToClientsWithoutUID() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let (_, socket) = await h.connect(uid: nil, client: "anon")
+        try await h.server.send(Event("a/hi"), to: .keyword(Reserved.allUsersWithoutUID), flush: true)
+        #expect(socket.messages.last == "[[[:a/hi]] nil]")
+    }
+
+    @Test func keepAliveV2PingsAtHalfWindowAndClosesSilentClients() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let (c, socket) = await h.connect(uid: "u", client: "c")
+        h.send(c, "[[:a/b] nil]")
+        await h.clock.advance(by: .milliseconds(12_500))   // activity in the first window
+        #expect(socket.messages.count == 1)
+        await h.clock.advance(by: .milliseconds(12_500))
+        #expect(socket.messages.last == "[:chsk/ws-ping nil]")
+        h.send(c, "[[:chsk/ws-pong] nil]")
+        await h.clock.advance(by: .milliseconds(10_000))
+        #expect(socket.closeCode == nil)
+        await h.clock.advance(by: .milliseconds(12_500))   // idle again → ping
+        #expect(socket.messages.filter { $0 == "[:chsk/ws-ping nil]" }.count == 2)
+        await h.clock.advance(by: .milliseconds(10_000))   // no answer → closed
+        #expect(socket.closeCode == 1000)
+        #expect(socket.closeReason == "ws-ping-timeout")
+        #expect(h.eventTexts.contains("[:chsk/ws-pong]"))
+    }
+
+    @Test func keepAliveV1PingsEveryWindowAndNeverCloses() async throws {
+        let h = try EngineHarness(wire: .v1)
+        let (_, socket) = await h.connect(uid: "u", client: "c")
+        await h.clock.advance(by: .milliseconds(24_999))
+        #expect(socket.messages.count == 1)
+        await h.clock.advance(by: .milliseconds(1))
+        #expect(socket.messages.last == "-:chsk/ws-ping")
+        await h.clock.advance(by: .seconds(100))
+        #expect(socket.messages.count == 6 && socket.closeCode == nil)   // handshake + pings at 25, 50, 75, 100, 125 s
+    }
+
+    @Test func connectedUIDsGracePeriodsAndUidportEvents() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let changes = h.server.connectedUIDChanges()
+        let (c, _) = await h.connect(uid: "alice", client: "c1")
+        #expect(await h.server.connectedUIDs.value == [":ws": .set(["alice"]), ":ajax": .set([]), ":any": .set(["alice"])])
+        // The client dies without a close frame: the adapter reports the closed socket.
+        await c.closed()
+        await h.clock.advance(by: .milliseconds(2_400))
+        #expect(await h.server.connectedUIDs.any.contains("alice"))
+        await h.clock.advance(by: .milliseconds(200))
+        #expect(await h.server.connectedUIDs.any.isEmpty)
+        #expect(h.eventTexts.filter { $0.contains("uidport") } == ["[:chsk/uidport-open \"alice\"]", "[:chsk/uidport-close \"alice\"]"])
+        var seen: [ConnectedUIDs] = []
+        for await value in changes {
+            seen.append(value)
+            if value.any.isEmpty && seen.count > 1 { break }
+        }
+        #expect(seen.contains { $0.ws.contains("alice") })
+
+        // A reconnect within the grace period produces no events.
+        let (c2, _) = await h.connect(uid: "bob", client: "b1")
+        await c2.closed()
+        await h.clock.advance(by: .milliseconds(1_000))
+        _ = await h.connect(uid: "bob", client: "b1")
+        await h.clock.advance(by: .seconds(5))
+        #expect(h.eventTexts.filter { $0.contains("bob") } == ["[:chsk/uidport-open \"bob\"]"])
+    }
+
+    @Test func lateCloseOfASupersededConnectionKeepsItsSuccessor() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let (first, _) = await h.connect(uid: "u", client: "same")
+        let (_, second) = await h.connect(uid: "u", client: "same")
+        await first.closed()
+        await h.clock.advance(by: .seconds(5))
+        #expect(await h.server.connectedUIDs.ws.contains("u"))
+        try await h.server.send(Event("a/still-here"), to: "u", flush: true)
+        #expect(second.messages.last == "[[[:a/still-here]] nil]")
+    }
+
+    @Test func chskCloseClosesEveryConnectionOfTheUID() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let (_, a) = await h.connect(uid: "u", client: "1")
+        let (_, b) = await h.connect(uid: "u", client: "2")
+        try await h.server.send(Event("chsk/close"), to: "u")
+        #expect(a.closeCode == 1000 && b.closeCode == 1000)
+    }
+
+    // MARK: Ajax
+
+    @Test func longPollHandshakeHoldTimeoutAndSupersede() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let hs = await h.server.poll(h.request("GET", ["client-id": "c", "uid": "bob", "handshake?": "1"]))
+        #expect(hs.bodyText == "[[:chsk/handshake [\"bob\" nil nil]] nil]")
+        let first = h.start("GET", ["client-id": "c", "uid": "bob"])
+        await h.clock.advance(by: .milliseconds(19_990))
+        #expect(first.value == nil)
+        await h.clock.advance(by: .milliseconds(20))
+        #expect(first.value?.bodyText == "[:chsk/timeout nil]")
+        let held = h.start("GET", ["client-id": "c", "uid": "bob"])
+        await h.clock.settle()
+        let newer = h.start("GET", ["client-id": "c", "uid": "bob"])
+        #expect(await h.eventually { held.value != nil })
+        #expect(held.value?.bodyText == "[:chsk/timeout nil]")
+        try await h.server.send(Event("a/b", 1), to: "bob")
+        await h.clock.advance(by: .milliseconds(100))
+        #expect(await h.eventually { newer.value != nil })
+        #expect(newer.value?.bodyText == "[[[:a/b 1]] nil]")
+        // Unknown client without handshake? still gets a handshake first.
+        let unknown = await h.server.poll(h.request("GET", ["client-id": "new", "uid": "bob"]))
+        #expect(unknown.bodyText.hasPrefix("[[:chsk/handshake"))
+    }
+
+    @Test func pushesBetweenPollsWaitForTheNextPoll() async throws {
+        let h = try EngineHarness(wire: .v1)
+        _ = await h.server.poll(h.request("GET", ["client-id": "c", "uid": "bob", "handshake?": "true"]))
+        try await h.server.send(Event("a/b", 1), to: "bob")
+        await h.clock.advance(by: .milliseconds(150))
+        let next = await h.server.poll(h.request("GET", ["client-id": "c", "uid": "bob"]))
+        #expect(next.bodyText == "-[[:a/b 1]]")
+    }
+
+    @Test func postWithAndWithoutCallback() async throws {
+        let h = try EngineHarness(wire: .auto, echo: false)
+        let noCb = await h.server.post(h.request("POST", ["client-id": "c", "uid": "bob", "ppstr": "[[:a/b 1] nil]"]))
+        #expect(noCb.bodyText == "[:chsk/dummy-cb-200 nil]")
+        let v1NoCb = await h.server.post(h.request("POST", ["client-id": "c", "uid": "bob", "ppstr": "+[[:a/b 1]]"]))
+        #expect(v1NoCb.bodyText == "-:chsk/dummy-cb-200")
+        for marker in ["0", ":ajax", "\"x\""] {
+            let box = h.start("POST", ["client-id": "c", "uid": "bob", "ppstr": "[[:a/req \(marker)] \(marker)]"])
+            #expect(await h.eventually { h.events.contains { $0.event.data == (try? EDNReader.read(marker)) } })
+            h.events.last { $0.id == "a/req" }?.reply([":ok": true])
+            h.events.last { $0.id == "a/req" }?.reply([":second": true])   // only the first counts
+            #expect(await h.eventually { box.value != nil })
+            #expect(box.value?.bodyText == "[{:ok true} nil]")
+        }
+        let unanswered = h.start("POST", ["client-id": "c", "uid": "bob", "ppstr": "+[[:a/slow] 0]"])
+        await h.clock.advance(by: .milliseconds(19_900))
+        #expect(unanswered.value == nil)
+        await h.clock.advance(by: .milliseconds(200))
+        #expect(unanswered.value?.bodyText == "-:chsk/timeout")
+        let missing = await h.server.post(h.request("POST", ["client-id": "c"]))
+        #expect(missing.bodyText == "[:chsk/dummy-cb-200 nil]")
+        #expect(await h.eventually { h.eventTexts.contains("[:chsk/bad-event nil]") })
+    }
+
+    @Test func ajaxClientLeavesConnectedUIDsFiveSecondsAfterItsLastPoll() async throws {
+        let h = try EngineHarness(wire: .v2)
+        _ = await h.server.poll(h.request("GET", ["client-id": "c", "uid": "bob", "handshake?": "1"]))
+        #expect(await h.server.connectedUIDs.ajax.isEmpty)   // newest: counted from the first real poll
+        let poll = h.start("GET", ["client-id": "c", "uid": "bob"])
+        #expect(await h.eventually { h.eventTexts.contains("[:chsk/uidport-open \"bob\"]") })
+        await h.clock.advance(by: .seconds(20))
+        #expect(poll.value?.bodyText == "[:chsk/timeout nil]")
+        await h.clock.advance(by: .milliseconds(4_900))
+        #expect(await h.server.connectedUIDs.ajax.contains("bob"))
+        await h.clock.advance(by: .milliseconds(200))
+        #expect(await h.server.connectedUIDs.ajax.isEmpty)
+        #expect(h.eventTexts.contains("[:chsk/uidport-close \"bob\"]"))
+    }
+
+    @Test func routerDispatchesByEventID() async throws {
+        let server = try ChannelSocketServer(options: .init(userID: { $0.params["uid"].map(EDNValue.string) }, clock: ManualClock()))
+        let seen = ResultBox()
+        let stop = EventRouter()
+            .on("my/req") { msg in msg.reply("handled") }
+            .otherwise { msg in if msg.id == "my/other" { seen.set(HTTPReply(status: 200, text: "other")) } }
+            .start(on: server)
+        let socket = RecordingWebSocket()
+        let c = await server.openWebSocket(ConnectionRequest(method: "GET", path: "/chsk", params: ["client-id": "c", "uid": "u"], isWebSocket: true), outbound: socket)
+        c.receive(Array("[[:my/req] \"cb\"]".utf8))
+        c.receive(Array("[[:my/other] nil]".utf8))
+        let clock = ManualClock()
+        for _ in 0..<50 where socket.messages.count < 2 || seen.value == nil { await clock.settle() }
+        #expect(socket.messages.last == "[\"handled\" \"cb\"]")
+        #expect(seen.value?.bodyText == "other")
+        stop.stop()
+    }
+}
