@@ -288,7 +288,6 @@ public struct TransitWriter: Sendable {
     /// The Transit bytes of one value (with a fresh write cache).
     public func write(_ value: EDNValue) throws(TransitError) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(128)
         try write(value, into: &out)
         return out
     }
@@ -297,15 +296,15 @@ public struct TransitWriter: Sendable {
     public func write(_ value: EDNValue, into out: inout [UInt8]) throws(TransitError) {
         switch format {
         case .json, .jsonVerbose:
-            var w = JSONEncoder(out: out, verbose: format == .jsonVerbose, options: options)
-            out = []
+            var w = JSONEncoder(verbose: format == .jsonVerbose, options: options)
+            defer { w.out.free() }
             try w.writeTop(value)
-            out = w.out
+            out.append(contentsOf: w.out.bytes)
         case .msgpack:
-            var w = MsgpackEncoder(out: out, options: options)
-            out = []
+            var w = MsgpackEncoder(options: options)
+            defer { w.out.free() }
             try w.writeTop(value)
-            out = w.out
+            out.append(contentsOf: w.out.bytes)
         }
     }
 

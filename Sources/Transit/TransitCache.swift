@@ -11,7 +11,7 @@ enum TransitCacheCodes {
 
     /// Appends the code of `index` (without quotes): `^0`, `^[`, `^10`, … `^[[`.
     @inline(__always)
-    static func appendCode(_ index: Int, into out: inout [UInt8]) {
+    static func appendCode(_ index: Int, into out: inout ByteBuffer) {
         out.append(UInt8(ascii: "^"))
         if index < digits {
             out.append(firstDigit &+ UInt8(truncatingIfNeeded: index))
@@ -84,46 +84,128 @@ struct ReadCache {
     }
 }
 
-/// The key of an encoded string in the write cache: `tag` 0 means `text` is the whole encoded
-/// string; otherwise the encoded string is `"~" + tag + text` (tag `~` is an escaped string:
-/// `"~" + text`, where `text` starts with `~`, `^` or `` ` ``).
-struct WriteCacheKey: Hashable {
-    let tag: UInt8
-    let text: String
-}
-
-/// The writer's cache (transit-java's `WriteCache`).
+/// The writer's cache keys an encoded string as (`tag`, `text`): `tag` 0 means `text` is the
+/// whole encoded string; otherwise the encoded string is `"~" + tag + text` (tag `~` is an
+/// escaped string: `"~" + text`, where `text` starts with `~`, `^` or `` ` ``).
+/// The writer's cache (transit-java's `WriteCache` semantics): an open-addressing table with a
+/// cheap byte hash (the standard `Hasher` dominated writing time), holding at most 1 936
+/// strings before it starts over.
 struct WriteCache {
-    private var codes: [WriteCacheKey: Int] = [:]
-    private var next = 0
+    private static let slotCount = 4096   // > 2 × 1936: load factor below one half
+    private var slots: [Int16]
+    private var texts: [String] = []
+    private var tags: [UInt8] = []
+    private var hashes: [UInt32] = []
+
+    init() {
+        slots = []
+    }
+
+    @inline(__always)
+    static func hash(_ tag: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        var h: UInt32 = 2_166_136_261 ^ UInt32(tag)
+        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return h ^ (h >> 15)
+    }
 
     /// The code index of a cacheable string seen before, else `nil` after recording it.
+    /// `bytes` are the UTF-8 bytes of `text`.
     @inline(__always)
-    mutating func lookupOrInsert(_ key: WriteCacheKey) -> Int? {
-        if let i = codes[key] { return i }
-        if next == TransitCacheCodes.size {
-            codes.removeAll(keepingCapacity: true)
-            next = 0
+    mutating func lookupOrInsert(tag: UInt8, text: String, bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        if slots.isEmpty {
+            slots = [Int16](repeating: -1, count: WriteCache.slotCount)
+            texts.reserveCapacity(64)
+            tags.reserveCapacity(64)
+            hashes.reserveCapacity(64)
         }
-        codes[key] = next
-        next += 1
+        let h = WriteCache.hash(tag, bytes)
+        let mask = WriteCache.slotCount - 1
+        var i = Int(h) & mask
+        while true {
+            let e = Int(slots[i])
+            if e < 0 { break }
+            if hashes[e] == h && tags[e] == tag && texts[e] == text { return e }
+            i = (i + 1) & mask
+        }
+        if texts.count == TransitCacheCodes.size {
+            for k in slots.indices { slots[k] = -1 }
+            texts.removeAll(keepingCapacity: true)
+            tags.removeAll(keepingCapacity: true)
+            hashes.removeAll(keepingCapacity: true)
+            i = Int(h) & mask
+        }
+        slots[i] = Int16(texts.count)
+        texts.append(text)
+        tags.append(tag)
+        hashes.append(h)
         return nil
     }
 }
 
-/// Length in the cache's unit of a Swift string, capped: returns as soon as it reaches `atLeast`.
-@inline(__always)
-func cacheLength(_ s: String, unit: TransitCacheLength, atLeast: Int) -> Bool {
-    let u = s.utf8
-    if u.count < atLeast { return false }
-    switch unit {
-    case .utf16: return s.utf16.count >= atLeast
-    case .unicodeScalars:
-        var n = 0
-        for b in u where b & 0xC0 != 0x80 {
-            n += 1
-            if n >= atLeast { return true }
+/// A stack of values under construction, shared by all the collections of one parse: the
+/// elements of an array or map are pushed here, then moved (no retain/release, no regrowth of
+/// the result) into an exactly sized array or map when the collection closes.
+final class ValueStack {
+    private var base: UnsafeMutablePointer<EDNValue>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init() {
+        capacity = 64
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    @inline(__always)
+    func push(_ value: consuming EDNValue) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: value)
+        count += 1
+    }
+
+    private func grow() {
+        let newCapacity = capacity * 2
+        let fresh = UnsafeMutablePointer<EDNValue>.allocate(capacity: newCapacity)
+        fresh.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = newCapacity
+    }
+
+    /// The values pushed since `start`, as an array; the stack drops back to `start`.
+    @inline(__always)
+    func popArray(from start: Int) -> [EDNValue] {
+        let n = count - start
+        if n == 0 { return [] }
+        let source = base + start
+        let items = [EDNValue](unsafeUninitializedCapacity: n) { buffer, initialized in
+            buffer.baseAddress!.moveInitialize(from: source, count: n)
+            initialized = n
         }
-        return false
+        count = start
+        return items
+    }
+
+    /// The key/value pairs pushed since `start`, as a map (later duplicates replace earlier
+    /// values); the stack drops back to `start`.
+    @inline(__always)
+    func popMap(from start: Int) -> EDNMap {
+        var m = EDNMap()
+        let n = (count - start) / 2
+        if n == 0 { return m }
+        m.reserveCapacity(n)
+        var p = base + start
+        for _ in 0..<n {
+            let k = p.move()
+            let v = (p + 1).move()
+            m[k] = v
+            p += 2
+        }
+        count = start
+        return m
     }
 }

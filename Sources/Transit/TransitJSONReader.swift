@@ -21,6 +21,8 @@ struct JSONDecoder {
     var cache = ReadCache()
     /// Unescaped bytes of the current string with escapes.
     var scratch: [UInt8] = []
+    /// Elements of the collections being read.
+    let stack = ValueStack()
 
     init(buffer: UnsafeBufferPointer<UInt8>, position: Int, options: TransitReader.Options) {
         self.buffer = buffer
@@ -108,11 +110,11 @@ struct JSONDecoder {
         skipWhitespace()
         guard position < buffer.count else { throw fail(.unexpectedEnd, "Unterminated array", at: start) }
         if buffer[position] == UInt8(ascii: "]") { position += 1; return .vector([]) }
-        var items: [EDNValue] = []
+        let base = stack.count
         if buffer[position] == UInt8(ascii: "\"") {
             let at = position
             switch try stringItem(asMapKey: false) {
-            case .value(let v): items.append(v)
+            case .value(let v): stack.push(v)
             case .mapMarker: return try mapAsArray(depth: depth, start: start)
             case .tag(let tag):
                 guard try expectSeparator(close: 93, start: start) else {
@@ -126,12 +128,12 @@ struct JSONDecoder {
                 do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
             }
         } else {
-            items.append(try value(depth: depth))
+            stack.push(try value(depth: depth))
         }
         while try expectSeparator(close: 93, start: start) {
-            items.append(try value(depth: depth))
+            stack.push(try value(depth: depth))
         }
-        return .vector(items)
+        return .vector(stack.popArray(from: base))
     }
 
     /// A map key: a string (decoded as a key, so cacheable) or any other value.
@@ -151,15 +153,15 @@ struct JSONDecoder {
     }
 
     mutating func mapAsArray(depth: Int, start: Int) throws(TransitError) -> EDNValue {
-        var m = EDNMap()
+        let base = stack.count
         while try expectSeparator(close: 93, start: start) {
-            let k = try key(depth: depth)
+            stack.push(try key(depth: depth))
             guard try expectSeparator(close: 93, start: start) else {
                 throw fail(.invalidRepresentation, "Map-as-array [\"^ \", …] with an odd number of items")
             }
-            m[k] = try value(depth: depth)
+            stack.push(try value(depth: depth))
         }
-        return .map(m)
+        return .map(stack.popMap(from: base))
     }
 
     mutating func object(depth: Int) throws(TransitError) -> EDNValue {
@@ -169,7 +171,7 @@ struct JSONDecoder {
         skipWhitespace()
         guard position < buffer.count else { throw fail(.unexpectedEnd, "Unterminated object", at: start) }
         if buffer[position] == UInt8(ascii: "}") { position += 1; return .map(EDNMap()) }
-        var m = EDNMap()
+        let base = stack.count
         var first = true
         repeat {
             skipWhitespace()
@@ -191,13 +193,15 @@ struct JSONDecoder {
                 }
                 do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
             case .value(let k):
-                m[k] = try value(depth: depth)
+                stack.push(k)
+                stack.push(try value(depth: depth))
             case .mapMarker:
-                m[.string("^ ")] = try value(depth: depth)
+                stack.push(.string("^ "))
+                stack.push(try value(depth: depth))
             }
             first = false
         } while try expectSeparator(close: 125, start: start)
-        return .map(m)
+        return .map(stack.popMap(from: base))
     }
 
     // MARK: strings

@@ -42,11 +42,18 @@ enum TransitWriting {
     @inline(__always)
     static func prefixLength(_ tag: UInt8) -> Int { tag == 0 ? 0 : (tag == UInt8(ascii: "~") ? 1 : 2) }
 
-    /// True when the encoded string `prefix(tag) + text` is cacheable in this position.
+    /// True when the encoded string `prefix(tag) + text` (text as UTF-8 bytes) is at least 4
+    /// units long.
     @inline(__always)
-    static func isCacheable(tag: UInt8, text: String, asMapKey: Bool, unit: TransitCacheLength) -> Bool {
-        guard asMapKey || tag == UInt8(ascii: ":") || tag == UInt8(ascii: "$") || tag == UInt8(ascii: "#") else { return false }
-        return cacheLength(text, unit: unit, atLeast: 4 - prefixLength(tag))
+    static func isLongEnough(tag: UInt8, _ u: UnsafeBufferPointer<UInt8>, unit: TransitCacheLength) -> Bool {
+        let need = 4 - prefixLength(tag)
+        if u.count < need { return false }
+        var n = 0
+        for b in u where b & 0xC0 != 0x80 {
+            n += (b >= 0xF0 && unit == .utf16) ? 2 : 1
+            if n >= need { return true }
+        }
+        return false
     }
 
     /// `#object[java.net.URI 0x… "http://…"]`, as Clojure prints a `java.net.URI` (the JVM
@@ -65,7 +72,7 @@ enum TransitWriting {
 
     // MARK: numbers as text
 
-    static func appendInt(_ i: Int64, into out: inout [UInt8]) {
+    static func appendInt(_ i: Int64, into out: inout ByteBuffer) {
         if i >= 0 && i < 10 { out.append(UInt8(48 + i)); return }
         var m = i.magnitude
         var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -77,14 +84,14 @@ enum TransitWriting {
                 n += 1
             } while m > 0
             if i < 0 { out.append(UInt8(ascii: "-")) }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[(24 - n)...]))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p.bindMemory(to: UInt8.self)[(24 - n)...]))
         }
     }
 
     /// A finite double as Java's `Double.toString` prints it (what transit-java's JSON writer
     /// emits): `1.0`, `0.001`, `1.0E7`, `6.626E-34`, with the shortest round-trip digits.
-    static func appendJavaDouble(_ d: Double, into out: inout [UInt8]) {
-        if d == 0 { out += (d.sign == .minus ? "-0.0" : "0.0").utf8; return }
+    static func appendJavaDouble(_ d: Double, into out: inout ByteBuffer) {
+        if d == 0 { out.append(d.sign == .minus ? "-0.0" : "0.0"); return }
         // Shortest digits from Swift's printer: "123.45", "1e-05", "6.626e-34", "1.0".
         var digits: [UInt8] = []
         digits.reserveCapacity(20)
@@ -112,31 +119,32 @@ enum TransitWriting {
         let sci = exponent - 1
         if sci >= -3 && sci < 7 {
             if exponent <= 0 {
-                out += "0.".utf8
+                out.append("0.")
                 for _ in 0..<(-exponent) { out.append(48) }
-                out += digits
+                out.append(contentsOf: digits)
             } else if digits.count <= exponent {
-                out += digits
+                out.append(contentsOf: digits)
                 for _ in 0..<(exponent - digits.count) { out.append(48) }
-                out += ".0".utf8
+                out.append(".0")
             } else {
-                out += digits[0..<exponent]
+                out.append(contentsOf: digits[0..<exponent])
                 out.append(UInt8(ascii: "."))
-                out += digits[exponent...]
+                out.append(contentsOf: digits[exponent...])
             }
         } else {
             out.append(digits[0])
             out.append(UInt8(ascii: "."))
-            if digits.count > 1 { out += digits[1...] } else { out.append(48) }
+            if digits.count > 1 { out.append(contentsOf: digits[1...]) } else { out.append(48) }
             out.append(UInt8(ascii: "E"))
             appendInt(Int64(sci), into: &out)
         }
     }
 
     static func javaDoubleString(_ d: Double) -> String {
-        var out: [UInt8] = []
+        var out = ByteBuffer(capacity: 32)
+        defer { out.free() }
         appendJavaDouble(d, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     static func specialName(_ d: Double) -> String {
@@ -156,14 +164,14 @@ private let upperHex = Array("0123456789ABCDEF".utf8)
 
 /// Transit JSON / JSON-verbose writer.
 struct JSONEncoder {
-    var out: [UInt8]
+    var out: ByteBuffer
     let verbose: Bool
     let maxDepth: Int
     let cacheUnit: TransitCacheLength
     var cache = WriteCache()
 
-    init(out: [UInt8], verbose: Bool, options: TransitWriter.Options) {
-        self.out = out
+    init(verbose: Bool, options: TransitWriter.Options) {
+        self.out = ByteBuffer(capacity: 1024)
         self.verbose = verbose
         self.maxDepth = options.maxDepth
         self.cacheUnit = options.cacheLength
@@ -181,55 +189,63 @@ struct JSONEncoder {
 
     // MARK: strings
 
-    /// Appends `s` JSON-escaped (no quotes), as Jackson escapes: `\"`, `\\`, `\n`-style short
-    /// escapes, `\u00XX` for other control characters; UTF-8 kept.
+    /// Appends UTF-8 bytes JSON-escaped (no quotes), as Jackson escapes: `\"`, `\\`, `\n`-style
+    /// short escapes, `\u00XX` for other control characters; UTF-8 kept.
     @inline(__always)
-    mutating func appendEscaped(_ s: String) {
-        var s = s
-        s.withUTF8 { u in
-            var runStart = 0
-            let table = jsonEscapeNeeded
-            for i in 0..<u.count {
-                let b = u[i]
-                guard table[Int(b)] else { continue }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
-                out.append(UInt8(ascii: "\\"))
-                switch b {
-                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
-                case 10: out.append(UInt8(ascii: "n"))
-                case 13: out.append(UInt8(ascii: "r"))
-                case 9: out.append(UInt8(ascii: "t"))
-                case 8: out.append(UInt8(ascii: "b"))
-                case 12: out.append(UInt8(ascii: "f"))
-                default:
-                    out += "u00".utf8
-                    out.append(upperHex[Int(b >> 4)])
-                    out.append(upperHex[Int(b & 15)])
-                }
-                runStart = i + 1
+    mutating func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        let table = jsonEscapeNeeded
+        for i in 0..<u.count {
+            let b = u[i]
+            guard table[Int(b)] else { continue }
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
+            out.append(UInt8(ascii: "\\"))
+            switch b {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+            case 10: out.append(UInt8(ascii: "n"))
+            case 13: out.append(UInt8(ascii: "r"))
+            case 9: out.append(UInt8(ascii: "t"))
+            case 8: out.append(UInt8(ascii: "b"))
+            case 12: out.append(UInt8(ascii: "f"))
+            default:
+                out.append("u00")
+                out.append(upperHex[Int(b >> 4)])
+                out.append(upperHex[Int(b & 15)])
             }
-            if runStart < u.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count])) }
+            runStart = i + 1
         }
+        if runStart < u.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count])) }
     }
 
     /// Writes the encoded string `prefix(tag) + text`, through the cache (JSON only).
     @inline(__always)
     mutating func emit(_ tag: UInt8, _ text: String, asMapKey: Bool) {
-        if !verbose && TransitWriting.isCacheable(tag: tag, text: text, asMapKey: asMapKey, unit: cacheUnit) {
-            if let index = cache.lookupOrInsert(WriteCacheKey(tag: tag, text: text)) {
-                out.append(UInt8(ascii: "\""))
-                TransitCacheCodes.appendCode(index, into: &out)
-                out.append(UInt8(ascii: "\""))
-                return
-            }
+        let candidate = !verbose && (asMapKey || tag == UInt8(ascii: ":") || tag == UInt8(ascii: "$") || tag == UInt8(ascii: "#"))
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { u in
+            emit(tag, text, u, candidate: candidate)
+        }
+        if done == nil {
+            var copy = text
+            copy.withUTF8 { u in emit(tag, text, u, candidate: candidate) }
+        }
+    }
+
+    @inline(__always)
+    mutating func emit(_ tag: UInt8, _ text: String, _ u: UnsafeBufferPointer<UInt8>, candidate: Bool) {
+        if candidate && TransitWriting.isLongEnough(tag: tag, u, unit: cacheUnit),
+           let index = cache.lookupOrInsert(tag: tag, text: text, bytes: u) {
+            out.append(UInt8(ascii: "\""))
+            TransitCacheCodes.appendCode(index, into: &out)
+            out.append(UInt8(ascii: "\""))
+            return
         }
         out.append(UInt8(ascii: "\""))
         if tag != 0 {
             out.append(UInt8(ascii: "~"))
             if tag != UInt8(ascii: "~") { out.append(tag) }
         }
-        appendEscaped(text)
+        appendEscaped(u)
         out.append(UInt8(ascii: "\""))
     }
 
@@ -250,11 +266,11 @@ struct JSONEncoder {
 
     mutating func writeArray(_ items: [EDNValue], depth: Int) throws(TransitError) {
         out.append(UInt8(ascii: "["))
-        var first = true
-        for item in items {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            try write(item, asMapKey: false, depth: depth)
+        try items.withUnsafeBufferPointer { p throws(TransitError) in
+            for i in 0..<p.count {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                try write(p[i], asMapKey: false, depth: depth)
+            }
         }
         out.append(UInt8(ascii: "]"))
     }
@@ -264,9 +280,9 @@ struct JSONEncoder {
     mutating func write(_ v: EDNValue, asMapKey: Bool, depth: Int) throws(TransitError) {
         switch v {
         case .null:
-            if asMapKey { emit(UInt8(ascii: "_"), "", asMapKey: true) } else { out += "null".utf8 }
+            if asMapKey { emit(UInt8(ascii: "_"), "", asMapKey: true) } else { out.append("null") }
         case .bool(let b):
-            if asMapKey { emit(UInt8(ascii: "?"), b ? "t" : "f", asMapKey: true) } else { out += (b ? "true" : "false").utf8 }
+            if asMapKey { emit(UInt8(ascii: "?"), b ? "t" : "f", asMapKey: true) } else { out.append(b ? "true" : "false") }
         case .integer(let i):
             if asMapKey || i > maxJSONSafeInteger || i < -maxJSONSafeInteger {
                 emit(UInt8(ascii: "i"), String(i), asMapKey: asMapKey)
@@ -335,38 +351,27 @@ struct JSONEncoder {
     }
 
     mutating func writeMap(_ m: EDNMap, depth: Int) throws(TransitError) {
-        let keys = m.keys, values = m.values
-        if TransitWriting.hasScalarKeys(m) {
-            if verbose {
-                out.append(UInt8(ascii: "{"))
-                for i in 0..<keys.count {
-                    if i > 0 { out.append(UInt8(ascii: ",")) }
-                    try write(keys[i], asMapKey: true, depth: depth)
-                    out.append(UInt8(ascii: ":"))
-                    try write(values[i], asMapKey: false, depth: depth)
-                }
-                out.append(UInt8(ascii: "}"))
-            } else {
-                out += "[\"^ \"".utf8
-                for i in 0..<keys.count {
-                    out.append(UInt8(ascii: ","))
-                    try write(keys[i], asMapKey: true, depth: depth)
-                    out.append(UInt8(ascii: ","))
-                    try write(values[i], asMapKey: false, depth: depth)
-                }
-                out.append(UInt8(ascii: "]"))
-            }
-        } else {
+        let scalarKeys = TransitWriting.hasScalarKeys(m)
+        if !scalarKeys {
             beginTagged("cmap")
             out.append(UInt8(ascii: "["))
-            for i in 0..<keys.count {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                try write(keys[i], asMapKey: false, depth: depth)
-                out.append(UInt8(ascii: ","))
-                try write(values[i], asMapKey: false, depth: depth)
-            }
-            out.append(UInt8(ascii: "]"))
-            endTagged()
+        } else if verbose {
+            out.append(UInt8(ascii: "{"))
+        } else {
+            out.append("[\"^ \"")
         }
+        let keys = m.keys, values = m.values
+        try keys.withUnsafeBufferPointer { k throws(TransitError) in
+            try values.withUnsafeBufferPointer { v throws(TransitError) in
+                for i in 0..<k.count {
+                    if i > 0 || (!verbose && scalarKeys) { out.append(UInt8(ascii: ",")) }
+                    try write(k[i], asMapKey: scalarKeys, depth: depth)
+                    out.append(verbose && scalarKeys ? UInt8(ascii: ":") : UInt8(ascii: ","))
+                    try write(v[i], asMapKey: false, depth: depth)
+                }
+            }
+        }
+        out.append(verbose && scalarKeys ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        if !scalarKeys { endTagged() }
     }
 }

@@ -2,13 +2,13 @@ import EDN
 
 /// Transit MessagePack writer (smallest MessagePack encodings, as msgpack-java writes them).
 struct MsgpackEncoder {
-    var out: [UInt8]
+    var out: ByteBuffer
     let maxDepth: Int
     let cacheUnit: TransitCacheLength
     var cache = WriteCache()
 
-    init(out: [UInt8], options: TransitWriter.Options) {
-        self.out = out
+    init(options: TransitWriter.Options) {
+        self.out = ByteBuffer(capacity: 1024)
         self.maxDepth = options.maxDepth
         self.cacheUnit = options.cacheLength
     }
@@ -74,22 +74,30 @@ struct MsgpackEncoder {
     /// Writes the encoded string `prefix(tag) + text`, through the cache.
     @inline(__always)
     mutating func emit(_ tag: UInt8, _ text: String, asMapKey: Bool) {
-        if TransitWriting.isCacheable(tag: tag, text: text, asMapKey: asMapKey, unit: cacheUnit),
-           let index = cache.lookupOrInsert(WriteCacheKey(tag: tag, text: text)) {
+        let candidate = asMapKey || tag == UInt8(ascii: ":") || tag == UInt8(ascii: "$") || tag == UInt8(ascii: "#")
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { u in
+            emit(tag, text, u, candidate: candidate)
+        }
+        if done == nil {
+            var copy = text
+            copy.withUTF8 { u in emit(tag, text, u, candidate: candidate) }
+        }
+    }
+
+    @inline(__always)
+    mutating func emit(_ tag: UInt8, _ text: String, _ u: UnsafeBufferPointer<UInt8>, candidate: Bool) {
+        if candidate && TransitWriting.isLongEnough(tag: tag, u, unit: cacheUnit),
+           let index = cache.lookupOrInsert(tag: tag, text: text, bytes: u) {
             stringHeader(TransitCacheCodes.codeLength(index))
             TransitCacheCodes.appendCode(index, into: &out)
             return
         }
-        var text = text
-        text.withUTF8 { u in
-            let prefix = TransitWriting.prefixLength(tag)
-            stringHeader(prefix + u.count)
-            if tag != 0 {
-                out.append(UInt8(ascii: "~"))
-                if tag != UInt8(ascii: "~") { out.append(tag) }
-            }
-            out.append(contentsOf: u)
+        stringHeader(TransitWriting.prefixLength(tag) + u.count)
+        if tag != 0 {
+            out.append(UInt8(ascii: "~"))
+            if tag != UInt8(ascii: "~") { out.append(tag) }
         }
+        out.append(contentsOf: u)
     }
 
     mutating func beginTagged(_ tag: String) {
@@ -99,7 +107,9 @@ struct MsgpackEncoder {
 
     mutating func writeArray(_ items: [EDNValue], depth: Int) throws(TransitError) {
         arrayHeader(items.count)
-        for item in items { try write(item, asMapKey: false, depth: depth) }
+        try items.withUnsafeBufferPointer { p throws(TransitError) in
+            for i in 0..<p.count { try write(p[i], asMapKey: false, depth: depth) }
+        }
     }
 
     // MARK: values
@@ -159,18 +169,19 @@ struct MsgpackEncoder {
         case .map(let m):
             guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
             let keys = m.keys, values = m.values
-            if TransitWriting.hasScalarKeys(m) {
+            let scalarKeys = TransitWriting.hasScalarKeys(m)
+            if scalarKeys {
                 mapHeader(keys.count)
-                for i in 0..<keys.count {
-                    try write(keys[i], asMapKey: true, depth: depth + 1)
-                    try write(values[i], asMapKey: false, depth: depth + 1)
-                }
             } else {
                 beginTagged("cmap")
                 arrayHeader(keys.count * 2)
-                for i in 0..<keys.count {
-                    try write(keys[i], asMapKey: false, depth: depth + 1)
-                    try write(values[i], asMapKey: false, depth: depth + 1)
+            }
+            try keys.withUnsafeBufferPointer { k throws(TransitError) in
+                try values.withUnsafeBufferPointer { v throws(TransitError) in
+                    for i in 0..<k.count {
+                        try write(k[i], asMapKey: scalarKeys, depth: depth + 1)
+                        try write(v[i], asMapKey: false, depth: depth + 1)
+                    }
                 }
             }
         case .tagged(let tag, let rep):
