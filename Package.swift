@@ -15,13 +15,19 @@ let package = Package(
         .library(name: "Transit", targets: ["Transit"]),
         .library(name: "ChannelSocket", targets: ["ChannelSocket"]),
         .library(name: "ChannelSocketTesting", targets: ["ChannelSocketTesting"]),
+        .library(name: "ChannelSocketHummingbird", targets: ["ChannelSocketHummingbird"]),
         .executable(name: "chsk", targets: ["chsk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // traits: [] -> no ConfigurationSupport/FullFoundation; avoids SwiftPM's random Hummingbird rebuilds
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         .target(name: "EDN", swiftSettings: strictSettings),
         .target(name: "Transit", dependencies: ["EDN"], swiftSettings: strictSettings),
         .target(
@@ -29,12 +35,29 @@ let package = Package(
             dependencies: ["EDN", "Transit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ChannelSocketHummingbird",
+            dependencies: [
+                "ChannelSocket", "EDN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(name: "ChannelSocketTesting", dependencies: ["ChannelSocket"], swiftSettings: strictSettings),
         .executableTarget(
             name: "chsk",
             dependencies: [
-                "EDN", "Transit", "ChannelSocket",
+                "EDN", "Transit", "ChannelSocket", "ChannelSocketHummingbird", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

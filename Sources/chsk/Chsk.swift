@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `chsk`: Sente channel sockets from the terminal.
 @main
-struct Chsk: ParsableCommand {
+struct Chsk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chsk",
         abstract: "Sente channel sockets (WebSocket + Ajax long-poll) and EDN/Transit from the terminal.",
@@ -11,6 +11,6 @@ struct Chsk: ParsableCommand {
             sockets), both generations: v1 framing (Sente <= 1.16) and v2 framing (1.18+).
             """,
         version: "0.1.0",
-        subcommands: [PackCommand.self, UnpackCommand.self]
+        subcommands: [ServeCommand.self, PackCommand.self, UnpackCommand.self]
     )
 }

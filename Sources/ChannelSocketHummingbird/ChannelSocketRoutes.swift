@@ -1,0 +1,159 @@
+public import ChannelSocket
+import EDN
+public import Hummingbird
+public import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import ServiceLifecycle
+
+/// Mounts a `ChannelSocketServer` on one path of a Hummingbird 2 application: `GET` is either a
+/// WebSocket upgrade (decided in the upgrade router, only for requests with `Upgrade: websocket`)
+/// or an Ajax long-poll; `POST` carries Ajax client events.
+///
+/// ```swift
+/// let router = Router(context: BasicWebSocketRequestContext.self)
+/// let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+/// ChannelSocketRoutes.add(chsk, path: "/chsk", router: router, webSocketRouter: wsRouter)
+/// let app = Application(router: router,
+///                       server: .http1WebSocketUpgrade(webSocketRouter: wsRouter, configuration: ChannelSocketRoutes.serverConfiguration(for: chsk)))
+/// ```
+public enum ChannelSocketRoutes {
+    /// The WebSocket server settings matching the channel socket's message limit.
+    public static func serverConfiguration(for server: ChannelSocketServer) -> HTTP1WebSocketUpgradeChannel.Configuration {
+        .init(ws: .init(maxFrameSize: max(server.options.maxMessageBytes, 1 << 14)))
+    }
+
+    /// Adds the GET and POST handlers to `router` and the upgrade route to `webSocketRouter`.
+    /// - Parameters:
+    ///   - server: the protocol engine.
+    ///   - path: the channel socket path (Sente's convention: `/chsk`).
+    ///   - router: the application's HTTP router.
+    ///   - webSocketRouter: the router given to `.http1WebSocketUpgrade(webSocketRouter:)`.
+    public static func add<Context: WebSocketRequestContext & RequestContext>(
+        _ server: ChannelSocketServer, path: String,
+        router: Router<Context>, webSocketRouter: Router<Context>
+    ) {
+        let routePath = RouterPath(path)
+        webSocketRouter.ws(routePath) { request, _ in
+            // A refused upgrade falls through to the plain GET handler below, which answers
+            // Sente's status and body (403 Bad CSRF token, …) as an ordinary HTTP response.
+            server.check(connectionRequest(request, webSocket: true)) == nil ? .upgrade([:]) : .dontUpgrade
+        } onUpgrade: { inbound, outbound, context in
+            try await runWebSocket(server: server, request: connectionRequest(context.request, webSocket: true),
+                                   inbound: inbound, outbound: outbound)
+        }
+
+        router.get(routePath) { request, _ -> Response in
+            let connection = connectionRequest(request, webSocket: false)
+            if let rejection = server.check(connection) { return response(rejection) }
+            if request.headers[.upgrade]?.lowercased() == "websocket" {
+                return response(HTTPReply(status: 400, text: "WebSocket upgrade failed"))
+            }
+            let reply = try await request.body.consumeWithCancellationOnInboundClose { _ in
+                await cancelWhenGracefulShutdown { await server.poll(connection) }
+            }
+            // consumeWithCancellationOnInboundClose closes the connection after the response.
+            return response(reply, close: true)
+        }
+
+        router.post(routePath) { request, _ -> Response in
+            var connection = connectionRequest(request, webSocket: false)
+            let limit = server.options.maxMessageBytes * 3 + 4096   // form encoding triples bytes at most
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: limit)
+            } catch {
+                return response(HTTPReply(status: 413, text: "Message too big (limit \(server.options.maxMessageBytes) bytes)"))
+            }
+            let form = FormDecoding.decode(String(buffer: body))
+            for (k, v) in form { connection.params[k] = v }
+            if let rejection = server.check(connection) { return response(rejection) }
+            let request = connection
+            let reply = await cancelWhenGracefulShutdown { await server.post(request) }
+            return response(reply)
+        }
+    }
+
+    /// The engine's view of a Hummingbird request: query parameters (keys decoded too, so
+    /// `handshake%3F` is `handshake?`) and lower-cased headers.
+    public static func connectionRequest(_ request: Request, webSocket: Bool) -> ConnectionRequest {
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if let existing = headers[name] { headers[name] = existing + ", " + field.value } else { headers[name] = field.value }
+        }
+        return ConnectionRequest(method: request.method.rawValue, path: request.uri.path,
+                                 params: FormDecoding.decode(request.uri.query ?? ""), headers: headers,
+                                 isWebSocket: webSocket)
+    }
+
+    static func response(_ reply: HTTPReply, close: Bool = false) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = reply.contentType ?? "text/plain; charset=utf-8"
+        if close { headers[.connection] = "close" }
+        return Response(status: .init(code: reply.status), headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    /// Runs one upgraded WebSocket: the engine's writes go through a queue drained by one writer
+    /// task (order kept), inbound messages go to the engine from this task.
+    static func runWebSocket(server: ChannelSocketServer, request: ConnectionRequest,
+                             inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: OutboundItem.self, bufferingPolicy: .unbounded)
+        let queue = QueueOutbound(continuation: continuation)
+        let connection = await server.openWebSocket(request, outbound: queue)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await item in stream {
+                        switch item {
+                        case .text(let text): try await outbound.write(.text(text))
+                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                        case .close(let code, let reason):
+                            try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+                            return
+                        }
+                    }
+                }
+                do {
+                    for try await message in inbound.messages(maxSize: server.options.maxMessageBytes) {
+                        switch message {
+                        case .text(let text): connection.receive(Array(text.utf8))
+                        case .binary(let buffer): connection.receive(Array(buffer: buffer))
+                        }
+                    }
+                } catch {
+                    queue.close(code: 1009, reason: "Message too big")
+                    throw error
+                }
+                continuation.finish()
+                group.cancelAll()
+            }
+        } catch {
+            continuation.finish()
+            await connection.closed()
+            throw error
+        }
+        await connection.closed()
+    }
+}
+
+enum OutboundItem: Sendable {
+    case text(String)
+    case binary([UInt8])
+    case close(UInt16, String)
+}
+
+/// The engine's outbound side of one socket: enqueue only, never blocks the engine.
+struct QueueOutbound: WebSocketOutbound {
+    let continuation: AsyncStream<OutboundItem>.Continuation
+
+    func write(_ message: [UInt8], binary: Bool) {
+        continuation.yield(binary ? .binary(message) : .text(String(decoding: message, as: UTF8.self)))
+    }
+
+    func close(code: UInt16, reason: String) {
+        continuation.yield(.close(code, reason))
+    }
+}

@@ -1,0 +1,179 @@
+import CReadline
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Interactive input for `chsk serve` and `chsk connect`: GNU readline (history, editing, tab
+/// completion) when stdin is a terminal, plain lines otherwise so scripts can drive it.
+/// Output printed with `print(_:)` while the user types appears above the prompt and the
+/// half-typed line is redrawn intact (readline's callback interface on its own thread).
+final class LineEditor: Sendable {
+    /// Entered lines; finishes at end of input (Ctrl-D) or `shutdown()`.
+    let lines: AsyncStream<String>
+    let isInteractive: Bool
+    let historyFile: String?
+    private let pipeFDs: (read: Int32, write: Int32)
+    private let thread = Mutex<pthread_t?>(nil)
+
+    /// - Parameters:
+    ///   - prompt: shown before each line (terminal only).
+    ///   - historyFile: where history is loaded from and saved to (terminal only).
+    ///   - words: candidates for tab completion, asked each time.
+    init(prompt: String, historyFile: String?, words: @escaping @Sendable () -> [String]) {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
+        lines = stream
+        isInteractive = isatty(0) == 1 && isatty(1) == 1
+        self.historyFile = historyFile
+        var fds: [Int32] = [0, 0]
+        _ = pipe(&fds)
+        pipeFDs = (fds[0], fds[1])
+        editorShared.withLock {
+            $0.continuation = continuation
+            $0.words = words
+            $0.prompt = prompt
+            $0.pipeRead = fds[0]
+            $0.interactive = isInteractive
+        }
+        if isInteractive, let historyFile {
+            _ = read_history(historyFile)
+        }
+        var tid = pthread_t()
+        let created = pthread_create(&tid, nil, { _ in
+            editorThreadMain()
+            return nil
+        }, nil)
+        if created == 0 { thread.withLock { $0 = tid } }
+    }
+
+    /// Prints text (a full line or more) without disturbing the line being typed.
+    func print(_ text: String) {
+        let line = text.hasSuffix("\n") ? text : text + "\n"
+        if !isInteractive {
+            writeAll(1, Array(line.utf8))
+            return
+        }
+        editorShared.withLock { $0.pendingOutput.append(line) }
+        var byte: UInt8 = 1
+        _ = write(pipeFDs.write, &byte, 1)
+    }
+
+    /// Stops reading, restores the terminal and saves history.
+    func shutdown() {
+        editorShared.withLock { $0.stopRequested = true }
+        var byte: UInt8 = 0
+        _ = write(pipeFDs.write, &byte, 1)
+        if let tid = thread.withLock({ t -> pthread_t? in defer { t = nil }; return t }) {
+            if isInteractive {
+                pthread_join(tid, nil)
+            } else {
+                // A plain read(2) on stdin cannot be interrupted portably; let the thread go.
+                pthread_detach(tid)
+            }
+        }
+        if isInteractive, let historyFile { _ = write_history(historyFile) }
+    }
+}
+
+struct EditorShared: @unchecked Sendable {
+    var continuation: AsyncStream<String>.Continuation?
+    var words: @Sendable () -> [String] = { [] }
+    var prompt = "> "
+    var pipeRead: Int32 = -1
+    var interactive = false
+    var pendingOutput: [String] = []
+    var stopRequested = false
+    var completionWords: [String] = []
+    var completionIndex = 0
+}
+
+/// readline's callbacks are C functions without context: they reach the editor through this.
+let editorShared = Mutex(EditorShared())
+
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+        if n <= 0 { if errno == EINTR { continue }; return }
+        offset += n
+    }
+}
+
+private func editorThreadMain() {
+    let (interactive, pipeRead, prompt) = editorShared.withLock { ($0.interactive, $0.pipeRead, $0.prompt) }
+    if !interactive {
+        plainReadLoop()
+        return
+    }
+    chsk_rl_set_completion { text, _, _ in
+        let prefix = text.map { String(cString: $0) } ?? ""
+        editorShared.withLock { s in
+            s.completionWords = s.words().filter { $0.hasPrefix(prefix) }.sorted()
+            s.completionIndex = 0
+        }
+        chsk_rl_completion_over()
+        return rl_completion_matches(text) { _, _ in
+            editorShared.withLock { s -> UnsafeMutablePointer<CChar>? in
+                guard s.completionIndex < s.completionWords.count else { return nil }
+                defer { s.completionIndex += 1 }
+                return strdup(s.completionWords[s.completionIndex])
+            }
+        }
+    }
+    rl_callback_handler_install(prompt) { raw in
+        guard let raw else {
+            editorShared.withLock { $0.continuation?.finish() }
+            rl_callback_handler_remove()
+            editorShared.withLock { $0.stopRequested = true }
+            return
+        }
+        let line = String(cString: raw)
+        if !line.isEmpty { add_history(raw) }
+        free(raw)
+        editorShared.withLock { _ = $0.continuation?.yield(line) }
+    }
+    var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: pipeRead, events: Int16(POLLIN), revents: 0)]
+    while true {
+        if editorShared.withLock({ $0.stopRequested }) { break }
+        let n = poll(&fds, 2, -1)
+        if n < 0 { if errno == EINTR { continue }; break }
+        if fds[1].revents != 0 {
+            var sink = [UInt8](repeating: 0, count: 256)
+            _ = read(pipeRead, &sink, 256)
+            let output = editorShared.withLock { s -> [String] in defer { s.pendingOutput = [] }; return s.pendingOutput }
+            if !output.isEmpty {
+                rl_clear_visible_line()
+                for text in output { writeAll(1, Array(text.utf8)) }
+                rl_on_new_line()
+                rl_redisplay()
+            }
+        }
+        if editorShared.withLock({ $0.stopRequested }) { break }
+        if fds[0].revents != 0 { rl_callback_read_char() }
+    }
+    rl_callback_handler_remove()
+    editorShared.withLock { $0.continuation?.finish() }
+}
+
+private func plainReadLoop() {
+    var buffer: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(0, &chunk, chunk.count)
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        buffer += chunk[0..<n]
+        while let newline = buffer.firstIndex(of: 10) {
+            var line = Array(buffer[..<newline])
+            if line.last == 13 { line.removeLast() }
+            buffer.removeSubrange(...newline)
+            let text = String(decoding: line, as: UTF8.self)
+            editorShared.withLock { _ = $0.continuation?.yield(text) }
+        }
+    }
+    if !buffer.isEmpty {
+        let text = String(decoding: buffer, as: UTF8.self)
+        editorShared.withLock { _ = $0.continuation?.yield(text) }
+    }
+    editorShared.withLock { $0.continuation?.finish() }
+}

@@ -1,0 +1,284 @@
+import ArgumentParser
+import ChannelSocket
+import ChannelSocketHummingbird
+import EDN
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import ServiceLifecycle
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `chsk serve`: a Sente channel-socket server for development and testing.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a Sente channel-socket server (WebSocket + Ajax long-poll) with a command prompt.",
+        discussion: """
+            Speaks the real Sente wire protocol of both generations (--wire auto serves v1 and v2 \
+            clients side by side). Type commands at the prompt (readline on a terminal, plain \
+            lines from a pipe): push UID EVENT, broadcast EVENT, uids, clients, help, quit. \
+            Logs one line per connection, handshake, event and close on stderr. SIGINT/SIGTERM \
+            shut down gracefully: held polls are answered and WebSockets closed with 1001.
+
+            With --echo it runs the reference echo app of the Sente conformance recordings: every \
+            event with a callback is answered with {:echo <event> :uid <uid> :client-id <id>}, \
+            [:test/echo-push X] pushes [:test/echo X] to the sender's uid, [:test/push {:uid U \
+            :event EV}] pushes EV to U, and GET /push?uid=U&ev=<edn>, GET /connected and GET /csrf \
+            are served.
+
+            Examples:
+              chsk serve --echo --csrf-token secret
+              chsk serve --port 0 --wire v1 --static ./public
+            """
+    )
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port (0 picks a free one and prints it).")
+    var port = 8090
+
+    @Option(help: "Channel socket path.")
+    var path = "/chsk"
+
+    @Option(help: "Payload format: edn, transit-json, transit-json-verbose.")
+    var packer: PackerName = .edn
+
+    @Option(help: "Wire generation: auto (v1 and v2 side by side), v1 (Sente <= 1.16) or v2 (1.18+).")
+    var wire: WireOption = .auto
+
+    @Option(name: .customLong("csrf-token"), help: "Require this CSRF token (param csrf-token or X-CSRF-Token header); no check when absent.")
+    var csrfToken: String?
+
+    @Option(name: .customLong("allowed-origin"), help: "Allowed Origin (repeatable); all when absent.")
+    var allowedOrigins: [String] = []
+
+    @Option(name: .customLong("uid-param"), help: "Request parameter holding the user id.")
+    var uidParam = "uid"
+
+    @Option(name: .customLong("uid-header"), help: "Take the user id from this header instead of a parameter.")
+    var uidHeader: String?
+
+    @Option(name: .customLong("static"), help: "Serve this folder's files on the same origin.")
+    var staticDirectory: String?
+
+    @Flag(help: "Run the reference echo app (see above).")
+    var echo = false
+
+    @Option(name: .customLong("ws-kalive-ms"), help: "Server keep-alive window (halved for v2 clients, as Sente does).")
+    var wsKeepAliveMs = 25_000
+
+    @Option(name: .customLong("ws-ping-timeout-ms"), help: "Close a v2 client that does not answer a ping within this.")
+    var wsPingTimeoutMs = 10_000
+
+    @Option(name: .customLong("lp-timeout-ms"), help: "Long-poll hold time (< 60000).")
+    var lpTimeoutMs = 20_000
+
+    @Option(name: .customLong("send-buf-ms-ws"), help: "Push batching window for WebSocket clients.")
+    var sendBufMsWS = 30
+
+    @Option(name: .customLong("send-buf-ms-ajax"), help: "Push batching window for Ajax clients.")
+    var sendBufMsAjax = 100
+
+    @Option(name: .customLong("max-message-bytes"), help: "Largest inbound message (WS close 1009 / HTTP 413 beyond).")
+    var maxMessageBytes = 1 << 20
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain for HTTPS/WSS (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for HTTPS/WSS.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("log-level"), help: "debug (every event), info, warning.")
+    var logLevel: LogLevelOption = .info
+
+    func validate() throws {
+        if packer == .transitMsgpack { throw ValidationError("Sente does not carry transit-msgpack; use edn, transit-json or transit-json-verbose") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "chsk") { label in StderrLogHandler(logLevel: .info, label: label) }
+        logger.logLevel = logLevel.level
+        let uidParam = self.uidParam, uidHeader = self.uidHeader
+        var options = ChannelSocketServerOptions(
+            userID: { request in
+                if let uidHeader { return request.header(uidHeader).map(EDNValue.string) }
+                return request.params[uidParam].map(EDNValue.string)
+            },
+            csrf: csrfToken.map(CSRFCheck.token) ?? .disabled,
+            allowedOrigins: allowedOrigins.isEmpty ? nil : Set(allowedOrigins),
+            wire: wire,
+            packer: try packer.makePacker(),
+            wsKeepAlive: .milliseconds(wsKeepAliveMs),
+            wsPingTimeout: .milliseconds(wsPingTimeoutMs),
+            longPollTimeout: .milliseconds(lpTimeoutMs),
+            sendBufferWS: .milliseconds(sendBufMsWS),
+            sendBufferAjax: .milliseconds(sendBufMsAjax),
+            maxMessageBytes: maxMessageBytes)
+        if echo { options.handshakeData = EchoApp.handshakeData(serverName: "chsk/hummingbird") }
+        let server: ChannelSocketServer
+        do { server = try ChannelSocketServer(options: options, logger: logger) } catch {
+            throw ValidationError(error.description)
+        }
+        let application = ChannelSocketApplication(
+            server: server,
+            configuration: .init(host: host, port: port, path: path, staticDirectory: staticDirectory,
+                                 tls: tlsCert.flatMap { cert in tlsKey.map { (cert, $0) } }),
+            logger: logger)
+        let csrf = csrfToken
+        let scheme = tlsCert == nil ? "http" : "https"
+        let host = self.host, path = self.path, echo = self.echo
+        let log = logger
+        let summary = "wire \(options.wire.rawValue), packer \(options.packer.name)\(echo ? ", echo app" : "")"
+        let app = try application.build(extraRoutes: { router in
+            guard echo else { return }
+            addEchoRoutes(router, server: server, csrfToken: csrf)
+        }, onServerRunning: { port in
+            log.info("listening on \(scheme)://\(host):\(port)\(path) (\(summary))")
+            if isatty(1) == 0 { writeAll(1, Array("\(port)\n".utf8)) }
+        })
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let editor = LineEditor(prompt: "chsk> ", historyFile: historyPath("serve"), words: {
+            ["push", "broadcast", "uids", "clients", "help", "quit"]
+        })
+        let consumer = Task {
+            if echo {
+                await EchoApp(server: server).run()
+            } else {
+                for await message in server.events where message.wantsReply {
+                    logger.debug("no handler for \(message.id); the client's callback will time out")
+                }
+            }
+        }
+        let prompt = Task {
+            for await line in editor.lines {
+                if await handleCommand(line, server: server, editor: editor) == false { break }
+            }
+            if editor.isInteractive { await group.triggerGracefulShutdown() }
+        }
+        try await group.run()
+        prompt.cancel()
+        consumer.cancel()
+        editor.shutdown()
+    }
+
+    /// Runs one prompt command; false means quit.
+    func handleCommand(_ raw: String, server: ChannelSocketServer, editor: LineEditor) async -> Bool {
+        let line = String(raw.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        guard !line.isEmpty else { return true }
+        let (command, rest) = splitWord(line)
+        do {
+            switch command {
+            case "quit", "exit":
+                editor.print("shutting down")
+                return false
+            case "help", "?":
+                editor.print("""
+                    push UID EVENT     push an event to every client of UID (e.g. push alice [:my/ev {:a 1}])
+                    broadcast EVENT    push an event to every connected uid
+                    uids               connected-uids {:ws #{…} :ajax #{…} :any #{…}}
+                    clients            every client: uid, client-id, transport
+                    quit               shut down gracefully
+                    """)
+            case "push":
+                let (uidText, eventText) = splitWord(rest)
+                guard !uidText.isEmpty, !eventText.isEmpty else { editor.print("usage: push UID EVENT"); return true }
+                let uid = parseUID(uidText)
+                let event = try parseEvent(eventText)
+                try await server.send(event, to: uid, flush: true)
+                editor.print("pushed \(event) to \(EDNPrinter.string(uid))")
+            case "broadcast":
+                let event = try parseEvent(rest)
+                try await server.broadcast(event, flush: true)
+                editor.print("broadcast \(event) to \(await server.connectedUIDs.any.count) uid(s)")
+            case "uids":
+                editor.print(await server.connectedUIDs.description)
+            case "clients":
+                let clients = await server.clients()
+                if clients.isEmpty { editor.print("no clients") }
+                for c in clients { editor.print("\(EDNPrinter.string(c.uid))  \(c.clientID)  \(c.transport)") }
+            default:
+                editor.print("unknown command \(command); type help")
+            }
+        } catch let error as EDNReadError {
+            editor.print("bad EDN: \(error)")
+        } catch {
+            editor.print("error: \(error)")
+        }
+        return true
+    }
+}
+
+/// `auto`/`v1`/`v2` as an argument.
+extension WireOption: ExpressibleByArgument {}
+
+/// `--log-level`.
+enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
+    case debug, info, warning
+    var level: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        }
+    }
+}
+
+func splitWord(_ s: some StringProtocol) -> (String, String) {
+    let trimmed = s.drop { $0 == " " || $0 == "\t" }
+    guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (String(trimmed), "") }
+    return (String(trimmed[..<space]), String(trimmed[space...].drop { $0 == " " || $0 == "\t" }))
+}
+
+/// A uid typed at a prompt: EDN when it looks like EDN (`"a b"`, `:kw`, `42`), else a string.
+func parseUID(_ text: String) -> EDNValue {
+    if let first = text.first, first == "\"" || first == ":" || first.isNumber, let v = try? EDNReader.read(text) { return v }
+    return .string(text)
+}
+
+/// An event typed at a prompt; typed errors for bad EDN and for non-events.
+func parseEvent(_ text: String) throws -> Event {
+    let value = try EDNReader.read(text)
+    guard let event = Event(validating: value) else {
+        throw ValidationError("not an event: \(value) (an event is [:ns/id] or [:ns/id data])")
+    }
+    return event
+}
+
+/// `~/.chsk_history_<name>` (nil without HOME).
+func historyPath(_ name: String) -> String? {
+    guard let home = getenv("HOME") else { return nil }
+    return String(cString: home) + "/.chsk_history_" + name
+}
+
+/// The echo app's HTTP endpoints of the recordings: /push, /connected, /csrf.
+func addEchoRoutes(_ router: Router<BasicWebSocketRequestContext>, server: ChannelSocketServer, csrfToken: String?) {
+    router.get("push") { request, _ -> Response in
+        let q = FormDecoding.decode(request.uri.query ?? "")
+        guard let uid = q["uid"], let ev = q["ev"] else { return textResponse(400, "usage: /push?uid=U&ev=<edn event>") }
+        do {
+            let event = try parseEvent(ev)
+            try await server.send(event, to: .string(uid))
+            return textResponse(200, "pushed \(event) to \(uid)")
+        } catch {
+            return textResponse(400, "bad event: \(error)")
+        }
+    }
+    router.get("connected") { _, _ -> Response in
+        var r = textResponse(200, await server.connectedUIDs.description)
+        r.headers[.contentType] = "application/edn"
+        return r
+    }
+    router.get("csrf") { _, _ -> Response in textResponse(200, csrfToken ?? "") }
+}
+
+func textResponse(_ status: Int, _ text: String) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "text/plain; charset=utf-8"
+    return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+}

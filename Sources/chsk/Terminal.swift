@@ -1,0 +1,51 @@
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Terminal facts: colour only on a TTY and without NO_COLOR (https://no-color.org).
+enum Terminal {
+    static let colorEnabled: Bool = isatty(2) == 1 && getenv("NO_COLOR") == nil
+
+    static func dim(_ s: String) -> String { colorEnabled ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+    static func red(_ s: String) -> String { colorEnabled ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+    static func yellow(_ s: String) -> String { colorEnabled ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
+
+    /// UTC wall-clock time `HH:MM:SS.mmm`.
+    static func timestamp() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let ms = (Int(ts.tv_sec) % 86_400) * 1000 + Int(ts.tv_nsec) / 1_000_000
+        func pad(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        return "\(pad(ms / 3_600_000, 2)):\(pad(ms / 60_000 % 60, 2)):\(pad(ms / 1000 % 60, 2)).\(pad(ms % 1000, 3))"
+    }
+}
+
+/// One readable line per log entry on stderr: `12:00:01.123 INFO  message`.
+struct StderrLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    let label: String
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let level = event.level
+        var name = level.rawValue.uppercased()
+        name += String(repeating: " ", count: max(0, 5 - name.count))
+        let tag: String
+        switch level {
+        case .warning: tag = Terminal.yellow(name)
+        case .error, .critical: tag = Terminal.red(name)
+        default: tag = name
+        }
+        let line = "\(Terminal.dim(Terminal.timestamp())) \(tag) \(event.message)\n"
+        stderrLock.withLock { _ in writeAll(2, Array(line.utf8)) }
+    }
+}
+
+let stderrLock = Mutex(())
