@@ -22,12 +22,16 @@ public struct TransitPacker: Packer {
 
     /// `transit-json`, `transit-json-verbose` or `transit-msgpack`.
     public var name: String { "transit-" + format.rawValue }
+    /// True for MessagePack (binary WebSocket frames), false for the JSON kinds.
     public var isBinary: Bool { format.isBinary }
 
+    /// The Transit payload of one value (a top-level scalar is quoted, `["~#'", x]`).
+    /// Throws `TransitError` for values nested deeper than the writer's limit.
     public func pack(_ value: EDNValue) throws -> [UInt8] {
         try TransitWriter(format: format, options: writerOptions).write(value)
     }
 
+    /// The value of one payload; throws `TransitError` (with a position) for bad input.
     public func unpack(_ payload: [UInt8]) throws -> EDNValue {
         try TransitReader(format: format, options: readerOptions).read(payload)
     }
