@@ -14,6 +14,19 @@ def load(path):
     return d, {r["name"]: r for r in d["files"]}
 
 
+NOISY = 0.15
+noisy_seen = []
+
+
+def cell(m):
+    """The median, marked with '~' when the runs spread by more than NOISY of it."""
+    v = m["mb_per_s"]
+    if v and (m["max"] - m["min"]) / v > NOISY:
+        noisy_seen.append(True)
+        return "~%.2f" % v
+    return "%.2f" % v
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("chsk")
@@ -43,10 +56,10 @@ def main():
             pv = ps[op]["mb_per_s"] if ps else None
             rc = sv / cv if cv else None
             rp = sv / pv if pv else None
-            print("%-24s %8.2f %9.2f %9s %11s %9s %12s" % (
-                name, r["input_bytes"] / 1e6, sv,
-                "%.2f" % cv if cv is not None else "n/a",
-                "%.2f" % pv if pv is not None else "n/a",
+            print("%-24s %8.2f %9s %9s %11s %9s %12s" % (
+                name, r["input_bytes"] / 1e6, cell(r[op]),
+                cell(cs[op]) if cs else "n/a",
+                cell(ps[op]) if ps else "n/a",
                 "%.1fx" % rc if rc is not None else "n/a",
                 "%.1fx" % rp if rp is not None else "n/a"))
             ok = (rc is not None and rc >= a.goal_clojure) and (rp is not None and rp >= a.goal_edn_format)
@@ -71,6 +84,9 @@ def main():
     print()
     print("chsk: release build; clojure %s on Java %s (JIT warm-up %ss per measure); edn_format %s on Python %s"
           % (cd.get("clojure", "?"), cd.get("java", "?"), cd.get("warmup_s", "?"), pd.get("edn_format", "?"), pd.get("python", "?")))
+    if noisy_seen:
+        print("~ : the timed runs of that figure spread by more than %d%% of the median (other load on"
+              " the machine?); see min/max in the JSON, or run again" % (NOISY * 100))
     for n in notes:
         print("note: " + n)
 
