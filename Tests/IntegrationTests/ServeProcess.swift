@@ -1,0 +1,131 @@
+import Foundation
+
+/// A `chsk serve` child process on a free loopback port, stopped at the end of a test.
+final class ServeProcess: @unchecked Sendable {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var executable: URL {
+        if let env = ProcessInfo.processInfo.environment["CHSK_BIN"] { return URL(fileURLWithPath: env) }
+        let sibling = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("chsk")
+        if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
+        return packageRoot.appendingPathComponent(".build/debug/chsk")
+    }
+
+    /// A Python with the `websockets` package: CHSK_PYTHON, the CI venv, or python3.
+    static let python: String? = {
+        var candidates = [packageRoot.appendingPathComponent(".build-venv/bin/python").path, "/usr/bin/python3"]
+        if let env = ProcessInfo.processInfo.environment["CHSK_PYTHON"] { candidates.insert(env, at: 0) }
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: candidate)
+            p.arguments = ["-c", "import websockets"]
+            p.standardError = FileHandle.nullDevice
+            p.standardOutput = FileHandle.nullDevice
+            if (try? p.run()) != nil {
+                p.waitUntilExit()
+                if p.terminationStatus == 0 { return candidate }
+            }
+        }
+        return nil
+    }()
+
+    let process = Process()
+    let stdin = Pipe()
+    let stdout = Pipe()
+    let stderr = Pipe()
+    private(set) var port = 0
+    private let errLock = NSLock()
+    private var errData = Data()
+    private var outLines: [String] = []
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = Self.executable
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        stderr.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.errLock.lock(); self.errData.append(d); self.errLock.unlock()
+        }
+        try process.run()
+        // The first stdout line (not a TTY) is the bound port.
+        var line = Data()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let byte = stdout.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data([10]) { break }
+            line.append(byte)
+        }
+        port = Int(String(decoding: line, as: UTF8.self)) ?? 0
+        if port == 0 { throw ServeError.noPort(log) }
+    }
+
+    enum ServeError: Error { case noPort(String) }
+
+    /// Everything the server logged so far.
+    var log: String { errLock.lock(); defer { errLock.unlock() }; return String(decoding: errData, as: UTF8.self) }
+
+    /// Types a line at the server's prompt.
+    func type(_ line: String) {
+        stdin.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// Reads the next stdout line (prompt output), up to `timeout` seconds.
+    func readLine(timeout: TimeInterval = 10) -> String? {
+        var line = Data()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let byte = stdout.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            if byte == Data([10]) { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+        return nil
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status and the seconds it took.
+    func terminate() -> (status: Int32, seconds: Double) {
+        let start = Date()
+        if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return (process.terminationStatus, Date().timeIntervalSince(start))
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    /// Runs a command with a time limit; returns status and output.
+    static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 300) -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        do { try p.run() } catch { return (-1, "\(error)") }
+        let data = LockedBox(Data())
+        let reader = Thread { data.value = out.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        while !reader.isFinished { usleep(1000) }
+        return (p.terminationStatus, String(decoding: data.value, as: UTF8.self))
+    }
+}
+
+/// A value shared with a thread.
+final class LockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+    init(_ value: T) { stored = value }
+    var value: T {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
+}
