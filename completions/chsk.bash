@@ -173,22 +173,94 @@ _chsk() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    pack|unpack|help)
+    serve|pack|unpack|help)
         # Offer subcommand argument completions
         "_chsk_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'pack unpack help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve pack unpack help' -- "${cur}"))
+        ;;
+    esac
+}
+
+_chsk_serve() {
+    repeating_flags=()
+    non_repeating_flags=(--echo --version -h --help)
+    repeating_options=(--allowed-origin)
+    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --log-level)
+    __chsk_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--host')
+        return
+        ;;
+    '--port')
+        return
+        ;;
+    '--path')
+        return
+        ;;
+    '--packer')
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--wire')
+        __chsk_add_completions -W 'auto'$'\n''v1'$'\n''v2'
+        return
+        ;;
+    '--csrf-token')
+        return
+        ;;
+    '--allowed-origin')
+        return
+        ;;
+    '--uid-param')
+        return
+        ;;
+    '--uid-header')
+        return
+        ;;
+    '--static')
+        return
+        ;;
+    '--ws-kalive-ms')
+        return
+        ;;
+    '--ws-ping-timeout-ms')
+        return
+        ;;
+    '--lp-timeout-ms')
+        return
+        ;;
+    '--send-buf-ms-ws')
+        return
+        ;;
+    '--send-buf-ms-ajax')
+        return
+        ;;
+    '--max-message-bytes')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
+    '--log-level')
+        __chsk_add_completions -W 'debug'$'\n''info'$'\n''warning'
+        return
         ;;
     esac
 }
 
 _chsk_pack() {
     repeating_flags=()
-    non_repeating_flags=(--pretty --sort --single --keywordize --no-keywordize --version -h --help)
+    non_repeating_flags=(--pretty --sort --single --keywordize --no-keywordize --binary --version -h --help)
     repeating_options=()
-    non_repeating_options=(--from --packer --frame --cb)
+    non_repeating_options=(--from --packer --frame --cb --transit-cache)
     __chsk_offer_flags_options -1
 
     # Offer option value completions
@@ -208,6 +280,10 @@ _chsk_pack() {
     '--cb')
         return
         ;;
+    '--transit-cache')
+        __chsk_add_completions -W 'utf16'$'\n''scalars'
+        return
+        ;;
     esac
 }
 
@@ -215,7 +291,7 @@ _chsk_unpack() {
     repeating_flags=()
     non_repeating_flags=(--pretty --version -h --help)
     repeating_options=()
-    non_repeating_options=(--packer --frame --to)
+    non_repeating_options=(--packer --frame --to --transit-cache)
     __chsk_offer_flags_options -1
 
     # Offer option value completions
@@ -230,6 +306,10 @@ _chsk_unpack() {
         ;;
     '--to')
         __chsk_add_completions -W 'edn'$'\n''json'
+        return
+        ;;
+    '--transit-cache')
+        __chsk_add_completions -W 'utf16'$'\n''scalars'
         return
         ;;
     esac

@@ -50,6 +50,7 @@ _chsk() {
     case "${state}" in
     command)
         local -ar subcommands=(
+            'serve:Run a Sente channel-socket server (WebSocket + Ajax long-poll) with a command prompt.'
             'pack:Read EDN (or JSON) values and print them as a packer'\''s payload.'
             'unpack:Read a packer'\''s payloads (optionally Sente-framed) and print them as EDN or JSON.'
             'help:Show subcommand help information.'
@@ -58,7 +59,7 @@ _chsk() {
         ;;
     arg)
         case "${words[1]}" in
-        pack|unpack|help)
+        serve|pack|unpack|help)
             "_chsk_${words[1]}" && ret=0
             ;;
         esac
@@ -68,11 +69,46 @@ _chsk() {
     return "${ret}"
 }
 
+_chsk_serve() {
+    local -i ret=1
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___wire=('auto' 'v1' 'v2')
+    local -ar ___log_level=('debug' 'info' 'warning')
+    local -ar arg_specs=(
+        '--host[Address to bind.]:host:'
+        '--port[Port (0 picks a free one and prints it).]:port:'
+        '--path[Channel socket path.]:path:'
+        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--wire[Wire generation\: auto (v1 and v2 side by side), v1 (Sente <= 1.16) or v2 (1.18+).]:wire:{__chsk_complete "${___wire[@]}"}'
+        '--csrf-token[Require this CSRF token (param csrf-token or X-CSRF-Token header); no check when absent.]:csrf-token:'
+        '*--allowed-origin[Allowed Origin (repeatable); all when absent.]:allowed-origin:'
+        '--uid-param[Request parameter holding the user id.]:uid-param:'
+        '--uid-header[Take the user id from this header instead of a parameter.]:uid-header:'
+        '--static[Serve this folder'\''s files on the same origin.]:static:'
+        '--echo[Run the reference echo app (see above).]'
+        '--ws-kalive-ms[Server keep-alive window (halved for v2 clients, as Sente does).]:ws-kalive-ms:'
+        '--ws-ping-timeout-ms[Close a v2 client that does not answer a ping within this.]:ws-ping-timeout-ms:'
+        '--lp-timeout-ms[Long-poll hold time (< 60000).]:lp-timeout-ms:'
+        '--send-buf-ms-ws[Push batching window for WebSocket clients.]:send-buf-ms-ws:'
+        '--send-buf-ms-ajax[Push batching window for Ajax clients.]:send-buf-ms-ajax:'
+        '--max-message-bytes[Largest inbound message (WS close 1009 / HTTP 413 beyond).]:max-message-bytes:'
+        '--tls-cert[PEM certificate chain for HTTPS/WSS (with --tls-key).]:tls-cert:'
+        '--tls-key[PEM private key for HTTPS/WSS.]:tls-key:'
+        '--log-level[debug (every event), info, warning.]:log-level:{__chsk_complete "${___log_level[@]}"}'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
 _chsk_pack() {
     local -i ret=1
     local -ar ___from=('edn' 'json')
     local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
     local -ar ___frame=('none' 'auto' 'v1' 'v2')
+    local -ar ___transit_cache=('utf16' 'scalars')
     local -ar arg_specs=(
         '*:files:'
         '--from[Input format of the values.]:from:{__chsk_complete "${___from[@]}"}'
@@ -84,6 +120,8 @@ _chsk_pack() {
         '--single[Exactly one value per input (like read-string); more is an error.]'
         '--keywordize[With --from json\: object keys become keywords.]'
         '--no-keywordize[With --from json\: object keys become keywords.]'
+        '--binary[Allow binary output (transit-msgpack) on a terminal.]'
+        '--transit-cache[Transit cache string lengths\: utf16 (transit-java/js peers) or scalars (transit-python).]:transit-cache:{__chsk_complete "${___transit_cache[@]}"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -97,12 +135,14 @@ _chsk_unpack() {
     local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
     local -ar ___frame=('none' 'auto' 'v1' 'v2')
     local -ar ___to=('edn' 'json')
+    local -ar ___transit_cache=('utf16' 'scalars')
     local -ar arg_specs=(
         '*:files:'
         '--packer[Payload format\: edn, transit-json, transit-json-verbose, transit-msgpack.]:packer:{__chsk_complete "${___packer[@]}"}'
         '--frame[Sente framing of each line\: none, auto, v1 or v2.]:frame:{__chsk_complete "${___frame[@]}"}'
         '--to[Output format.]:to:{__chsk_complete "${___to[@]}"}'
         '--pretty[Indented EDN for humans.]'
+        '--transit-cache[Transit cache string lengths\: utf16 (transit-java/js peers) or scalars (transit-python).]:transit-cache:{__chsk_complete "${___transit_cache[@]}"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
