@@ -12,7 +12,8 @@
 ;;   print: pr-str of every top-level value; MB/s of the printed text (UTF-8 bytes).
 ;; Each measure is warmed up (JIT) for --warmup seconds (default 8), then timed --runs times
 ;; (default 5), each run repeating the operation for at least --time seconds (default 1); the
-;; median run is reported.
+;; median run is reported (and, as cpu_mb_per_s in the JSON, the median by the CPU time of the
+;; whole JVM process, GC and JIT threads included).
 (ns edn-bench
   (:require [clojure.string :as str]
             [clojure.tools.reader.edn :as edn]
@@ -54,6 +55,14 @@
 
 (def ^:dynamic *sink* 0)
 
+(def ^com.sun.management.OperatingSystemMXBean os-bean
+  (java.lang.management.ManagementFactory/getOperatingSystemMXBean))
+
+(defn cpu-nanos
+  "CPU time of the whole JVM process (all threads: GC and JIT included), in ns."
+  ^long []
+  (.getProcessCpuTime os-bean))
+
 (defn measure
   "Warm up `f` for the warm-up time, then `runs` timed runs of at least `time` seconds each.
   Returns MB/s (10^6 bytes/s) figures for `nbytes` bytes per call."
@@ -62,19 +71,25 @@
         warm-end (+ (System/nanoTime) (long (* 1e9 warmup)))]
     (loop [] (vswap! sink + (long (f))) (when (< (System/nanoTime) warm-end) (recur)))
     (let [run-ns (long (* 1e9 time))
-          rates (vec (sort (for [_ (range runs)]
-                             (let [start (System/nanoTime)]
-                               (loop [n 1]
-                                 (vswap! sink + (long (f)))
-                                 (let [el (- (System/nanoTime) start)]
-                                   (if (< el run-ns)
-                                     (recur (inc n))
-                                     [(/ (* (double nbytes) n) (/ el 1e9) 1e6) n])))))))
-          mbs (mapv first rates)
-          c (count mbs)
-          median (if (odd? c) (mbs (quot c 2)) (/ (+ (mbs (dec (quot c 2))) (mbs (quot c 2))) 2.0))]
+          runs (vec (for [_ (range runs)]
+                      (let [cpu-start (cpu-nanos)
+                            start (System/nanoTime)]
+                        (loop [n 1]
+                          (vswap! sink + (long (f)))
+                          (let [el (- (System/nanoTime) start)]
+                            (if (< el run-ns)
+                              (recur (inc n))
+                              (let [cpu (- (cpu-nanos) cpu-start)]
+                                {:mbs (/ (* (double nbytes) n) (/ el 1e9) 1e6)
+                                 :cpu-mbs (/ (* (double nbytes) n) (/ cpu 1e9) 1e6)
+                                 :n n})))))))
+          median (fn [xs]
+                   (let [v (vec (sort xs)) c (count v)]
+                     (if (odd? c) (v (quot c 2)) (/ (+ (v (dec (quot c 2))) (v (quot c 2))) 2.0))))
+          mbs (map :mbs runs)]
       (alter-var-root #'*sink* + @sink)
-      {:median median :min (first mbs) :max (peek mbs) :iterations (reduce + (map second rates))})))
+      {:median (median mbs) :min (apply min mbs) :max (apply max mbs)
+       :cpu-median (median (map :cpu-mbs runs)) :iterations (reduce + (map :n runs))})))
 
 (defn bench-file [path opts]
   (let [text (slurp path :encoding "UTF-8")
@@ -94,9 +109,9 @@
 
 (defn fmt2 [x] (format "%.2f" (double x)))
 
-(defn json-measure [{:keys [median min max iterations]}]
+(defn json-measure [{:keys [median min max cpu-median iterations]}]
   (str "{\"mb_per_s\": " (fmt2 median) ", \"min\": " (fmt2 min) ", \"max\": " (fmt2 max)
-       ", \"iterations\": " iterations "}"))
+       ", \"cpu_mb_per_s\": " (fmt2 cpu-median) ", \"iterations\": " iterations "}"))
 
 (let [opts (parse-args *command-line-args*)]
   (when (empty? (:files opts))
