@@ -150,7 +150,10 @@ enum TransitDecoding {
             }
             throw bad("~#m needs milliseconds")
         case "u":
-            if case .string = rep { break }
+            if case .string(let text) = rep {
+                guard let u = EDNUUID(text) else { throw bad("Invalid UUID representation \(text)") }
+                return .uuid(u)
+            }
             guard let parts = rep.sequenceElements, parts.count == 2,
                   case .integer(let hi) = parts[0], case .integer(let lo) = parts[1] else {
                 throw bad("~#u needs a UUID string or [high low] 64-bit integers")

@@ -75,6 +75,9 @@ import Transit
         #expect(hex(mp) == "9192a37e237592cf5a2cbea3e8c6428bd3b52521239370dd55")
         #expect(try TransitReader(format: .msgpack).read(mp) == [.uuid(u)])
         #expect(try read(#"[["~#u",[6497777973583037067,-5393868542025081515]]]"#) == [.uuid(u)])
+        #expect(try read(#"[["~#u","5a2cbea3-e8c6-428b-b525-21239370dd55"]]"#) == [.uuid(u)])
+        #expect(throws: TransitError.self) { try read(#"[["~#u","nope"]]"#) }
+        #expect(throws: TransitError.self) { try read(#"[["~#u",[1]]]"#) }
     }
 
     @Test func collections() throws {
