@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ChannelSocket", targets: ["ChannelSocket"]),
         .library(name: "ChannelSocketTesting", targets: ["ChannelSocketTesting"]),
         .library(name: "ChannelSocketHummingbird", targets: ["ChannelSocketHummingbird"]),
+        .library(name: "ChannelSocketClientNIO", targets: ["ChannelSocketClientNIO"]),
         .executable(name: "chsk", targets: ["chsk"]),
     ],
     dependencies: [
@@ -25,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
@@ -47,11 +51,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ChannelSocketClientNIO",
+            dependencies: [
+                "ChannelSocket",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(name: "ChannelSocketTesting", dependencies: ["ChannelSocket"], swiftSettings: strictSettings),
         .executableTarget(
             name: "chsk",
             dependencies: [
-                "EDN", "Transit", "ChannelSocket", "ChannelSocketHummingbird", "CReadline",
+                "EDN", "Transit", "ChannelSocket", "ChannelSocketHummingbird", "ChannelSocketClientNIO", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -19,7 +19,7 @@ public final class WebSocketConnection: Sendable {
     /// The upgrade request.
     public let request: ConnectionRequest
     let outbound: any WebSocketOutbound
-    unowned let server: ChannelSocketServer
+    let server: ChannelSocketServer
 
     struct State {
         /// nil while `auto` has not seen a message that tells the generation.

@@ -1,0 +1,483 @@
+public import EDN
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The client role of Sente's channel sockets, wire-compatible with real Sente servers of both
+/// generations: WebSocket with Ajax long-poll fallback, request/reply with timeouts,
+/// keep-alive, reconnects with capped exponential backoff.
+///
+/// ```swift
+/// let client = ChannelSocketClient(url: "http://127.0.0.1:8090/chsk", options: .init(type: .auto),
+///                                  transport: NIOClientTransport())
+/// await client.start()
+/// let reply = try await client.request(Event("my-app/req", ["q": "ping"]), timeout: .seconds(8))
+/// for await event in client.events { print(event) }
+/// ```
+public actor ChannelSocketClient {
+    /// The settings in force.
+    public nonisolated let options: ChannelSocketClientOptions
+    /// The server URL (`http(s)://host:port/chsk` or `ws(s)://…`).
+    public nonisolated let url: String
+    /// Events from the server: `[:chsk/handshake [uid nil data first?]]`, pushes (one event per
+    /// element of a batch, optionally wrapped as `[:chsk/recv ev]`), `[:chsk/ws-ping]`.
+    public nonisolated let events: AsyncStream<Event>
+    /// Every state change, as Sente's `[:chsk/state [old new]]`.
+    public nonisolated let stateChanges: AsyncStream<ClientStateChange>
+    nonisolated let transport: any ClientTransport
+    let eventSink: AsyncStream<Event>.Continuation
+    let stateSink: AsyncStream<ClientStateChange>.Continuation
+
+    private var state: ClientState
+    private var effectiveType: ClientType
+    private var generation: WireGeneration?
+    private var socket: (any ClientWebSocket)?
+    private var runTask: Task<Void, Never>?
+    private var keepAliveTask: Task<Void, Never>?
+    private var wakeUp: CheckedContinuation<Void, Never>?
+    private var stopped = true
+    private var attempt = 0
+    private var wsEverHandshaked = false
+    private var activity = false
+    private var sessionID: UInt64 = 0
+    private var pending: [String: PendingRequest] = [:]
+
+    struct PendingRequest {
+        let continuation: CheckedContinuation<Result<EDNValue, RequestError>, Never>
+        let timer: Task<Void, Never>
+    }
+
+    /// A client for the server at `url` (not started).
+    public init(url: String, options: ChannelSocketClientOptions = .init(), transport: any ClientTransport) {
+        self.url = url
+        self.options = options
+        self.transport = transport
+        (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+        (stateChanges, stateSink) = AsyncStream.makeStream(of: ClientStateChange.self, bufferingPolicy: .unbounded)
+        effectiveType = options.type == .ajax ? .ajax : .ws
+        state = ClientState(type: options.type.rawValue, csrfToken: options.csrfToken)
+        switch options.protocolGeneration {
+        case .v1: generation = .v1
+        case .v2: generation = .v2
+        case .auto: generation = nil
+        }
+        state.generation = generation
+    }
+
+    /// The current state.
+    public var currentState: ClientState { state }
+
+    /// Starts connecting (and reconnecting until `disconnect()`).
+    public func start() {
+        guard stopped else { return }
+        stopped = false
+        attempt = 0
+        runTask = Task { await self.runLoop() }
+    }
+
+    /// Closes the connection and stops reconnecting (Sente's `chsk-disconnect!`).
+    public func disconnect() async {
+        stopped = true
+        wakeUp?.resume()
+        wakeUp = nil
+        await closeSocket(code: 1000, reason: "CLOSE_NORMAL", lastCloseReason: "requested-disconnect")
+        runTask?.cancel()
+        failPending(.closed)
+        if state.isOpen || state.nextReconnect != nil { update { $0.isOpen = false; $0.nextReconnect = nil } }
+    }
+
+    /// Drops the connection and connects again at once (Sente's `chsk-reconnect!`).
+    public func reconnect() async {
+        if stopped { start(); return }
+        attempt = 0
+        await closeSocket(code: 1000, reason: "CLOSE_NORMAL", lastCloseReason: "requested-reconnect")
+        wakeUp?.resume()
+        wakeUp = nil
+    }
+
+    /// Ends the event and state streams (after `disconnect()`).
+    public func finish() {
+        eventSink.finish()
+        stateSink.finish()
+    }
+
+    // MARK: sending
+
+    /// Sends an event without asking for a reply; fails at once with `.closed` when not open.
+    public func send(_ event: Event) async throws(RequestError) {
+        guard state.isOpen, let generation else { throw .closed }
+        if effectiveType == .ws {
+            try await sendWS(event.value, callbackID: nil, generation: generation)
+        } else {
+            _ = try await postAjax(event, callbackMarker: nil, generation: generation, timeout: options.ajaxTimeout)
+        }
+    }
+
+    /// Sends an event and waits for the server's reply, at most `timeout`.
+    public func request(_ event: Event, timeout: Duration) async throws(RequestError) -> EDNValue {
+        guard state.isOpen, let generation else { throw .closed }
+        if effectiveType == .ajax {
+            let marker: EDNValue = generation == .v1 ? 0 : .kw("ajax")
+            return try await postAjax(event, callbackMarker: marker, generation: generation, timeout: timeout)
+        }
+        var id = String(EDNUUID.random().description.prefix(6))
+        while pending[id] != nil { id = String(EDNUUID.random().description.prefix(6)) }
+        let callbackID = id
+        let clock = options.clock
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<EDNValue, RequestError>, Never>) in
+            let timer = Task { [weak self] in
+                do { try await clock.sleep(for: timeout) } catch { return }
+                await self?.resolve(callbackID, .failure(.timeout))
+            }
+            pending[callbackID] = PendingRequest(continuation: continuation, timer: timer)
+            let value = event.value
+            Task {
+                do throws(RequestError) {
+                    try await self.sendWS(value, callbackID: .string(callbackID), generation: generation)
+                } catch {
+                    self.resolve(callbackID, .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    private func resolve(_ callbackID: String, _ result: Result<EDNValue, RequestError>) {
+        guard let p = pending.removeValue(forKey: callbackID) else { return }
+        p.timer.cancel()
+        p.continuation.resume(returning: result)
+    }
+
+    private func failPending(_ error: RequestError) {
+        for id in Array(pending.keys) { resolve(id, .failure(error)) }
+    }
+
+    private func sendWS(_ value: EDNValue, callbackID: EDNValue?, generation: WireGeneration) async throws(RequestError) {
+        guard let socket else { throw .closed }
+        let bytes: [UInt8]
+        do {
+            // A 1.14 client wraps everything: +[ev] or +[ev cb].
+            bytes = try Framing.pack(value, callbackID: callbackID, generation: generation, packer: options.packer, alwaysWrap: true)
+        } catch { throw .error("cannot pack: \(error)") }
+        do { try await socket.send(bytes, binary: options.packer.isBinary) } catch { throw .error("\(error)") }
+        activity = true
+    }
+
+    // MARK: run loop
+
+    private func runLoop() async {
+        while !stopped && !Task.isCancelled {
+            sessionID &+= 1
+            if effectiveType == .ws { await runWebSocketSession() } else { await runAjaxSession() }
+            if stopped { break }
+            if effectiveType == .ajax && options.type == .auto && !wsEverHandshaked && state.type == "ajax" && attempt == 0 {
+                attempt = 1
+                continue   // just downgraded: try Ajax at once
+            }
+            attempt += 1
+            let delay = attempt == 1 ? options.backoff.floor : options.backoff.delay(attempt: attempt)
+            update { $0.nextReconnect = wallClockMilliseconds() + delay.milliseconds }
+            await sleepUnlessWoken(delay)
+        }
+    }
+
+    private func sleepUnlessWoken(_ delay: Duration) async {
+        let clock = options.clock
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            wakeUp = c
+            Task { [weak self] in
+                try? await clock.sleep(for: delay)
+                await self?.wake()
+            }
+        }
+    }
+
+    private func wake() {
+        wakeUp?.resume()
+        wakeUp = nil
+    }
+
+    // MARK: WebSocket
+
+    func webSocketURL() -> String {
+        var base = url
+        if base.hasPrefix("http://") { base = "ws://" + base.dropFirst(7) }
+        if base.hasPrefix("https://") { base = "wss://" + base.dropFirst(8) }
+        var params = options.params
+        params["client-id"] = options.clientID
+        if let token = options.csrfToken { params["csrf-token"] = token }
+        return base + (base.contains("?") ? "&" : "?") + queryString(params)
+    }
+
+    func ajaxURL(_ extra: [String: String]) -> String {
+        var base = url
+        if base.hasPrefix("ws://") { base = "http://" + base.dropFirst(5) }
+        if base.hasPrefix("wss://") { base = "https://" + base.dropFirst(6) }
+        var params = options.params
+        for (k, v) in extra { params[k] = v }
+        return base + (base.contains("?") ? "&" : "?") + queryString(params)
+    }
+
+    private func runWebSocketSession() async {
+        let session = sessionID
+        let ws: any ClientWebSocket
+        do {
+            ws = try await transport.connectWebSocket(url: webSocketURL(), headers: options.headers, maxMessageBytes: options.maxMessageBytes)
+        } catch {
+            let now = wallClockMilliseconds()
+            update { $0.lastWSError = [":udt": .integer(now), ":ev": .string("\(error)")] }
+            if options.type == .auto && !wsEverHandshaked {
+                effectiveType = .ajax
+                attempt = 0
+                update {
+                    $0.type = "ajax"
+                    $0.lastClose = [":udt": .integer(now), ":reason": .kw("downgrading-ws-to-ajax")]
+                }
+                return
+            }
+            setClosed(reason: "unexpected")
+            return
+        }
+        if stopped {
+            await ws.close(code: 1000, reason: "CLOSE_NORMAL")
+            return
+        }
+        socket = ws
+        for await event in ws.events {
+            guard session == sessionID else { break }
+            switch event {
+            case .message(let bytes):
+                await handleWSMessage(bytes)
+            case .closed(let code, let reason, let clean):
+                let now = wallClockMilliseconds()
+                update { $0.lastWSClose = [":udt": .integer(now), ":clean?": .bool(clean), ":code": .integer(Int64(code)), ":reason": .string(reason)] }
+                socket = nil
+                keepAliveTask?.cancel()
+                failPending(.closed)
+                if state.isOpen { setClosed(reason: clean ? "clean" : "unexpected") }
+            }
+        }
+        if socket != nil {
+            socket = nil
+            keepAliveTask?.cancel()
+            failPending(.closed)
+            if state.isOpen { setClosed(reason: "unexpected") }
+        }
+    }
+
+    private func handleWSMessage(_ bytes: [UInt8]) async {
+        activity = true
+        let gen = generation ?? Framing.detectGeneration(bytes)
+        let frame: Frame
+        do { frame = try Framing.unpack(bytes, generation: gen, packer: options.packer) } catch {
+            return   // unreadable: Sente logs and drops
+        }
+        if generation == nil { generation = gen; state.generation = gen }
+        if let cb = frame.callbackID {
+            if case .string(let id) = cb { resolve(id, .success(frame.value)) }
+            return
+        }
+        let value = frame.value
+        if isHandshake(value) {
+            handleHandshake(value, type: "ws")
+            wsEverHandshaked = true
+            startKeepAlive()
+            return
+        }
+        if value == .keyword(Reserved.wsPing) {
+            if gen == .v2, let socket, let pong = try? Framing.pack([.keyword(Reserved.wsPong)], generation: .v2, packer: options.packer) {
+                try? await socket.send(pong, binary: options.packer.isBinary)
+            }
+            deliver(wraps ? Event(Reserved.recv, [.keyword(Reserved.wsPing)]) : Event(Reserved.wsPing))
+            return
+        }
+        deliverBatch(value)
+    }
+
+    private func startKeepAlive() {
+        keepAliveTask?.cancel()
+        let clock = options.clock
+        let window = generation == .v1 ? options.wsKeepAlive : options.wsKeepAlive / 2
+        let session = sessionID
+        keepAliveTask = Task { [weak self] in
+            while !Task.isCancelled {
+                do { try await clock.sleep(for: window) } catch { return }
+                guard let self, await self.keepAliveTick(session: session) else { return }
+            }
+        }
+    }
+
+    /// One keep-alive check; false ends the loop.
+    private func keepAliveTick(session: UInt64) async -> Bool {
+        guard session == sessionID, socket != nil, state.isOpen, let generation else { return false }
+        if activity {
+            activity = false
+            return true
+        }
+        if generation == .v1 {
+            try? await sendWS([.keyword(Reserved.wsPing)], callbackID: nil, generation: .v1)
+            activity = false
+            return true
+        }
+        let reply = try? await request(Event(Reserved.wsPing), timeout: options.wsPingTimeout)
+        activity = false
+        if reply != "pong" && session == sessionID {
+            await closeSocket(code: 3000, reason: "ws-ping-timeout", lastCloseReason: "ws-ping-timeout")
+            return false
+        }
+        return true
+    }
+
+    private func closeSocket(code: UInt16, reason: String, lastCloseReason: String) async {
+        keepAliveTask?.cancel()
+        guard let ws = socket else { return }
+        socket = nil
+        sessionID &+= 1
+        failPending(.closed)
+        if state.isOpen { setClosed(reason: lastCloseReason) }
+        await ws.close(code: code, reason: reason)
+    }
+
+    // MARK: Ajax
+
+    private func runAjaxSession() async {
+        let session = sessionID
+        while !stopped && session == sessionID {
+            var extra = ["udt": String(wallClockMilliseconds()), "client-id": options.clientID]
+            if !state.isOpen { extra["handshake?"] = generation == .v1 ? "true" : "1" }
+            var headers = options.headers
+            headers["X-CSRF-Token"] = options.csrfToken
+            let response: ClientHTTPResponse
+            do {
+                response = try await transport.http(ClientHTTPRequest(method: "GET", url: ajaxURL(extra), headers: headers), timeout: options.ajaxTimeout)
+            } catch let error as TransportError where error.status == nil && error.message.contains("timed out") {
+                continue   // XHR timeout: poll again, no state change
+            } catch {
+                update { $0.lastWSError = nil }
+                setClosed(reason: "unexpected")
+                return
+            }
+            guard session == sessionID, !stopped else { return }
+            guard response.status == 200 else {
+                setClosed(reason: "unexpected")
+                return
+            }
+            let gen = generation ?? Framing.detectGeneration(response.body)
+            guard let frame = try? Framing.unpack(response.body, generation: gen, packer: options.packer) else {
+                setClosed(reason: "unexpected")   // unpack failure: a connection error, as the browser client does
+                return
+            }
+            if generation == nil { generation = gen; state.generation = gen }
+            attempt = 0
+            if isHandshake(frame.value) {
+                handleHandshake(frame.value, type: "ajax")
+                continue
+            }
+            if !state.isOpen { update { $0.isOpen = true; $0.nextReconnect = nil } }
+            if frame.value == .keyword(Reserved.timeout) { continue }
+            deliverBatch(frame.value)
+        }
+    }
+
+    private func postAjax(_ event: Event, callbackMarker: EDNValue?, generation: WireGeneration, timeout: Duration) async throws(RequestError) -> EDNValue {
+        let ppstr: [UInt8]
+        do { ppstr = try Framing.pack(event.value, callbackID: callbackMarker, generation: generation, packer: options.packer, alwaysWrap: true) } catch {
+            throw .error("cannot pack: \(error)")
+        }
+        var form = ["udt": String(wallClockMilliseconds()), "client-id": options.clientID, "ppstr": String(decoding: ppstr, as: UTF8.self)]
+        if generation == .v1, let token = options.csrfToken { form["csrf-token"] = token }
+        var headers = options.headers
+        headers["Content-Type"] = "application/x-www-form-urlencoded;charset=UTF-8"
+        headers["X-CSRF-Token"] = options.csrfToken
+        let request = ClientHTTPRequest(method: "POST", url: ajaxURL([:]), headers: headers, body: Array(queryString(form).utf8))
+        let response: ClientHTTPResponse
+        do { response = try await transport.http(request, timeout: timeout) } catch let error as TransportError {
+            if error.status == nil && error.message.contains("timed out") { throw .timeout }
+            setClosed(reason: "unexpected")
+            throw .error(error.description)
+        } catch {
+            setClosed(reason: "unexpected")
+            throw .error("\(error)")
+        }
+        guard response.status == 200 else {
+            setClosed(reason: "unexpected")
+            throw .error("HTTP \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+        }
+        guard let frame = try? Framing.unpack(response.body, generation: generation, packer: options.packer) else {
+            throw .error("unreadable reply")
+        }
+        return frame.value
+    }
+
+    // MARK: handshake, state, delivery
+
+    private func isHandshake(_ value: EDNValue) -> Bool {
+        if case .vector(let items) = value, items.count == 2, items[0] == .keyword(Reserved.handshake) { return true }
+        return false
+    }
+
+    private func handleHandshake(_ value: EDNValue, type: String) {
+        guard case .vector(let items) = value, let args = items[1].sequenceElements, !args.isEmpty else { return }
+        let uid = args[0]
+        let data = args.count > 2 ? args[2] : .null
+        let first = !state.everOpened
+        attempt = 0
+        update {
+            $0.type = type
+            $0.isOpen = true
+            $0.everOpened = true
+            $0.firstOpen = first
+            $0.uid = uid
+            $0.handshakeData = data
+            $0.nextReconnect = nil
+        }
+        deliver(Event(Reserved.handshake, [uid, nil, data, .bool(first)]))
+    }
+
+    private func setClosed(reason: String) {
+        let now = wallClockMilliseconds()
+        update {
+            $0.isOpen = false
+            $0.firstOpen = false
+            $0.lastClose = [":udt": .integer(now), ":reason": .kw(reason)]
+        }
+    }
+
+    private func update(_ change: (inout ClientState) -> Void) {
+        let old = state
+        var new = state
+        change(&new)
+        if old.firstOpen && new.firstOpen && old.isOpen == new.isOpen { new.firstOpen = false }
+        guard new != old else { return }
+        state = new
+        stateSink.yield(ClientStateChange(old: old, new: new))
+    }
+
+    private func deliver(_ event: Event) {
+        eventSink.yield(event)
+    }
+
+    private var wraps: Bool { options.wrapReceivedEvents ?? (generation == .v1) }
+
+    private func deliverBatch(_ value: EDNValue) {
+        guard case .vector(let items) = value else { return }
+        for item in items {
+            guard let event = Event(validating: item), !event.isReserved else { continue }
+            deliver(wraps ? Event(Reserved.recv, event.value) : event)
+        }
+    }
+}
+
+/// Form/query encoding with `encodeURIComponent` escaping (so a v1 `+` travels as `%2B`).
+func queryString(_ params: [String: String]) -> String {
+    params.sorted { $0.key < $1.key }.map { "\(FormDecoding.escape($0.key))=\(FormDecoding.escape($0.value))" }.joined(separator: "&")
+}
+
+/// Milliseconds since the Unix epoch (wall clock, for Sente's `:udt` fields).
+func wallClockMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}

@@ -1,0 +1,78 @@
+/// What a channel-socket client needs from the network: WebSocket connections and HTTP
+/// requests. `ChannelSocketClientNIO` implements it over swift-websocket and AsyncHTTPClient;
+/// `ChannelSocketTesting.InMemoryTransport` connects straight to a `ChannelSocketServer`.
+public protocol ClientTransport: Sendable {
+    /// Opens a WebSocket; throws when the connection or upgrade fails (e.g. HTTP 403).
+    func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket
+    /// Performs an HTTP request, failing after `timeout`.
+    func http(_ request: ClientHTTPRequest, timeout: Duration) async throws -> ClientHTTPResponse
+}
+
+/// One open client WebSocket.
+public protocol ClientWebSocket: Sendable {
+    /// Inbound messages, then one `.closed`; the stream finishes after it.
+    var events: AsyncStream<ClientWebSocketEvent> { get }
+    /// Sends a message.
+    func send(_ message: [UInt8], binary: Bool) async throws
+    /// Closes the socket.
+    func close(code: UInt16, reason: String) async
+}
+
+/// What a client WebSocket reports.
+public enum ClientWebSocketEvent: Sendable {
+    /// A text or binary message.
+    case message([UInt8])
+    /// The socket closed: close code (1006 when there was no close frame), reason, and whether
+    /// the close was a clean close handshake.
+    case closed(code: UInt16, reason: String, clean: Bool)
+}
+
+/// An HTTP request of the Ajax transport.
+public struct ClientHTTPRequest: Sendable {
+    /// `GET` or `POST`.
+    public var method: String
+    /// Full URL with query.
+    public var url: String
+    /// Header fields.
+    public var headers: [String: String]
+    /// Body bytes (POST).
+    public var body: [UInt8]?
+
+    /// A request.
+    public init(method: String, url: String, headers: [String: String] = [:], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// An HTTP response.
+public struct ClientHTTPResponse: Sendable {
+    /// Status code.
+    public var status: Int
+    /// Body bytes.
+    public var body: [UInt8]
+
+    /// A response.
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// A failed transport operation.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    /// HTTP status when the server refused (e.g. 403 on the WebSocket upgrade), else nil.
+    public var status: Int?
+    /// What happened.
+    public var message: String
+
+    /// A transport error.
+    public init(status: Int? = nil, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    public var description: String { status.map { "HTTP \($0): \(message)" } ?? message }
+}

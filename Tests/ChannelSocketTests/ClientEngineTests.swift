@@ -1,0 +1,284 @@
+import ChannelSocket
+import ChannelSocketTesting
+import EDN
+import Foundation
+import Testing
+
+/// Collects a client's events and state changes for assertions.
+final class ClientProbe: @unchecked Sendable {
+    let client: ChannelSocketClient
+    private let lock = NSLock()
+    private var eventList: [Event] = []
+    private var stateList: [ClientStateChange] = []
+    private var tasks: [Task<Void, Never>] = []
+
+    init(_ client: ChannelSocketClient) {
+        self.client = client
+        tasks.append(Task { for await e in client.events { self.add(e) } })
+        tasks.append(Task { for await s in client.stateChanges { self.add(s) } })
+    }
+
+    deinit { tasks.forEach { $0.cancel() } }
+
+    private func add(_ e: Event) { lock.lock(); eventList.append(e); lock.unlock() }
+    private func add(_ s: ClientStateChange) { lock.lock(); stateList.append(s); lock.unlock() }
+    var events: [String] { lock.lock(); defer { lock.unlock() }; return eventList.map(\.description) }
+    var states: [ClientStateChange] { lock.lock(); defer { lock.unlock() }; return stateList }
+}
+
+/// A server that replays the S>C frames of a recording to our client: each frame the client
+/// sends is answered with the frames the real server sent after the recorded one (callback ids
+/// substituted by the ones our client chose).
+struct ScriptedTransport: ClientTransport {
+    let script: Script
+
+    final class Script: @unchecked Sendable {
+        let lock = NSLock()
+        var opening: [String]
+        var answers: [(request: String, replies: [String])]
+        var received: [String] = []
+        init(opening: [String], answers: [(String, [String])]) {
+            self.opening = opening
+            self.answers = answers.map { (request: $0.0, replies: $0.1) }
+        }
+    }
+
+    func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket {
+        ScriptedSocket(script: script)
+    }
+
+    func http(_ request: ClientHTTPRequest, timeout: Duration) async throws -> ClientHTTPResponse {
+        throw TransportError("no HTTP in this script")
+    }
+}
+
+final class ScriptedSocket: ClientWebSocket, @unchecked Sendable {
+    let events: AsyncStream<ClientWebSocketEvent>
+    let sink: AsyncStream<ClientWebSocketEvent>.Continuation
+    let script: ScriptedTransport.Script
+
+    init(script: ScriptedTransport.Script) {
+        self.script = script
+        (events, sink) = AsyncStream.makeStream(of: ClientWebSocketEvent.self)
+        for frame in script.opening { sink.yield(.message(Array(frame.utf8))) }
+    }
+
+    func send(_ message: [UInt8], binary: Bool) async throws {
+        let text = String(decoding: message, as: UTF8.self)
+        let next = script.lock.withLock { () -> (request: String, replies: [String])? in
+            script.received.append(text)
+            let next = script.answers.first
+            if next != nil { script.answers.removeFirst() }
+            return next
+        }
+        guard let next else { return }
+        // Substitute the recorded callback id with ours.
+        let recordedID = next.request.range(of: "\"[0-9a-f]{6}\"", options: .regularExpression).map { String(next.request[$0]) }
+        let ourID = text.range(of: "\"[0-9a-f]{6}\"", options: .regularExpression).map { String(text[$0]) }
+        for reply in next.replies {
+            var r = reply
+            if let recordedID, let ourID { r = r.replacingOccurrences(of: recordedID, with: ourID) }
+            sink.yield(.message(Array(r.utf8)))
+        }
+    }
+
+    func close(code: UInt16, reason: String) async {
+        sink.yield(.closed(code: code, reason: reason, clean: true))
+        sink.finish()
+    }
+}
+
+@Suite struct ClientEngineTests {
+    static func settle(_ rounds: Int = 30) async {
+        for _ in 0..<rounds { await Task.yield(); try? await Task.sleep(for: .milliseconds(1)) }
+    }
+
+    static func eventually(_ limit: Double = 5, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return await condition()
+    }
+
+    /// The real 1.14 browser client's console (browser-ws-v1-console.txt): state, handshake,
+    /// reply, push — our client must report the same for the same server frames.
+    @Test func acceptsRealV1ServerFramesLikeTheBrowserClient() async throws {
+        let script = ScriptedTransport.Script(
+            opening: [#"-[:chsk/handshake ["erin" nil {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "erin"}]]"#],
+            answers: [
+                (#"+[[:test/hello {:n 7, :from "browser"}] "f5ea7e"]"#,
+                 [#"+[{:echo [:test/hello {:n 7, :from "browser"}], :uid "erin", :client-id "c"} "f5ea7e"]"#]),
+                (#"+[[:test/echo-push {:from "browser"}]]"#, [#"-[[:test/echo {:from "browser"}]]"#, "-:chsk/ws-ping"]),
+            ])
+        let client = ChannelSocketClient(url: "http://127.0.0.1:8190/chsk",
+                                         options: .init(type: .ws, clientID: "c", csrfToken: "test-csrf-token"),
+                                         transport: ScriptedTransport(script: script))
+        let probe = ClientProbe(client)
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        let reply = try await client.request(Event("test/hello", [":n": 7, ":from": "browser"]), timeout: .seconds(5))
+        #expect(reply == (try EDNReader.read(#"{:echo [:test/hello {:n 7, :from "browser"}], :uid "erin", :client-id "c"}"#)))
+        try await client.send(Event("test/echo-push", [":from": "browser"]))
+        #expect(await Self.eventually { probe.events.count >= 3 })
+        #expect(probe.events == [
+            #"[:chsk/handshake ["erin" nil {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "erin"} true]]"#,
+            #"[:chsk/recv [:test/echo {:from "browser"}]]"#,
+            "[:chsk/recv [:chsk/ws-ping]]",
+        ])
+        // The frames our client sent, as the 1.14 client sends them: always '+'-wrapped.
+        #expect(script.received.count == 2 && script.received[1] == #"+[[:test/echo-push {:from "browser"}]]"#)
+        #expect(script.received[0].hasPrefix(#"+[[:test/hello {:n 7, :from "browser"}] ""#))
+        // [:chsk/state [old new]] as the 1.14 console shows it.
+        let first = try #require(probe.states.first)
+        #expect(first.event(generation: .v1).description == #"[:chsk/state [{:type :ws, :open? false, :ever-opened? false, :csrf-token "test-csrf-token"} {:type :ws, :open? true, :ever-opened? true, :csrf-token "test-csrf-token", :uid "erin", :handshake-data {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "erin"}, :first-open? true}]]"#)
+        await client.disconnect()
+    }
+
+    /// The real 1.21 JVM client's console (jvm-client-console.txt) for the same exchange.
+    @Test func acceptsRealV2ServerFramesLikeTheJVMClient() async throws {
+        let script = ScriptedTransport.Script(
+            opening: [#"[[:chsk/handshake ["carol" nil {:server "sente-1.21.0/http-kit", :uid-param "carol"}]] nil]"#],
+            answers: [
+                (#"[[:test/hello {:from :jvm-client, :n 1}] "1442c7"]"#,
+                 [#"[{:echo [:test/hello {:from :jvm-client, :n 1}], :uid "carol", :client-id "jvm-client-1"} "1442c7"]"#]),
+                (#"[[:test/echo-push {:from :jvm-client}] nil]"#, [#"[[[:test/echo {:from :jvm-client}]] nil]"#, "[:chsk/ws-ping nil]"]),
+                ("[[:chsk/ws-pong] nil]", []),
+            ])
+        let client = ChannelSocketClient(url: "ws://127.0.0.1:8090/chsk",
+                                         options: .init(type: .ws, clientID: "jvm-client-1", csrfToken: "test-csrf-token"),
+                                         transport: ScriptedTransport(script: script))
+        let probe = ClientProbe(client)
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        let reply = try await client.request(Event("test/hello", [":from": .kw("jvm-client"), ":n": 1]), timeout: .seconds(5))
+        #expect(reply[.kw("client-id")] == "jvm-client-1")
+        try await client.send(Event("test/echo-push", [":from": .kw("jvm-client")]))
+        #expect(await Self.eventually { script.received.count == 3 })
+        #expect(script.received[2] == "[[:chsk/ws-pong] nil]")   // answered the server ping
+        #expect(probe.events == [
+            #"[:chsk/handshake ["carol" nil {:server "sente-1.21.0/http-kit", :uid-param "carol"} true]]"#,
+            "[:test/echo {:from :jvm-client}]",
+            "[:chsk/ws-ping]",
+        ])
+        let opened = try #require(probe.states.first { $0.new.isOpen })
+        let console = try EDNReader.read(#"[:chsk/state [{:type :ws, :open? false, :ever-opened? false, :csrf-token "test-csrf-token"} {:first-open? true, :open-changed? true, :uid "carol", :type :ws, :handshake-data {:server "sente-1.21.0/http-kit", :uid-param "carol"}, :ever-opened? true, :open? true, :opened? true, :csrf-token "test-csrf-token"} true]]"#)
+        #expect(opened.event(generation: .v2).value == console)
+        await client.disconnect()
+        #expect(await Self.eventually { probe.states.last?.new.isOpen == false })
+        let closed = try #require(probe.states.last)
+        #expect(closed.new.lastClose?[.kw("reason")] == .kw("requested-disconnect"))
+    }
+
+    // MARK: against our own server, in memory
+
+    static func server(_ configure: (inout ChannelSocketServerOptions) -> Void = { _ in }) throws -> ChannelSocketServer {
+        var options = ChannelSocketServerOptions(userID: { $0.params["uid"].map(EDNValue.string) }, csrf: .token("tok"))
+        configure(&options)
+        let server = try ChannelSocketServer(options: options)
+        let app = EchoApp(server: server)
+        Task { await app.run() }
+        return server
+    }
+
+    @Test(arguments: [(ClientType.ws, ProtocolOption.auto), (.ws, .v1), (.ajax, .auto), (.ajax, .v1), (.auto, .auto)])
+    func requestReplyAndPushInEveryTransportAndGeneration(type: ClientType, proto: ProtocolOption) async throws {
+        let server = try Self.server { $0.wire = proto == .v1 ? .v1 : .auto; $0.sendBufferAjax = .milliseconds(5); $0.sendBufferWS = .milliseconds(5) }
+        let client = ChannelSocketClient(url: "http://127.0.0.1/chsk",
+                                         options: .init(type: type, protocolGeneration: proto, clientID: "c1", csrfToken: "tok", params: ["uid": "ann"]),
+                                         transport: InMemoryTransport(server: server))
+        let probe = ClientProbe(client)
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        let reply = try await client.request(Event("my/req", [":q": 1]), timeout: .seconds(5))
+        #expect(reply == [":echo": [":my/req", [":q": 1]], ":uid": "ann", ":client-id": "c1"])
+        try await client.send(Event("test/echo-push", "hi"))
+        #expect(await Self.eventually { probe.events.contains { $0.contains("[:test/echo \"hi\"]") } })
+        #expect(await client.currentState.type == (type == .ajax ? "ajax" : "ws"))
+        #expect(await client.currentState.generation == (proto == .v1 ? .v1 : .v2))
+        await client.disconnect()
+        await server.shutdown()
+    }
+
+    @Test func autoFallsBackToAjaxWhenTheUpgradeIsRefused() async throws {
+        let server = try Self.server()
+        let client = ChannelSocketClient(url: "http://127.0.0.1/chsk", options: .init(type: .auto, csrfToken: "tok", params: ["uid": "u"]),
+                                         transport: InMemoryTransport(server: server, refuseWebSocket: true))
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        let state = await client.currentState
+        #expect(state.type == "ajax")
+        #expect(state.lastClose?[.kw("reason")] == .kw("downgrading-ws-to-ajax"))
+        #expect(state.lastWSError != nil)
+        let reply = try await client.request(Event("a/b"), timeout: .seconds(5))
+        #expect(reply[.kw("uid")] == "u")
+        await client.disconnect()
+    }
+
+    @Test func sendWhileClosedFailsAtOnceAndTimeoutsAreTyped() async throws {
+        let server = try Self.server()
+        let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok"), transport: InMemoryTransport(server: server))
+        await #expect(throws: RequestError.closed) { try await client.send(Event("a/b")) }
+        await #expect(throws: RequestError.closed) { _ = try await client.request(Event("a/b"), timeout: .seconds(1)) }
+        // A server app that never answers: the request times out.
+        let silent = try ChannelSocketServer(options: .init(csrf: .token("tok")))
+        let c2 = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok"), transport: InMemoryTransport(server: silent))
+        await c2.start()
+        #expect(await Self.eventually { await c2.currentState.isOpen })
+        await #expect(throws: RequestError.timeout) { _ = try await c2.request(Event("a/b"), timeout: .milliseconds(100)) }
+        #expect(RequestError.timeout.keyword == Keyword("chsk/timeout"))
+        await c2.disconnect()
+        await #expect(throws: RequestError.closed) { try await c2.send(Event("a/b")) }
+    }
+
+    @Test func badCSRFKeepsTheClientClosedAndRetrying() async throws {
+        let server = try Self.server()
+        let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ajax, csrfToken: "wrong"), transport: InMemoryTransport(server: server))
+        let probe = ClientProbe(client)
+        await client.start()
+        #expect(await Self.eventually { probe.states.contains { $0.new.lastClose != nil } })
+        #expect(await !client.currentState.isOpen)
+        #expect(await Self.eventually { await client.currentState.nextReconnect != nil })
+        await client.disconnect()
+    }
+
+    @Test func reconnectsAfterTheServerDropsTheSocket() async throws {
+        let server = try Self.server()
+        let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok", params: ["uid": "u"]),
+                                         transport: InMemoryTransport(server: server))
+        let probe = ClientProbe(client)
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        try await server.send(Event("chsk/close"), to: "u")       // server closes every socket of u
+        #expect(await Self.eventually { probe.states.contains { !$0.new.isOpen && $0.old.isOpen } })
+        #expect(await Self.eventually(10) { await client.currentState.isOpen })
+        #expect(probe.events.filter { $0.hasPrefix("[:chsk/handshake") }.count == 2)
+        #expect(probe.events.last { $0.hasPrefix("[:chsk/handshake") }?.hasSuffix("false]]") == true)   // not the first handshake
+        await client.disconnect()
+    }
+
+    @Test func v2KeepAlivePingsAndReconnectsWithoutPong() async throws {
+        let clock = ManualClock()
+        // A server whose app answers nothing and which never sends "pong": a plain v1-style server.
+        let server = try ChannelSocketServer(options: .init(csrf: .token("tok"), wire: .v2, wsKeepAlive: .seconds(1000), clock: clock))
+        let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok", clock: clock),
+                                         transport: InMemoryTransport(server: server))
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        await clock.advance(by: .seconds(10))          // idle 10 s (20 s halved) → ping with callback
+        await clock.advance(by: .milliseconds(10))
+        // Our server answers "pong", so the client stays open.
+        #expect(await client.currentState.isOpen)
+        await client.disconnect()
+    }
+
+    @Test func backoffIsCappedJitteredAndNeverZero() {
+        let b = Backoff()
+        for attempt in 1...40 {
+            let d = b.delay(attempt: attempt)
+            #expect(d >= .milliseconds(250) && d <= .seconds(30))
+        }
+        #expect((1...200).map { _ in Backoff().delay(attempt: 10) }.contains { $0 < .seconds(10) })   // full jitter
+    }
+}
