@@ -1,15 +1,5 @@
 import EDN
 
-/// Byte classes for the string scanner: 0 = plain ASCII, 1 = `"` or `\` or control, 2 = non-ASCII.
-private let stringByteClass: [UInt8] = {
-    var t = [UInt8](repeating: 0, count: 256)
-    for b in 0..<0x20 { t[b] = 1 }
-    t[0x22] = 1
-    t[0x5C] = 1
-    for b in 0x80..<0x100 { t[b] = 2 }
-    return t
-}()
-
 /// Transit JSON (and JSON-verbose) straight from UTF-8 bytes to `EDNValue`, one pass, no
 /// intermediate JSON tree. Strict RFC 8259 syntax.
 struct JSONDecoder {
@@ -213,12 +203,12 @@ struct JSONDecoder {
         let start = position
         var i = position + 1
         var ascii = true
-        let table = stringByteClass
-        while i < buffer.count {
-            let c = table[Int(buffer[i])]
-            if c == 0 { i += 1; continue }
-            if c == 2 { ascii = false; i += 1; continue }
-            break
+        let end = buffer.count
+        while i < end {
+            let b = buffer[i]
+            if b >= 0x80 { ascii = false; i += 1; continue }
+            if b < 0x20 || b == 0x22 || b == 0x5C { break }
+            i += 1
         }
         guard i < buffer.count else { throw fail(.unexpectedEnd, "Unterminated string", at: start) }
         if buffer[i] == UInt8(ascii: "\"") {

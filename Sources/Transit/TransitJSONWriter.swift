@@ -152,14 +152,6 @@ enum TransitWriting {
     }
 }
 
-private let jsonEscapeNeeded: [Bool] = {
-    var t = [Bool](repeating: false, count: 256)
-    for b in 0..<0x20 { t[b] = true }
-    t[0x22] = true
-    t[0x5C] = true
-    return t
-}()
-
 private let upperHex = Array("0123456789ABCDEF".utf8)
 
 /// Transit JSON / JSON-verbose writer.
@@ -194,10 +186,9 @@ struct JSONEncoder {
     @inline(__always)
     mutating func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
         var runStart = 0
-        let table = jsonEscapeNeeded
         for i in 0..<u.count {
             let b = u[i]
-            guard table[Int(b)] else { continue }
+            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
             if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
             out.append(UInt8(ascii: "\\"))
             switch b {
