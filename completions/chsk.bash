@@ -173,13 +173,13 @@ _chsk() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|pack|unpack|help)
+    serve|connect|send|await|watch|pack|unpack|help)
         # Offer subcommand argument completions
         "_chsk_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve pack unpack help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve connect send await watch pack unpack help' -- "${cur}"))
         ;;
     esac
 }
@@ -251,6 +251,192 @@ _chsk_serve() {
         ;;
     '--log-level')
         __chsk_add_completions -W 'debug'$'\n''info'$'\n''warning'
+        return
+        ;;
+    esac
+}
+
+_chsk_connect() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--param --header)
+    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --timeout)
+    __chsk_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--type')
+        __chsk_add_completions -W 'auto'$'\n''ws'$'\n''ajax'
+        return
+        ;;
+    '--packer')
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--protocol')
+        __chsk_add_completions -W 'auto'$'\n''v1'$'\n''v2'
+        return
+        ;;
+    '--csrf-token')
+        return
+        ;;
+    '--param')
+        return
+        ;;
+    '--header')
+        return
+        ;;
+    '--client-id')
+        return
+        ;;
+    '--uid')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_chsk_send() {
+    repeating_flags=()
+    non_repeating_flags=(--reply --json --version -h --help)
+    repeating_options=(--param --header)
+    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --timeout)
+    __chsk_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--type')
+        __chsk_add_completions -W 'auto'$'\n''ws'$'\n''ajax'
+        return
+        ;;
+    '--packer')
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--protocol')
+        __chsk_add_completions -W 'auto'$'\n''v1'$'\n''v2'
+        return
+        ;;
+    '--csrf-token')
+        return
+        ;;
+    '--param')
+        return
+        ;;
+    '--header')
+        return
+        ;;
+    '--client-id')
+        return
+        ;;
+    '--uid')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_chsk_await() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--param --header --event)
+    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --count --timeout)
+    __chsk_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--type')
+        __chsk_add_completions -W 'auto'$'\n''ws'$'\n''ajax'
+        return
+        ;;
+    '--packer')
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--protocol')
+        __chsk_add_completions -W 'auto'$'\n''v1'$'\n''v2'
+        return
+        ;;
+    '--csrf-token')
+        return
+        ;;
+    '--param')
+        return
+        ;;
+    '--header')
+        return
+        ;;
+    '--client-id')
+        return
+        ;;
+    '--uid')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--event')
+        return
+        ;;
+    '--count')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_chsk_watch() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--param --header)
+    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --seconds)
+    __chsk_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--type')
+        __chsk_add_completions -W 'auto'$'\n''ws'$'\n''ajax'
+        return
+        ;;
+    '--packer')
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--protocol')
+        __chsk_add_completions -W 'auto'$'\n''v1'$'\n''v2'
+        return
+        ;;
+    '--csrf-token')
+        return
+        ;;
+    '--param')
+        return
+        ;;
+    '--header')
+        return
+        ;;
+    '--client-id')
+        return
+        ;;
+    '--uid')
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--seconds')
         return
         ;;
     esac

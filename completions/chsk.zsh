@@ -51,6 +51,10 @@ _chsk() {
     command)
         local -ar subcommands=(
             'serve:Run a Sente channel-socket server (WebSocket + Ajax long-poll) with a command prompt.'
+            'connect:Interactive REPL to a Sente server: send events, make requests, watch pushes.'
+            'send:Send one event to a Sente server; with --reply, wait for and print the reply.'
+            'await:Wait for events pushed by a Sente server and print them, one per line.'
+            'watch:Print every state transition of a client as it happens (keeps reconnecting).'
             'pack:Read EDN (or JSON) values and print them as a packer'\''s payload.'
             'unpack:Read a packer'\''s payloads (optionally Sente-framed) and print them as EDN or JSON.'
             'help:Show subcommand help information.'
@@ -59,7 +63,7 @@ _chsk() {
         ;;
     arg)
         case "${words[1]}" in
-        serve|pack|unpack|help)
+        serve|connect|send|await|watch|pack|unpack|help)
             "_chsk_${words[1]}" && ret=0
             ;;
         esac
@@ -95,6 +99,114 @@ _chsk_serve() {
         '--tls-cert[PEM certificate chain for HTTPS/WSS (with --tls-key).]:tls-cert:'
         '--tls-key[PEM private key for HTTPS/WSS.]:tls-key:'
         '--log-level[debug (every event), info, warning.]:log-level:{__chsk_complete "${___log_level[@]}"}'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_chsk_connect() {
+    local -i ret=1
+    local -ar ___type=('auto' 'ws' 'ajax')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___protocol=('auto' 'v1' 'v2')
+    local -ar arg_specs=(
+        ':url:'
+        '--type[Transport\: auto (WebSocket, Ajax fallback), ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
+        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--protocol[Wire generation\: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).]:protocol:{__chsk_complete "${___protocol[@]}"}'
+        '--csrf-token[CSRF token (param csrf-token and X-CSRF-Token header).]:csrf-token:'
+        '*--param[Extra query parameter k=v (repeatable).]:param:'
+        '*--header[Extra header k\:v (repeatable).]:header:'
+        '--client-id[Client id (default\: a random UUID).]:client-id:'
+        '--uid[User id, sent as the uid parameter (what chsk serve reads).]:uid:'
+        '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
+        '--timeout[Default request timeout in milliseconds.]:timeout:'
+        '--json[Print incoming events as JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_chsk_send() {
+    local -i ret=1
+    local -ar ___type=('auto' 'ws' 'ajax')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___protocol=('auto' 'v1' 'v2')
+    local -ar arg_specs=(
+        ':url:'
+        '--type[Transport\: auto (WebSocket, Ajax fallback), ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
+        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--protocol[Wire generation\: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).]:protocol:{__chsk_complete "${___protocol[@]}"}'
+        '--csrf-token[CSRF token (param csrf-token and X-CSRF-Token header).]:csrf-token:'
+        '*--param[Extra query parameter k=v (repeatable).]:param:'
+        '*--header[Extra header k\:v (repeatable).]:header:'
+        '--client-id[Client id (default\: a random UUID).]:client-id:'
+        '--uid[User id, sent as the uid parameter (what chsk serve reads).]:uid:'
+        '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
+        ':event:'
+        '--reply[Ask for a reply and print it.]'
+        '--timeout[Seconds to wait for the reply.]:timeout:'
+        '--json[Print the reply as JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_chsk_await() {
+    local -i ret=1
+    local -ar ___type=('auto' 'ws' 'ajax')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___protocol=('auto' 'v1' 'v2')
+    local -ar arg_specs=(
+        ':url:'
+        '--type[Transport\: auto (WebSocket, Ajax fallback), ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
+        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--protocol[Wire generation\: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).]:protocol:{__chsk_complete "${___protocol[@]}"}'
+        '--csrf-token[CSRF token (param csrf-token and X-CSRF-Token header).]:csrf-token:'
+        '*--param[Extra query parameter k=v (repeatable).]:param:'
+        '*--header[Extra header k\:v (repeatable).]:header:'
+        '--client-id[Client id (default\: a random UUID).]:client-id:'
+        '--uid[User id, sent as the uid parameter (what chsk serve reads).]:uid:'
+        '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
+        '*--event[Event id to wait for (repeatable; default any).]:event:'
+        '--count[How many matching events to wait for.]:count:'
+        '--timeout[Seconds to wait in all.]:timeout:'
+        '--json[Print events as JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_chsk_watch() {
+    local -i ret=1
+    local -ar ___type=('auto' 'ws' 'ajax')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___protocol=('auto' 'v1' 'v2')
+    local -ar arg_specs=(
+        ':url:'
+        '--type[Transport\: auto (WebSocket, Ajax fallback), ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
+        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--protocol[Wire generation\: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).]:protocol:{__chsk_complete "${___protocol[@]}"}'
+        '--csrf-token[CSRF token (param csrf-token and X-CSRF-Token header).]:csrf-token:'
+        '*--param[Extra query parameter k=v (repeatable).]:param:'
+        '*--header[Extra header k\:v (repeatable).]:header:'
+        '--client-id[Client id (default\: a random UUID).]:client-id:'
+        '--uid[User id, sent as the uid parameter (what chsk serve reads).]:uid:'
+        '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
+        '--json[JSON lines for machines.]'
+        '--seconds[Stop after this many seconds (default\: run until interrupted).]:seconds:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -43,6 +43,9 @@ public actor ChannelSocketClient {
     private var activity = false
     private var sessionID: UInt64 = 0
     private var pending: [String: PendingRequest] = [:]
+    /// The last failure to connect or poll: HTTP status when the server refused, else the
+    /// transport's message (connection refused, timeout, …).
+    public private(set) var lastFailure: TransportError?
 
     struct PendingRequest {
         let continuation: CheckedContinuation<Result<EDNValue, RequestError>, Never>
@@ -227,6 +230,7 @@ public actor ChannelSocketClient {
             ws = try await transport.connectWebSocket(url: webSocketURL(), headers: options.headers, maxMessageBytes: options.maxMessageBytes)
         } catch {
             let now = wallClockMilliseconds()
+            lastFailure = error as? TransportError ?? TransportError("\(error)")
             update { $0.lastWSError = [":udt": .integer(now), ":ev": .string("\(error)")] }
             if options.type == .auto && !wsEverHandshaked {
                 effectiveType = .ajax
@@ -355,12 +359,13 @@ public actor ChannelSocketClient {
             } catch let error as TransportError where error.status == nil && error.message.contains("timed out") {
                 continue   // XHR timeout: poll again, no state change
             } catch {
-                update { $0.lastWSError = nil }
+                lastFailure = error as? TransportError ?? TransportError("\(error)")
                 setClosed(reason: "unexpected")
                 return
             }
             guard session == sessionID, !stopped else { return }
             guard response.status == 200 else {
+                lastFailure = TransportError(status: response.status, String(decoding: response.body.prefix(200), as: UTF8.self))
                 setClosed(reason: "unexpected")
                 return
             }

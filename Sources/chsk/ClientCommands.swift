@@ -1,0 +1,320 @@
+import ArgumentParser
+import ChannelSocket
+import ChannelSocketClientNIO
+import EDN
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit codes of the client commands (documented in `chsk help send`).
+enum ClientExit: Int32 {
+    case ok = 0
+    case failure = 1
+    case connectionFailed = 3
+    case rejected = 4
+    case timeout = 5
+    case closed = 6
+    case badData = 65
+
+    var code: ExitCode { ExitCode(rawValue) }
+}
+
+/// Options shared by `connect`, `send`, `await` and `watch`.
+struct ClientConnectionOptions: ParsableArguments {
+    @Argument(help: "Server URL, e.g. http://127.0.0.1:8090/chsk (ws:// and wss:// work too).")
+    var url: String
+
+    @Option(help: "Transport: auto (WebSocket, Ajax fallback), ws or ajax.")
+    var type: ClientType = .auto
+
+    @Option(help: "Payload format: edn, transit-json, transit-json-verbose.")
+    var packer: PackerName = .edn
+
+    @Option(name: .customLong("protocol"), help: "Wire generation: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).")
+    var protocolGeneration: ProtocolOption = .auto
+
+    @Option(name: .customLong("csrf-token"), help: "CSRF token (param csrf-token and X-CSRF-Token header).")
+    var csrfToken: String?
+
+    @Option(name: .customLong("param"), help: "Extra query parameter k=v (repeatable).")
+    var params: [String] = []
+
+    @Option(name: .customLong("header"), help: "Extra header k:v (repeatable).")
+    var headers: [String] = []
+
+    @Option(name: .customLong("client-id"), help: "Client id (default: a random UUID).")
+    var clientID: String?
+
+    @Option(help: "User id, sent as the uid parameter (what chsk serve reads).")
+    var uid: String?
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for the connection to open.")
+    var connectTimeout: Double = 10
+
+    func validate() throws {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("ws://") || url.hasPrefix("wss://") else {
+            throw ValidationError("URL must start with http://, https://, ws:// or wss://")
+        }
+        for p in params where !p.contains("=") { throw ValidationError("--param wants k=v, got \(p)") }
+        for h in headers where !h.contains(":") { throw ValidationError("--header wants k:v, got \(h)") }
+        if packer == .transitMsgpack { throw ValidationError("Sente does not carry transit-msgpack") }
+    }
+
+    func makeClient() throws -> ChannelSocketClient {
+        var paramMap: [String: String] = [:]
+        for p in params {
+            let (k, v) = p.split(separator: "=", maxSplits: 1).map(String.init).pair
+            paramMap[k] = v
+        }
+        if let uid { paramMap["uid"] = uid }
+        var headerMap: [String: String] = [:]
+        for h in headers {
+            let (k, v) = h.split(separator: ":", maxSplits: 1).map(String.init).pair
+            headerMap[k] = String(v.drop { $0 == " " })
+        }
+        let options = ChannelSocketClientOptions(type: type, protocolGeneration: protocolGeneration,
+                                                 clientID: clientID ?? EDNUUID.random().description, csrfToken: csrfToken,
+                                                 params: paramMap, headers: headerMap, packer: try packer.makePacker())
+        return ChannelSocketClient(url: url, options: options, transport: NIOClientTransport())
+    }
+}
+
+extension Array where Element == String {
+    var pair: (String, String) { (self.first ?? "", self.count > 1 ? self[1] : "") }
+}
+
+extension ClientType: ExpressibleByArgument {}
+extension ProtocolOption: ExpressibleByArgument {}
+
+/// Starts the client and waits until it is open; on failure prints why and returns the exit code.
+func openOrFail(_ client: ChannelSocketClient, timeout: Double) async -> ClientExit? {
+    let changes = client.stateChanges
+    await client.start()
+    let deadline = Duration.milliseconds(Int64(timeout * 1000))
+    let result: ClientExit? = await withTaskGroup(of: ClientExit?.self) { group in
+        group.addTask {
+            for await change in changes {
+                if change.new.isOpen { return nil }
+                if let reason = change.new.lastClose?[.kw("reason")], reason != .kw("downgrading-ws-to-ajax") {
+                    return .connectionFailed   // refined below from the transport error
+                }
+            }
+            return .closed
+        }
+        group.addTask {
+            try? await Task.sleep(for: deadline)
+            return .timeout
+        }
+        let first = await group.next() ?? .timeout
+        group.cancelAll()
+        return first
+    }
+    guard let failure = result else { return nil }
+    let lastFailure = await client.lastFailure
+    await client.disconnect()
+    if failure == .timeout {
+        printError("timed out after \(timeout) s waiting for the connection to open\(lastFailure.map { " (\($0))" } ?? "")")
+        return .timeout
+    }
+    if let status = lastFailure?.status, (400..<500).contains(status) {
+        printError("rejected by the server: HTTP \(status) \(lastFailure?.message ?? "")")
+        return .rejected
+    }
+    printError("cannot connect: \(lastFailure?.description ?? "connection closed")")
+    return .connectionFailed
+}
+
+/// Prints a value as EDN or JSON, one line.
+func render(_ value: EDNValue, json: Bool) -> String {
+    if json {
+        var out: [UInt8] = []
+        if (try? JSONBridge.write(value, into: &out)) != nil { return String(decoding: out, as: UTF8.self) }
+    }
+    return EDNPrinter.string(value)
+}
+
+/// `chsk send URL EVENT`.
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send one event to a Sente server; with --reply, wait for and print the reply.",
+        discussion: """
+            Exit codes: 0 sent (and replied), 1 other error, 3 cannot connect (refused, \
+            unreachable), 4 rejected by the server (HTTP 4xx, e.g. 403 bad CSRF token), \
+            5 timeout (no connection or no reply in time), 6 connection closed while waiting, \
+            64 usage error, 65 the event is not valid EDN or not an event.
+
+            Examples:
+              chsk send http://127.0.0.1:8090/chsk '[:my-app/hello {:x 1}]' --uid alice
+              chsk send http://127.0.0.1:8090/chsk '[:my-app/req {:q 1}]' --reply --timeout 3
+            """
+    )
+
+    @OptionGroup var connection: ClientConnectionOptions
+
+    @Argument(help: "The event, as EDN: [:ns/id data].")
+    var event: String
+
+    @Flag(help: "Ask for a reply and print it.")
+    var reply = false
+
+    @Option(help: "Seconds to wait for the reply.")
+    var timeout: Double = 8
+
+    @Flag(help: "Print the reply as JSON.")
+    var json = false
+
+    func run() async throws {
+        let ev: Event
+        do { ev = try parseEvent(event) } catch {
+            printError("bad event: \(error)")
+            throw ClientExit.badData.code
+        }
+        let client = try connection.makeClient()
+        if let failure = await openOrFail(client, timeout: connection.connectTimeout) { throw failure.code }
+        do {
+            if reply {
+                let value = try await client.request(ev, timeout: .milliseconds(Int64(timeout * 1000)))
+                writeAll(1, Array((render(value, json: json) + "\n").utf8))
+            } else {
+                try await client.send(ev)
+            }
+        } catch {
+            await client.disconnect()
+            printError("\(error)")
+            switch error {
+            case .timeout: throw ClientExit.timeout.code
+            case .closed: throw ClientExit.closed.code
+            case .error: throw ClientExit.failure.code
+            }
+        }
+        await client.disconnect()
+    }
+}
+
+/// `chsk await URL`.
+struct AwaitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "await",
+        abstract: "Wait for events pushed by a Sente server and print them, one per line.",
+        discussion: """
+            Exits 0 once --count matching events arrived, 5 when --timeout passes first, \
+            3/4 when it cannot connect or is rejected (see chsk help send).
+
+            Example:
+              chsk await http://127.0.0.1:8090/chsk --uid alice --event my-app/alert --count 2 --timeout 30
+            """
+    )
+
+    @OptionGroup var connection: ClientConnectionOptions
+
+    @Option(name: .customLong("event"), help: "Event id to wait for (repeatable; default any).")
+    var eventIDs: [String] = []
+
+    @Option(help: "How many matching events to wait for.")
+    var count = 1
+
+    @Option(help: "Seconds to wait in all.")
+    var timeout: Double = 30
+
+    @Flag(help: "Print events as JSON.")
+    var json = false
+
+    func run() async throws {
+        let client = try connection.makeClient()
+        let wanted = Set(eventIDs.map { Keyword($0.hasPrefix(":") ? String($0.dropFirst()) : $0) })
+        let events = client.events
+        if let failure = await openOrFail(client, timeout: connection.connectTimeout) { throw failure.code }
+        let limit = Duration.milliseconds(Int64(timeout * 1000))
+        let count = self.count, json = self.json
+        let got: Int = await withTaskGroup(of: Int.self) { group in
+            group.addTask {
+                var n = 0
+                for await event in events {
+                    if event.id == Reserved.handshake || event.id == Reserved.wsPing || event.id == Reserved.recv && event.data == [.keyword(Reserved.wsPing)] { continue }
+                    let inner = event.id == Reserved.recv ? (event.data.flatMap { Event(validating: $0) } ?? event) : event
+                    if !wanted.isEmpty && !wanted.contains(inner.id) { continue }
+                    writeAll(1, Array((render(inner.value, json: json) + "\n").utf8))
+                    n += 1
+                    if n >= count { return n }
+                }
+                return n
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return -1
+            }
+            let first = await group.next() ?? -1
+            group.cancelAll()
+            return first
+        }
+        await client.disconnect()
+        if got < count {
+            printError("timed out after \(timeout) s: \(max(got, 0)) of \(count) event(s)")
+            throw ClientExit.timeout.code
+        }
+    }
+}
+
+/// `chsk watch URL`.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print every state transition of a client as it happens (keeps reconnecting).",
+        discussion: """
+            One line per transition: time, open?/type before → after, and the keys that changed. \
+            --json prints {"time":…, "old":{…}, "new":{…}, "changed":[…]} lines. Stop with Ctrl-C.
+
+            Example:
+              chsk watch http://127.0.0.1:8090/chsk --uid alice
+            """
+    )
+
+    @OptionGroup var connection: ClientConnectionOptions
+
+    @Flag(help: "JSON lines for machines.")
+    var json = false
+
+    @Option(help: "Stop after this many seconds (default: run until interrupted).")
+    var seconds: Double?
+
+    func run() async throws {
+        let client = try connection.makeClient()
+        let changes = client.stateChanges
+        let json = self.json
+        await client.start()
+        let printer = Task {
+            for await change in changes {
+                let changed = change.changedKeys.map { ":" + $0.text }
+                if json {
+                    var m = EDNMap()
+                    m[.kw("time")] = .string(Terminal.timestamp())
+                    m[.kw("old")] = change.old.value
+                    m[.kw("new")] = change.new.value
+                    m[.kw("changed")] = .vector(change.changedKeys.map { .string($0.text) })
+                    writeAll(1, Array((render(.map(m), json: true) + "\n").utf8))
+                } else {
+                    func summary(_ s: ClientState) -> String { "\(s.isOpen ? "open" : "closed") \(s.type)" }
+                    var line = "\(Terminal.timestamp())  \(summary(change.old)) → \(summary(change.new))  changed: \(changed.joined(separator: " "))"
+                    if let reason = change.new.lastClose?[.kw("reason")], changed.contains(":last-close") { line += "  (\(reason))" }
+                    if let uid = change.new.uid, changed.contains(":uid") { line += "  uid \(uid)" }
+                    writeAll(1, Array((line + "\n").utf8))
+                }
+            }
+        }
+        if let seconds {
+            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        } else {
+            await waitForInterrupt()
+        }
+        await client.disconnect()
+        await client.finish()
+        _ = await printer.value
+    }
+}
+
+/// Suspends until SIGINT or SIGTERM.
+func waitForInterrupt() async {
+    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import ChannelSocket
+import EDN
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `chsk connect URL`: an interactive REPL to a Sente endpoint.
+struct ConnectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect",
+        abstract: "Interactive REPL to a Sente server: send events, make requests, watch pushes.",
+        discussion: """
+            Type an event to send it:        [:my-app/hello {:x 1}]
+            Prefix ? to wait for the reply:  ? [:my-app/req {:q 1}]
+            With a timeout (ms):             ? :timeout 3000 [:my-app/req {:q 1}]
+            Commands: state, reconnect, disconnect, help, quit (also with a leading /).
+            Pushed events and [:chsk/state …] changes print above the line being typed. On a \
+            terminal it uses GNU readline (history in ~/.chsk_history_connect, Tab completes \
+            commands and event ids seen so far); from a pipe it reads one line at a time and \
+            prints plainly, so it scripts.
+            """
+    )
+
+    @OptionGroup var connection: ClientConnectionOptions
+
+    @Option(help: "Default request timeout in milliseconds.")
+    var timeout = 8000
+
+    @Flag(help: "Print incoming events as JSON.")
+    var json = false
+
+    func run() async throws {
+        let client = try connection.makeClient()
+        let seenIDs = SeenIDs()
+        let commands = ["state", "reconnect", "disconnect", "help", "quit", "?", ":timeout"]
+        let editor = LineEditor(prompt: "chsk> ", historyFile: historyPath("connect"), words: {
+            commands + seenIDs.ids.withLock { Array($0) }.map { "[:" + $0 }
+        })
+        let json = self.json
+        let events = client.events, changes = client.stateChanges
+        let eventPrinter = Task {
+            for await event in events {
+                seenIDs.ids.withLock { _ = $0.insert(event.id.text) }
+                editor.print("← \(render(event.value, json: json))")
+            }
+        }
+        let statePrinter = Task {
+            for await change in changes {
+                let keys = change.changedKeys.map { ":" + $0.text }.joined(separator: " ")
+                editor.print(Terminal.dim("state: \(change.new.isOpen ? "open" : "closed") \(change.new.type) (\(keys))"))
+            }
+        }
+        await client.start()
+        for await raw in editor.lines {
+            let line = String(raw.drop { $0 == " " || $0 == "\t" })
+            if line.isEmpty { continue }
+            if await !handle(line, client: client, editor: editor, seenIDs: seenIDs) { break }
+        }
+        editor.shutdown()
+        await client.disconnect()
+        await client.finish()
+        eventPrinter.cancel()
+        statePrinter.cancel()
+    }
+
+    /// One REPL line; false means quit.
+    func handle(_ line: String, client: ChannelSocketClient, editor: LineEditor, seenIDs: SeenIDs) async -> Bool {
+        var command = line
+        if command.hasPrefix("/") { command.removeFirst() }
+        switch command {
+        case "quit", "exit", ":quit":
+            return false
+        case "help":
+            editor.print(Self.configuration.discussion)
+            return true
+        case "state":
+            editor.print(EDNPrinter.pretty(await client.currentState.value))
+            return true
+        case "reconnect":
+            await client.reconnect()
+            return true
+        case "disconnect":
+            await client.disconnect()
+            return true
+        default:
+            break
+        }
+        do {
+            if line.hasPrefix("?") {
+                var rest = String(line.dropFirst().drop { $0 == " " })
+                var timeoutMs = timeout
+                if rest.hasPrefix(":timeout") {
+                    let (_, after) = splitWord(rest)
+                    let (ms, eventText) = splitWord(after)
+                    guard let value = Int(ms) else { editor.print("usage: ? :timeout MS EVENT"); return true }
+                    timeoutMs = value
+                    rest = eventText
+                }
+                let event = try parseEvent(rest)
+                seenIDs.ids.withLock { _ = $0.insert(event.id.text) }
+                let start = ContinuousClock.now
+                do {
+                    let reply = try await client.request(event, timeout: .milliseconds(timeoutMs))
+                    let ms = (ContinuousClock.now - start).milliseconds
+                    editor.print("⇐ \(render(reply, json: json))  (\(ms) ms)")
+                } catch {
+                    editor.print("✗ \(error)")
+                }
+            } else {
+                let event = try parseEvent(line)
+                seenIDs.ids.withLock { _ = $0.insert(event.id.text) }
+                do {
+                    try await client.send(event)
+                    editor.print("→ \(event)")
+                } catch {
+                    editor.print("✗ \(error)")
+                }
+            }
+        } catch let error as EDNReadError {
+            editor.print("bad EDN: \(error)")
+        } catch {
+            editor.print("\(error)")
+        }
+        return true
+    }
+}
+
+/// Event ids seen so far (for Tab completion).
+final class SeenIDs: Sendable {
+    let ids = Mutex<Set<String>>([])
+}
