@@ -16,9 +16,20 @@ public struct NIOClientTransport: ClientTransport {
     let httpClient: HTTPClient
     let logger: Logger
 
-    /// A transport using the shared AsyncHTTPClient.
+    /// One HTTP client per process. Unlike `HTTPClient.shared` it does not retry failed
+    /// connection attempts until the request deadline: a refused connection must surface at
+    /// once (Sente's client then backs off), not look like a long-poll timeout.
+    static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration,
+                          backgroundActivityLogger: Logger(label: "chsk.http", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }()
+
+    /// A transport (sharing one HTTP client per process).
     public init(logger: Logger = Logger(label: "chsk.client", factory: { _ in SwiftLogNoOpLogHandler() })) {
-        self.httpClient = HTTPClient.shared
+        self.httpClient = Self.sharedHTTPClient
         self.logger = logger
     }
 

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+/// `chsk send`, `await`, `watch` and `connect` against a real `chsk serve` on loopback.
+@Suite(.serialized) struct ClientCLITests {
+    static var chsk: String { ServeProcess.executable.path }
+
+    @Test func sendExitCodes() throws {
+        let server = try ServeProcess(["--echo", "--csrf-token", "tok"])
+        defer { _ = server.terminate() }
+        let url = "http://127.0.0.1:\(server.port)/chsk"
+        for type in ["ws", "ajax", "auto"] {
+            let ok = ServeProcess.run(Self.chsk, ["send", url, "[:my/req {:q 1}]", "--reply", "--csrf-token", "tok", "--uid", "ann", "--type", type, "--client-id", "c-\(type)"])
+            #expect(ok.status == 0, "\(type): \(ok.output)")
+            #expect(ok.output == "{:echo [:my/req {:q 1}], :uid \"ann\", :client-id \"c-\(type)\"}\n")
+        }
+        let json = ServeProcess.run(Self.chsk, ["send", url, "[:my/req 1]", "--reply", "--json", "--csrf-token", "tok", "--uid", "ann", "--client-id", "j"])
+        #expect(json.output == "{\"echo\":[\"my/req\",1],\"uid\":\"ann\",\"client-id\":\"j\"}\n")
+        let noReply = ServeProcess.run(Self.chsk, ["send", url, "[:my/ev 1]", "--csrf-token", "tok"])
+        #expect(noReply.status == 0 && noReply.output.isEmpty)
+        let rejected = ServeProcess.run(Self.chsk, ["send", url, "[:my/ev 1]", "--csrf-token", "bad", "--type", "ajax"])
+        #expect(rejected.status == 4)
+        #expect(rejected.output.contains("HTTP 403 Bad CSRF token"))
+        let refused = ServeProcess.run(Self.chsk, ["send", "http://127.0.0.1:1/chsk", "[:my/ev 1]", "--type", "ajax"])
+        #expect(refused.status == 3)
+        let badEDN = ServeProcess.run(Self.chsk, ["send", url, "[:my/ev", "--csrf-token", "tok"])
+        #expect(badEDN.status == 65)
+        let notEvent = ServeProcess.run(Self.chsk, ["send", url, "[:no-namespace 1]", "--csrf-token", "tok"])
+        #expect(notEvent.status == 65)
+        let usage = ServeProcess.run(Self.chsk, ["send", "ftp://x", "[:a/b]"])
+        #expect(usage.status == 64)
+    }
+
+    @Test func replyTimeoutExitsFive() throws {
+        let server = try ServeProcess([])   // no app: nobody replies
+        defer { _ = server.terminate() }
+        let start = Date()
+        let r = ServeProcess.run(Self.chsk, ["send", "http://127.0.0.1:\(server.port)/chsk", "[:my/req]", "--reply", "--timeout", "0.5", "--type", "ws"])
+        #expect(r.status == 5)
+        #expect(r.output.contains(":chsk/timeout"))
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+
+    @Test func awaitPrintsPushedEventsAndTimesOut() throws {
+        let server = try ServeProcess(["--echo"])
+        defer { _ = server.terminate() }
+        let url = "http://127.0.0.1:\(server.port)/chsk"
+        let result = LockedBox<(status: Int32, output: String)>((0, ""))
+        let waiter = Thread {
+            result.value = ServeProcess.run(Self.chsk, ["await", url, "--uid", "zoe", "--event", "srv/alert", "--count", "2", "--timeout", "20"])
+        }
+        waiter.start()
+        // Push until the awaiting client is connected and has taken two alerts.
+        var pushes = 0
+        let deadline = Date().addingTimeInterval(15)
+        while !waiter.isFinished && Date() < deadline {
+            _ = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/push?uid=zoe&ev=%5B%3Asrv%2Fother%201%5D"])
+            _ = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/push?uid=zoe&ev=%5B%3Asrv%2Falert%20\(pushes)%5D"])
+            pushes += 1
+            usleep(200_000)
+        }
+        #expect(result.value.status == 0)
+        let lines = result.value.output.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.hasPrefix("[:srv/alert ") })
+        let timeout = ServeProcess.run(Self.chsk, ["await", url, "--uid", "nobody", "--timeout", "0.5"])
+        #expect(timeout.status == 5)
+        #expect(timeout.output.contains("timed out"))
+    }
+
+    @Test func watchPrintsTransitions() throws {
+        let server = try ServeProcess([])
+        let url = "http://127.0.0.1:\(server.port)/chsk"
+        let r = ServeProcess.run(Self.chsk, ["watch", url, "--uid", "w", "--seconds", "1.5", "--json"])
+        #expect(r.status == 0)
+        let first = r.output.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.contains("\"open?\":true"))
+        #expect(first.contains("\"changed\":["))
+        // The server goes away: watch reports the close and keeps trying.
+        let watcher = LockedBox<(status: Int32, output: String)>((0, ""))
+        let t = Thread { watcher.value = ServeProcess.run(Self.chsk, ["watch", url, "--uid", "w", "--seconds", "3", "--type", "ws"]) }
+        t.start()
+        usleep(1_000_000)
+        _ = server.terminate()
+        while !t.isFinished { usleep(50_000) }
+        #expect(watcher.value.output.contains("closed ws → open ws") || watcher.value.output.contains("→ open ws"))
+        #expect(watcher.value.output.contains("open ws → closed ws"))
+    }
+
+    /// The REPL under tmux: a push arriving while a line is half typed leaves the typed text intact.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func replKeepsTheHalfTypedLine() throws {
+        let server = try ServeProcess(["--echo"])
+        defer { _ = server.terminate() }
+        let session = "chsk-test-\(getpid())"
+        let tmux = "/usr/bin/tmux"
+        let command = "\(Self.chsk) connect http://127.0.0.1:\(server.port)/chsk --uid rita --type ws"
+        _ = ServeProcess.run(tmux, ["new-session", "-d", "-s", session, "-x", "120", "-y", "30", "env HOME=/tmp NO_COLOR=1 \(command)"])
+        defer { _ = ServeProcess.run(tmux, ["kill-session", "-t", session]) }
+        func screen() -> String { ServeProcess.run(tmux, ["capture-pane", "-p", "-t", session]).output }
+        func waitFor(_ text: String) -> Bool {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if screen().contains(text) { return true }
+                usleep(100_000)
+            }
+            return false
+        }
+        #expect(waitFor("[:chsk/handshake [\"rita\""))
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "[:my/half {:a"])
+        #expect(waitFor("chsk> [:my/half {:a"))
+        _ = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/push?uid=rita&ev=%5B%3Asrv%2Fnews%2042%5D"])
+        #expect(waitFor("← [:srv/news 42]"))
+        let lines = screen().split(separator: "\n").map(String.init)
+        // The pushed line is printed above, and the prompt below still holds the typed text.
+        let pushIndex = lines.lastIndex { $0.contains("← [:srv/news 42]") } ?? -1
+        let promptIndex = lines.lastIndex { $0.hasPrefix("chsk> [:my/half {:a") } ?? -1
+        #expect(pushIndex >= 0 && promptIndex > pushIndex, "\(lines)")
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", " 1}]"])
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
+        #expect(waitFor("→ [:my/half {:a 1}]"))
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "? [:my/req 7]"])
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
+        #expect(waitFor("⇐ {:echo [:my/req 7], :uid \"rita\""))
+    }
+
+    /// Not a terminal: events typed on stdin are sent, output is plain.
+    @Test func replScriptsFromAPipe() throws {
+        let server = try ServeProcess(["--echo"])
+        defer { _ = server.terminate() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.chsk)
+        p.arguments = ["connect", "http://127.0.0.1:\(server.port)/chsk", "--uid", "pia", "--type", "ajax"]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = output
+        try p.run()
+        usleep(1_500_000)
+        input.fileHandleForWriting.write(Data("? [:my/req 1]\n[:test/echo-push \"x\"]\n".utf8))
+        usleep(1_500_000)
+        input.fileHandleForWriting.write(Data("quit\n".utf8))
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate() }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.contains("⇐ {:echo [:my/req 1], :uid \"pia\""))
+        #expect(text.contains("← [:test/echo \"x\"]"))
+        #expect(!text.contains("chsk> "))
+        #expect(!text.contains("\u{1B}["))
+    }
+}
