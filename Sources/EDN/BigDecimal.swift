@@ -13,10 +13,11 @@ public struct BigDecimal: Sendable, Hashable, CustomStringConvertible {
 
     /// Creates a decimal from its parts; digits must be ASCII decimal digits.
     public init(isNegative: Bool, unscaledDigits: String, scale: Int) {
-        var d = Substring(unscaledDigits)
-        while d.count > 1, d.first == "0" { d = d.dropFirst() }
-        if d.isEmpty { d = "0" }
-        self.unscaledDigits = String(d)
+        let u = unscaledDigits.utf8
+        var start = u.startIndex
+        while u.distance(from: start, to: u.endIndex) > 1, u[start] == UInt8(ascii: "0") { start = u.index(after: start) }
+        let d = u.isEmpty ? "0" : String(unscaledDigits[start...])
+        self.unscaledDigits = d
         self.isNegative = d == "0" ? false : isNegative
         self.scale = scale
     }
@@ -98,7 +99,8 @@ public struct BigDecimal: Sendable, Hashable, CustomStringConvertible {
         var d = Substring(unscaledDigits)
         var s = scale
         if d == "0" { return (false, d, 0) }
-        while d.count > 1, d.last == "0" { d = d.dropLast(); s -= 1 }
+        var n = d.utf8.count
+        while n > 1, d.utf8.last == UInt8(ascii: "0") { d = d.dropLast(); s -= 1; n -= 1 }
         return (isNegative, d, s)
     }
 

@@ -1,5 +1,5 @@
 /// Small maps and sets are searched linearly; from this size on a hash index is kept.
-let indexThreshold = 8
+let indexThreshold = 16
 
 /// An EDN map: any values as keys, insertion order kept (so printing is deterministic),
 /// keys unique under `EDNValue`'s Clojure-style equality. Equality ignores order.
@@ -152,7 +152,9 @@ public struct EDNSet: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral {
         if index != nil {
             index!.insert(value)
         } else if elements.count >= indexThreshold {
-            index = Set(elements)
+            var built = Set<EDNValue>(minimumCapacity: elements.count * 2)
+            for e in elements { built.insert(e) }
+            index = built
         }
         return true
     }

@@ -23,8 +23,8 @@ public enum EDNPrinter {
     /// Appends the value's compact EDN text to `out`.
     public static func write(_ value: EDNValue, into out: inout [UInt8]) {
         switch value {
-        case .null: out += "nil".utf8
-        case .bool(let b): out += (b ? "true" : "false").utf8
+        case .null: appendStatic("nil", &out)
+        case .bool(let b): appendStatic(b ? "true" : "false", &out)
         case .integer(let i): writeInt(i, into: &out)
         case .bigInteger(let b): out += b.description.utf8; out.append(UInt8(ascii: "N"))
         case .double(let d): writeDouble(d, into: &out)
@@ -50,8 +50,8 @@ public enum EDNPrinter {
                 write(v, into: &out)
             }
             out.append(UInt8(ascii: "}"))
-        case .instant(let i): out += "#inst \"".utf8; out += i.description.utf8; out.append(UInt8(ascii: "\""))
-        case .uuid(let u): out += "#uuid \"".utf8; out += u.description.utf8; out.append(UInt8(ascii: "\""))
+        case .instant(let i): appendStatic("#inst \"", &out); i.writeUTC(into: &out); appendStatic("-00:00\"", &out)
+        case .uuid(let u): appendStatic("#uuid \"", &out); u.write(into: &out); out.append(UInt8(ascii: "\""))
         case .uri(let u): out += "#uri ".utf8; writeString(u, into: &out)
         case .bytes(let b): out += "#bytes ".utf8; writeString(Base64.encode(b), into: &out)
         case .tagged(let tag, let v):
@@ -60,6 +60,10 @@ public enum EDNPrinter {
             out.append(UInt8(ascii: " "))
             write(v, into: &out)
         }
+    }
+
+    @inline(__always) static func appendStatic(_ s: StaticString, _ out: inout [UInt8]) {
+        s.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
     @inline(__always) static func appendUTF8(_ s: String, _ out: inout [UInt8]) {
@@ -104,6 +108,13 @@ public enum EDNPrinter {
         if d.isNaN { out += "##NaN".utf8; return }
         if d.isInfinite { out += (d > 0 ? "##Inf" : "##-Inf").utf8; return }
         if d == 0 { out += (d.sign == .minus ? "-0.0" : "0.0").utf8; return }
+        let m = d.magnitude
+        if m >= 1e-3 && m < 1e7 {
+            // Swift's shortest form is already Java's layout here (`100.0`, `0.001`, `1234567.5`).
+            var text = d.description
+            text.withUTF8 { out.append(contentsOf: $0) }
+            return
+        }
         var (digits, exponent) = shortestDigits(d)   // value = 0.d1d2… × 10^exponent
         if digits.count == 1 && d.isSubnormal { (digits, exponent) = twoDigitsForSubnormal(d, exponent) }
         if d < 0 { out.append(UInt8(ascii: "-")) }

@@ -12,6 +12,33 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// RFC 3339 in UTC as Clojure prints it: `2000-01-01T00:00:00.000-00:00`.
     public var description: String { rfc3339(offsetSuffix: "-00:00") }
 
+    /// Appends `yyyy-MM-ddTHH:mm:ss.SSS` (UTC) to `out`, byte by byte (the printer's fast path).
+    func writeUTC(into out: inout [UInt8]) {
+        let ms = millisecondsSinceEpoch
+        var days = ms / 86_400_000
+        var rem = ms % 86_400_000
+        if rem < 0 { rem += 86_400_000; days -= 1 }
+        let (y, m, d) = Instant.civil(fromDays: days)
+        guard y >= 0 && y <= 9999 else {
+            out += rfc3339(offsetSuffix: "").utf8
+            return
+        }
+        @inline(__always) func digits(_ v: Int64, _ w: Int) {
+            var div: Int64 = 1
+            for _ in 1..<w { div *= 10 }
+            var v = v
+            while div > 0 {
+                out.append(UInt8(48 + v / div))
+                v %= div
+                div /= 10
+            }
+        }
+        digits(y, 4); out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(rem / 3_600_000, 2); out.append(UInt8(ascii: ":")); digits(rem / 60_000 % 60, 2); out.append(UInt8(ascii: ":"))
+        digits(rem / 1000 % 60, 2); out.append(UInt8(ascii: ".")); digits(rem % 1000, 3)
+    }
+
     /// RFC 3339 in UTC with a `Z` offset, as Transit's verbose `~t` form writes it.
     public var transitString: String { rfc3339(offsetSuffix: "Z") }
 
@@ -143,6 +170,10 @@ public struct EDNUUID: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses the five hex groups of `java.util.UUID.fromString` (up to 8-4-4-4-12 digits each).
     public init?(_ text: String) {
+        if let fast = EDNUUID(canonical: text) {
+            self = fast
+            return
+        }
         let groups = text.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
         let maxLen = [8, 4, 4, 4, 12]
         guard groups.count == 5 else { return nil }
@@ -153,6 +184,43 @@ public struct EDNUUID: Sendable, Hashable, CustomStringConvertible {
         }
         high = values[0] << 32 | values[1] << 16 | values[2]
         low = values[3] << 48 | values[4]
+    }
+
+    /// The canonical 36-character form, parsed in place.
+    init?(canonical text: String) {
+        var text = text
+        let parsed: (UInt64, UInt64)? = text.withUTF8 { u in
+            guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return nil }
+            var hi: UInt64 = 0, lo: UInt64 = 0, n = 0
+            for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
+                let b = u[i]
+                let v: UInt64
+                switch b {
+                case 48...57: v = UInt64(b - 48)
+                case 97...102: v = UInt64(b - 87)
+                case 65...70: v = UInt64(b - 55)
+                default: return nil
+                }
+                if n < 16 { hi = hi << 4 | v } else { lo = lo << 4 | v }
+                n += 1
+            }
+            return (hi, lo)
+        }
+        guard let parsed else { return nil }
+        high = parsed.0
+        low = parsed.1
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends the canonical lower-case form to `out` (the printer's fast path).
+    func write(into out: inout [UInt8]) {
+        for i in 0..<32 {
+            if i == 8 || i == 12 || i == 16 || i == 20 { out.append(UInt8(ascii: "-")) }
+            let word = i < 16 ? high : low
+            let shift = UInt64((15 - i % 16) * 4)
+            out.append(EDNUUID.hexDigits[Int((word >> shift) & 15)])
+        }
     }
 
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower case.
