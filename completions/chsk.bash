@@ -186,7 +186,7 @@ _chsk() {
 
 _chsk_serve() {
     repeating_flags=()
-    non_repeating_flags=(--echo --version -h --help)
+    non_repeating_flags=(--echo --no-websocket --version -h --help)
     repeating_options=(--allowed-origin)
     non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --log-level)
     __chsk_offer_flags_options 0

@@ -90,6 +90,7 @@ _chsk_serve() {
         '--uid-header[Take the user id from this header instead of a parameter.]:uid-header:'
         '--static[Serve this folder'\''s files on the same origin.]:static:'
         '--echo[Run the reference echo app (see above).]'
+        '--no-websocket[Refuse WebSocket upgrades (Ajax only; auto clients fall back).]'
         '--ws-kalive-ms[Server keep-alive window (halved for v2 clients, as Sente does).]:ws-kalive-ms:'
         '--ws-ping-timeout-ms[Close a v2 client that does not answer a ping within this.]:ws-ping-timeout-ms:'
         '--lp-timeout-ms[Long-poll hold time (< 60000).]:lp-timeout-ms:'

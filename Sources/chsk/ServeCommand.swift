@@ -68,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Run the reference echo app (see above).")
     var echo = false
 
+    @Flag(name: .customLong("no-websocket"), help: "Refuse WebSocket upgrades (Ajax only; auto clients fall back).")
+    var noWebSocket = false
+
     @Option(name: .customLong("ws-kalive-ms"), help: "Server keep-alive window (halved for v2 clients, as Sente does).")
     var wsKeepAliveMs = 25_000
 
@@ -121,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
             sendBufferAjax: .milliseconds(sendBufMsAjax),
             maxMessageBytes: maxMessageBytes)
         if echo { options.handshakeData = EchoApp.handshakeData(serverName: "chsk/hummingbird") }
+        options.allowWebSocket = !noWebSocket
         let server: ChannelSocketServer
         do { server = try ChannelSocketServer(options: options, logger: logger) } catch {
             throw ValidationError(error.description)

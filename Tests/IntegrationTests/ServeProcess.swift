@@ -40,7 +40,7 @@ final class ServeProcess: @unchecked Sendable {
 
     init(_ arguments: [String]) throws {
         process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0"] + arguments
+        process.arguments = ["serve"] + (arguments.contains("--port") ? [] : ["--port", "0"]) + arguments
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr

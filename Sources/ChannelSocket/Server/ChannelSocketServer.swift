@@ -131,6 +131,9 @@ public final class ChannelSocketServer: Sendable {
             log(.warning, "\(request.method) \(request.path): missing client-id → 400")
             return HTTPReply(status: 400, text: "Missing client-id parameter (every Sente request carries one)")
         }
+        if request.isWebSocket && !options.allowWebSocket {
+            return rejected(request, 400, "WebSocket disabled on this server (Ajax only)")
+        }
         if let reject = options.reject, let reply = reject(request) { return reply }
         switch options.csrf {
         case .disabled: break

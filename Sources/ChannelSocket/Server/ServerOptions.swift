@@ -57,6 +57,9 @@ public struct ChannelSocketServerOptions: Sendable {
     public var wsReconnectGrace: Duration
     /// Grace before an Ajax client between polls counts as gone (5 s).
     public var ajaxReconnectGrace: Duration
+    /// Accept WebSocket upgrades (default). Off, the server is Ajax-only: upgrades are refused
+    /// and `auto` clients fall back to long-polling (useful behind proxies that break WS).
+    public var allowWebSocket: Bool = true
     /// Largest inbound message (WS message or POST body) accepted: 1 MiB. Beyond Sente, which
     /// has none: larger WS messages close the socket with 1009, larger POSTs get 413.
     public var maxMessageBytes: Int

@@ -1,0 +1,91 @@
+import ChannelSocket
+import ChannelSocketClientNIO
+import EDN
+import Foundation
+import Testing
+
+/// Our client library (real NIO transports) against `chsk serve` over loopback, for every
+/// transport and generation.
+@Suite(.serialized) struct LoopbackClientTests {
+    static func client(_ port: Int, type: ClientType, proto: ProtocolOption, uid: String) -> ChannelSocketClient {
+        ChannelSocketClient(url: "http://127.0.0.1:\(port)/chsk",
+                            options: .init(type: type, protocolGeneration: proto, clientID: "lb-\(uid)", params: ["uid": uid],
+                                           backoff: Backoff(cap: .seconds(2), floor: .milliseconds(100))),
+                            transport: NIOClientTransport())
+    }
+
+    static func eventually(_ seconds: Double = 10, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return await condition()
+    }
+
+    @Test(arguments: [("v1", ClientType.ws), ("v1", .ajax), ("v2", .ws), ("v2", .ajax), ("auto", .auto)])
+    func requestReplyAndPush(wire: String, type: ClientType) async throws {
+        let server = try ServeProcess(["--echo", "--wire", wire])
+        defer { _ = server.terminate() }
+        let proto: ProtocolOption = wire == "v1" ? .v1 : .auto
+        let client = Self.client(server.port, type: type, proto: proto, uid: "u-\(wire)")
+        let received = LockedBox<[String]>([])
+        let events = client.events
+        let reader = Task { for await e in events { received.value.append(e.description) } }
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        let reply = try await client.request(Event("my/req", [":n": 1]), timeout: .seconds(5))
+        #expect(reply[.kw("echo")] == [":my/req", [":n": 1]])
+        try await client.send(Event("test/echo-push", "pushed"))
+        #expect(await Self.eventually { received.value.contains { $0.contains("[:test/echo \"pushed\"]") } })
+        #expect(await client.currentState.generation == (wire == "v1" ? .v1 : .v2))
+        await client.disconnect()
+        reader.cancel()
+    }
+
+    @Test func autoFallsBackToAjaxWhenTheServerRefusesWebSockets() async throws {
+        let server = try ServeProcess(["--echo", "--no-websocket"])
+        defer { _ = server.terminate() }
+        let client = Self.client(server.port, type: .auto, proto: .auto, uid: "fb")
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await client.currentState.type == "ajax")
+        let reply = try await client.request(Event("my/req"), timeout: .seconds(5))
+        #expect(reply[.kw("uid")] == "fb")
+        await client.disconnect()
+    }
+
+    /// The server restarts on the same port: WS and Ajax clients come back by themselves.
+    @Test(arguments: [ClientType.ws, .ajax])
+    func clientsReconnectAfterServerRestart(type: ClientType) async throws {
+        let first = try ServeProcess(["--echo", "--lp-timeout-ms", "2000"])
+        let port = first.port
+        let client = Self.client(port, type: type, proto: .auto, uid: "rs-\(type.rawValue)")
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        _ = first.terminate()
+        #expect(await Self.eventually { await !client.currentState.isOpen })
+        let restartedAt = Date()
+        let second = try ServeProcess(["--echo", "--lp-timeout-ms", "2000", "--port", String(port)].filter { _ in true })
+        defer { _ = second.terminate() }
+        #expect(await Self.eventually(15) { await client.currentState.isOpen })
+        let seconds = Date().timeIntervalSince(restartedAt)
+        print("\(type.rawValue) client back \(String(format: "%.2f", seconds)) s after the server restarted")
+        let reply = try await client.request(Event("my/req"), timeout: .seconds(5))
+        #expect(reply[.kw("uid")] == .string("rs-\(type.rawValue)"))
+        await client.disconnect()
+    }
+
+    @Test func sendWhileClosedAndReplyTimeout() async throws {
+        let server = try ServeProcess([])   // no app: never replies
+        defer { _ = server.terminate() }
+        let client = Self.client(server.port, type: .ws, proto: .auto, uid: "t")
+        await #expect(throws: RequestError.closed) { try await client.send(Event("a/b")) }
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        let start = Date()
+        await #expect(throws: RequestError.timeout) { _ = try await client.request(Event("a/b"), timeout: .milliseconds(300)) }
+        #expect(Date().timeIntervalSince(start) < 3)
+        await client.disconnect()
+    }
+}
