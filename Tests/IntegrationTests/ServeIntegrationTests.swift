@@ -69,3 +69,63 @@ import Testing
         #expect(server.log.contains("uidport-open \"bob\""))
     }
 }
+
+/// Robustness and TLS over real sockets.
+@Suite(.serialized) struct ServeRobustnessTests {
+    /// A WebSocket client that vanishes without a close frame leaves connected-uids after the
+    /// 2.5 s reconnect grace period (and uidport-close is logged).
+    @Test(.enabled(if: ServeProcess.python != nil))
+    func killedClientLeavesAfterGracePeriod() throws {
+        let server = try ServeProcess(["--echo"])
+        defer { _ = server.terminate() }
+        let script = """
+            import asyncio, websockets
+            async def main():
+                ws = await websockets.connect('ws://127.0.0.1:\(server.port)/chsk?client-id=k1&uid=kim')
+                await ws.recv()
+                ws.transport.abort()   # TCP reset, no close frame
+            asyncio.run(main())
+            """
+        let r = ServeProcess.run(ServeProcess.python!, ["-c", script])
+        #expect(r.status == 0, "\(r.output)")
+        let start = Date()
+        var gone: Double? = nil
+        while Date().timeIntervalSince(start) < 10 {
+            let body = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/connected"]).output
+            if !body.contains("kim") { gone = Date().timeIntervalSince(start); break }
+            usleep(100_000)
+        }
+        #expect(gone != nil)
+        #expect((gone ?? 0) >= 2.0)
+        #expect(server.log.contains("uidport-close \"kim\""))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+    func servesHTTPSAndWSS() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-tls-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let gen = ServeProcess.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                                                      "-days", "1", "-subj", "/CN=127.0.0.1"])
+        #expect(gen.status == 0, "\(gen.output)")
+        let server = try ServeProcess(["--echo", "--tls-cert", cert, "--tls-key", key])
+        defer { _ = server.terminate() }
+        let hs = ServeProcess.run("/usr/bin/curl", ["-sk", "https://127.0.0.1:\(server.port)/chsk?client-id=t1&uid=tls&handshake%3F=1"])
+        #expect(hs.output.hasPrefix("[[:chsk/handshake [\"tls\" nil"))
+        if let python = ServeProcess.python {
+            let script = """
+                import asyncio, ssl, websockets
+                async def main():
+                    ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+                    async with websockets.connect('wss://127.0.0.1:\(server.port)/chsk?client-id=t2&uid=tls', ssl=ctx) as ws:
+                        print(await ws.recv())
+                        await ws.send('[[:my/req 1] "cb1"]')
+                        print(await ws.recv())
+                asyncio.run(main())
+                """
+            let r = ServeProcess.run(python, ["-c", script])
+            #expect(r.output.contains("[{:echo [:my/req 1], :uid \"tls\", :client-id \"t2\"} \"cb1\"]"), "\(r.output)")
+        }
+    }
+}
