@@ -88,6 +88,38 @@ final class ScriptedSocket: ClientWebSocket, @unchecked Sendable {
     }
 }
 
+/// An Ajax server that answers polls and POSTs with recorded bodies.
+struct ScriptedAjaxTransport: ClientTransport {
+    final class Script: @unchecked Sendable {
+        let lock = NSLock()
+        var polls: [(status: Int, body: String)]
+        var posts: [(status: Int, body: String)]
+        var requests: [ClientHTTPRequest] = []
+        init(polls: [(Int, String)], posts: [(Int, String)]) {
+            self.polls = polls.map { (status: $0.0, body: $0.1) }
+            self.posts = posts.map { (status: $0.0, body: $0.1) }
+        }
+    }
+    let script: Script
+
+    func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket {
+        throw TransportError(status: 400, "no WebSocket in this script")
+    }
+
+    func http(_ request: ClientHTTPRequest, timeout: Duration) async throws -> ClientHTTPResponse {
+        let next = script.lock.withLock { () -> (status: Int, body: String)? in
+            script.requests.append(request)
+            if request.method == "POST" { return script.posts.isEmpty ? nil : script.posts.removeFirst() }
+            return script.polls.isEmpty ? nil : script.polls.removeFirst()
+        }
+        guard let next else {
+            try await Task.sleep(for: .seconds(30))   // like a held poll
+            throw TransportError("request timed out")
+        }
+        return ClientHTTPResponse(status: next.status, body: Array(next.body.utf8))
+    }
+}
+
 @Suite struct ClientEngineTests {
     static func settle(_ rounds: Int = 30) async {
         for _ in 0..<rounds { await Task.yield(); try? await Task.sleep(for: .milliseconds(1)) }
@@ -169,6 +201,51 @@ final class ScriptedSocket: ClientWebSocket, @unchecked Sendable {
         #expect(await Self.eventually { probe.states.last?.new.isOpen == false })
         let closed = try #require(probe.states.last)
         #expect(closed.new.lastClose?[.kw("reason")] == .kw("requested-disconnect"))
+    }
+
+    /// The real 1.14 browser client over Ajax (browser-ajax-v1.txt and its console).
+    @Test func acceptsRealV1AjaxFramesLikeTheBrowserClient() async throws {
+        let script = ScriptedAjaxTransport.Script(
+            polls: [(200, #"-[:chsk/handshake ["frank" nil {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "frank"}]]"#),
+                    (200, #"-[[:test/echo {:from "browser"}]]"#), (200, "-:chsk/timeout")],
+            posts: [(200, #"-{:echo [:test/hello {:n 7, :from "browser"}], :uid "frank", :client-id "c"}"#), (200, "-:chsk/dummy-cb-200")])
+        let client = ChannelSocketClient(url: "http://127.0.0.1:8192/chsk",
+                                         options: .init(type: .ajax, protocolGeneration: .v1, clientID: "c", csrfToken: "test-csrf-token"),
+                                         transport: ScriptedAjaxTransport(script: script))
+        let probe = ClientProbe(client)
+        await client.start()
+        #expect(await Self.eventually { probe.events.count >= 2 })
+        #expect(probe.events == [
+            #"[:chsk/handshake ["frank" nil {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "frank"} true]]"#,
+            #"[:chsk/recv [:test/echo {:from "browser"}]]"#,
+        ])
+        let first = try #require(probe.states.first)
+        #expect(first.event(generation: .v1).description == #"[:chsk/state [{:type :ajax, :open? false, :ever-opened? false, :csrf-token "test-csrf-token"} {:type :ajax, :open? true, :ever-opened? true, :csrf-token "test-csrf-token", :uid "frank", :handshake-data {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "frank"}, :first-open? true}]]"#)
+        let reply = try await client.request(Event("test/hello", [":n": 7, ":from": "browser"]), timeout: .seconds(5))
+        #expect(reply[.kw("uid")] == "frank")
+        try await client.send(Event("test/echo-push", [":from": "browser"]))
+        let requests = script.lock.withLock { script.requests }
+        // The handshake poll carries handshake?=true (1.14); POST bodies carry the +-wrapped event, %2B-encoded.
+        #expect(requests[0].url.contains("handshake%3F=true"))
+        #expect(requests[0].headers["X-CSRF-Token"] == "test-csrf-token")
+        let posts = requests.filter { $0.method == "POST" }.map { String(decoding: $0.body ?? [], as: UTF8.self) }
+        #expect(posts.count == 2)
+        #expect(posts[0].contains("ppstr=%2B%5B%5B%3Atest%2Fhello") && posts[0].contains("%5D%200%5D"))
+        #expect(posts[0].contains("csrf-token=test-csrf-token"))
+        #expect(posts[1].contains("ppstr=%2B%5B%5B%3Atest%2Fecho-push"))
+        await client.disconnect()
+    }
+
+    @Test func ajax403ClosesAndBacksOff() async throws {
+        let script = ScriptedAjaxTransport.Script(polls: [(403, "Bad CSRF token")], posts: [])
+        let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ajax, csrfToken: "nope"),
+                                         transport: ScriptedAjaxTransport(script: script))
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.lastClose != nil })
+        #expect(await client.lastFailure?.status == 403)
+        #expect(await !client.currentState.isOpen)
+        #expect(await Self.eventually { await client.currentState.nextReconnect != nil })
+        await client.disconnect()
     }
 
     // MARK: against our own server, in memory

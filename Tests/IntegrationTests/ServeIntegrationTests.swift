@@ -100,6 +100,18 @@ import Testing
         #expect(server.log.contains("uidport-close \"kim\""))
     }
 
+    @Test func servesStaticFilesOnTheSameOrigin() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-static-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "<h1>front end</h1>".write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+        let server = try ServeProcess(["--static", dir.path])
+        defer { _ = server.terminate() }
+        #expect(ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/"]).output == "<h1>front end</h1>")
+        let hs = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/chsk?client-id=s&handshake%3F=1"]).output
+        #expect(hs.hasPrefix("[[:chsk/handshake [:sente/nil-uid nil nil]] nil]"))
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
     func servesHTTPSAndWSS() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-tls-\(getpid())")
