@@ -359,17 +359,20 @@ actor ServerRegistry {
     func close(uid: EDNValue) {
         flushWS(uid)
         flushAjax(uid)
-        for key in byUID[uid] ?? [] {
-            guard var entry = clients[key] else { continue }
-            entry.ws?.close(code: 1000, reason: "closed by server")
-            if var ajax = entry.ajax, let held = ajax.held {
-                held.timer.cancel()
-                ajax.held = nil
-                entry.ajax = ajax
-                held.continuation.resume(returning: reply(.keyword(Reserved.timeout), ajax.generation))
-            }
-            clients[key] = entry
+        for key in byUID[uid] ?? [] { closeClient(key, code: 1000, reason: "closed by server") }
+    }
+
+    /// Closes a client's socket and answers its held poll with `:chsk/timeout`.
+    private func closeClient(_ key: ClientKey, code: UInt16, reason: String) {
+        guard var entry = clients[key] else { return }
+        entry.ws?.close(code: code, reason: reason)
+        if var ajax = entry.ajax, let held = ajax.held {
+            held.timer.cancel()
+            ajax.held = nil
+            entry.ajax = ajax
+            held.continuation.resume(returning: reply(.keyword(Reserved.timeout), ajax.generation))
         }
+        clients[key] = entry
     }
 
     func clientList() -> [(uid: EDNValue, clientID: String, transport: String)] {
@@ -382,15 +385,6 @@ actor ServerRegistry {
     func shutdown() {
         isShutDown = true
         flushAll()
-        for (key, var entry) in clients {
-            entry.ws?.close(code: 1001, reason: "server shutting down")
-            if var ajax = entry.ajax, let held = ajax.held {
-                held.timer.cancel()
-                ajax.held = nil
-                entry.ajax = ajax
-                held.continuation.resume(returning: reply(.keyword(Reserved.timeout), ajax.generation))
-            }
-            clients[key] = entry
-        }
+        for key in Array(clients.keys) { closeClient(key, code: 1001, reason: "server shutting down") }
     }
 }
