@@ -173,13 +173,13 @@ _chsk() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|connect|send|await|watch|pack|unpack|help)
+    serve|connect|send|await|watch|bench|pack|unpack|help)
         # Offer subcommand argument completions
         "_chsk_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve connect send await watch pack unpack help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve connect send await watch bench pack unpack help' -- "${cur}"))
         ;;
     esac
 }
@@ -437,6 +437,52 @@ _chsk_watch() {
         return
         ;;
     '--seconds')
+        return
+        ;;
+    esac
+}
+
+_chsk_bench() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--connections --duration --rate --uids --type --protocol --csrf-token --server-pid)
+    __chsk_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--connections')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--rate')
+        return
+        ;;
+    '--uids')
+        return
+        ;;
+    '--type')
+        __chsk_add_completions -W 'auto'$'\n''ws'$'\n''ajax'
+        return
+        ;;
+    '--protocol')
+        __chsk_add_completions -W 'auto'$'\n''v1'$'\n''v2'
+        return
+        ;;
+    '--csrf-token')
+        return
+        ;;
+    '--server-pid')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    2)
+        __chsk_add_completions -W 'conns'$'\n''echo'$'\n''fanout'$'\n''ajax'
         return
         ;;
     esac

@@ -55,6 +55,7 @@ _chsk() {
             'send:Send one event to a Sente server; with --reply, wait for and print the reply.'
             'await:Wait for events pushed by a Sente server and print them, one per line.'
             'watch:Print every state transition of a client as it happens (keeps reconnecting).'
+            'bench:Load-test a Sente server: idle connections, request/reply, push fan-out, Ajax.'
             'pack:Read EDN (or JSON) values and print them as a packer'\''s payload.'
             'unpack:Read a packer'\''s payloads (optionally Sente-framed) and print them as EDN or JSON.'
             'help:Show subcommand help information.'
@@ -63,7 +64,7 @@ _chsk() {
         ;;
     arg)
         case "${words[1]}" in
-        serve|connect|send|await|watch|pack|unpack|help)
+        serve|connect|send|await|watch|bench|pack|unpack|help)
             "_chsk_${words[1]}" && ret=0
             ;;
         esac
@@ -208,6 +209,31 @@ _chsk_watch() {
         '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
         '--json[JSON lines for machines.]'
         '--seconds[Stop after this many seconds (default\: run until interrupted).]:seconds:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_chsk_bench() {
+    local -i ret=1
+    local -ar _mode=('conns' 'echo' 'fanout' 'ajax')
+    local -ar ___type=('auto' 'ws' 'ajax')
+    local -ar ___protocol=('auto' 'v1' 'v2')
+    local -ar arg_specs=(
+        ':url:'
+        ':mode:{__chsk_complete "${_mode[@]}"}'
+        '--connections[Number of clients (at most 19000).]:connections:'
+        '--duration[Seconds to run (or to hold, for conns).]:duration:'
+        '--rate[Total requests per second for echo (default\: back to back).]:rate:'
+        '--uids[Number of uids for fanout/ajax.]:uids:'
+        '--type[Transport\: ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
+        '--protocol[Wire generation\: auto, v1 or v2.]:protocol:{__chsk_complete "${___protocol[@]}"}'
+        '--csrf-token[CSRF token.]:csrf-token:'
+        '--server-pid[The server'\''s PID, for CPU and RSS figures.]:server-pid:'
+        '--json[Print the result as JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -11,6 +11,6 @@ struct Chsk: AsyncParsableCommand {
             sockets), both generations: v1 framing (Sente <= 1.16) and v2 framing (1.18+).
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, ConnectCommand.self, SendCommand.self, AwaitCommand.self, WatchCommand.self, PackCommand.self, UnpackCommand.self]
+        subcommands: [ServeCommand.self, ConnectCommand.self, SendCommand.self, AwaitCommand.self, WatchCommand.self, BenchCommand.self, PackCommand.self, UnpackCommand.self]
     )
 }

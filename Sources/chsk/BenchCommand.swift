@@ -1,0 +1,316 @@
+import ArgumentParser
+import ChannelSocket
+import ChannelSocketClientNIO
+import EDN
+import Histogram
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `chsk bench`: a load generator that speaks the real Sente protocol, like `wrk` for channel
+/// sockets. Loopback/test servers only; bounded in connections and time.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load-test a Sente server: idle connections, request/reply, push fan-out, Ajax.",
+        discussion: """
+            Modes:
+              conns   open --connections idle clients, hold --duration s, then check each still answers
+              echo    clients do request/reply round trips ([:bench/echo …] with a callback) for
+                      --duration s, back to back or at --rate total requests/s (latency measured
+                      from the scheduled send time, so a stalled server shows up)
+              fanout  clients spread over --uids uids; one trigger client asks the server (echo app:
+                      [:test/push …]) to push to every uid; end-to-end delivery latency
+              ajax    fanout over long-polling clients (--type ajax)
+            The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. With
+            --server-pid, server CPU time and RSS are read from /proc and per-CPU-second figures
+            are printed. Latencies come from an HdrHistogram (p50/p99/p99.9/max).
+
+            Example:
+              chsk bench http://127.0.0.1:8090/chsk echo --connections 100 --duration 10 --server-pid 1234
+            """
+    )
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case conns, echo, fanout, ajax
+    }
+
+    @Argument(help: "Server URL (loopback).")
+    var url: String
+
+    @Argument(help: "conns, echo, fanout or ajax.")
+    var mode: Mode
+
+    @Option(help: "Number of clients (at most 19000).")
+    var connections = 100
+
+    @Option(help: "Seconds to run (or to hold, for conns).")
+    var duration: Double = 10
+
+    @Option(help: "Total requests per second for echo (default: back to back).")
+    var rate: Double?
+
+    @Option(help: "Number of uids for fanout/ajax.")
+    var uids = 10
+
+    @Option(help: "Transport: ws or ajax.")
+    var type: ClientType = .ws
+
+    @Option(name: .customLong("protocol"), help: "Wire generation: auto, v1 or v2.")
+    var protocolGeneration: ProtocolOption = .auto
+
+    @Option(name: .customLong("csrf-token"), help: "CSRF token.")
+    var csrfToken: String?
+
+    @Option(name: .customLong("server-pid"), help: "The server's PID, for CPU and RSS figures.")
+    var serverPID: Int32?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard (1...19_000).contains(connections) else { throw ValidationError("--connections must be 1…19000") }
+        guard duration > 0 && duration <= 600 else { throw ValidationError("--duration must be 0…600 s") }
+        guard url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]") else {
+            throw ValidationError("chsk bench only targets loopback servers (127.0.0.0/8, localhost, [::1])")
+        }
+    }
+
+    func makeClient(_ index: Int, uid: String, type: ClientType) -> ChannelSocketClient {
+        ChannelSocketClient(url: url, options: .init(type: type, protocolGeneration: protocolGeneration,
+                                                     clientID: "bench-\(index)", csrfToken: csrfToken, params: ["uid": uid],
+                                                     backoff: Backoff(cap: .seconds(2), floor: .milliseconds(100))),
+                            transport: NIOClientTransport())
+    }
+
+    func openAll(_ clients: [ChannelSocketClient], limit: Duration) async -> Int {
+        // Open in waves so the server's accept queue is not flooded.
+        let wave = 200
+        var opened = 0
+        for start in stride(from: 0, to: clients.count, by: wave) {
+            let slice = clients[start..<min(start + wave, clients.count)]
+            for c in slice { await c.start() }
+            let deadline = ContinuousClock.now + limit
+            for c in slice {
+                while await !c.currentState.isOpen && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+                if await c.currentState.isOpen { opened += 1 }
+            }
+        }
+        return opened
+    }
+
+    func run() async throws {
+        let before = serverPID.map(ProcStats.read)
+        let start = ContinuousClock.now
+        var result: [String: EDNValue] = ["mode": .string(mode.rawValue), "connections": .integer(Int64(connections))]
+        switch mode {
+        case .conns: try await runConns(&result)
+        case .echo: try await runEcho(&result)
+        case .fanout: try await runFanout(&result, type: type)
+        case .ajax: try await runFanout(&result, type: .ajax)
+        }
+        let elapsed = (ContinuousClock.now - start).seconds
+        if let before, let pid = serverPID {
+            let after = ProcStats.read(pid)
+            let cpu = after.cpuSeconds - before.cpuSeconds
+            result["server-cpu-seconds"] = .double(cpu)
+            result["server-rss-kb-before"] = .integer(Int64(before.rssKB))
+            result["server-rss-kb-after"] = .integer(Int64(after.rssKB))
+            if let ops = result["operations"]?.int64Value, cpu > 0 { result["operations-per-server-cpu-second"] = .double(Double(ops) / cpu) }
+        }
+        result["wall-seconds"] = .double(elapsed)
+        var m = EDNMap()
+        for key in result.keys.sorted() { m[.string(key)] = result[key]! }
+        if json {
+            writeAll(1, Array((render(.map(m), json: true) + "\n").utf8))
+        } else {
+            for key in result.keys.sorted() {
+                var v = EDNPrinter.string(result[key]!)
+                if case .double(let d) = result[key]! { v = formatNumber(d) }
+                writeAll(1, Array("\(key.padding(30)) \(v)\n".utf8))
+            }
+        }
+    }
+
+    // MARK: modes
+
+    func runEcho(_ result: inout [String: EDNValue]) async throws {
+        let clients = (0..<connections).map { makeClient($0, uid: "bench", type: type) }
+        let opened = await openAll(clients, limit: .seconds(30))
+        guard opened == clients.count else {
+            for c in clients { await c.disconnect() }
+            throw ValidationError("only \(opened) of \(clients.count) clients opened")
+        }
+        let histogram = SharedHistogram()
+        let errors = Counter()
+        let total = Counter()
+        let connections = self.connections
+        let stopAt = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
+        let interval: Duration? = rate.map { .nanoseconds(Int64(1e9 * Double(connections) / $0)) }
+        await withTaskGroup(of: Void.self) { group in
+            for (i, client) in clients.enumerated() {
+                group.addTask {
+                    var scheduled = ContinuousClock.now + (interval.map { $0 * Double(i) / Double(connections) } ?? .zero)
+                    var n: Int64 = 0
+                    while ContinuousClock.now < stopAt {
+                        if interval != nil {
+                            if ContinuousClock.now < scheduled { try? await Task.sleep(until: scheduled, clock: .continuous) }
+                        } else {
+                            scheduled = ContinuousClock.now
+                        }
+                        do {
+                            _ = try await client.request(Event("bench/echo", [.integer(Int64(i)), .integer(n)]), timeout: .seconds(10))
+                            histogram.record(ContinuousClock.now - scheduled)
+                            total.add()
+                        } catch {
+                            errors.add()
+                        }
+                        n += 1
+                        if let interval { scheduled += interval }
+                    }
+                }
+            }
+        }
+        for c in clients { await c.disconnect() }
+        let count = total.value
+        result["operations"] = .integer(Int64(count))
+        result["errors"] = .integer(Int64(errors.value))
+        result["round-trips-per-second"] = .double(Double(count) / duration)
+        histogram.report(into: &result)
+    }
+
+    func runConns(_ result: inout [String: EDNValue]) async throws {
+        let before = serverPID.map(ProcStats.read)
+        let clients = (0..<connections).map { makeClient($0, uid: "idle-\($0 % 100)", type: type) }
+        let opened = await openAll(clients, limit: .seconds(30))
+        try? await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
+        let held = await withTaskGroup(of: Bool.self) { group -> Int in
+            for c in clients {
+                group.addTask { (try? await c.request(Event("bench/alive"), timeout: .seconds(10))) != nil }
+            }
+            var n = 0
+            for await ok in group where ok { n += 1 }
+            return n
+        }
+        if let before, let pid = serverPID {
+            let during = ProcStats.read(pid)
+            result["server-rss-kb-per-connection"] = .double(Double(during.rssKB - before.rssKB) / Double(max(opened, 1)))
+        }
+        for c in clients { await c.disconnect() }
+        result["opened"] = .integer(Int64(opened))
+        result["held-and-answering"] = .integer(Int64(held))
+        result["operations"] = .integer(Int64(held))
+    }
+
+    func runFanout(_ result: inout [String: EDNValue], type: ClientType) async throws {
+        let m = max(1, min(uids, connections))
+        let clients = (0..<connections).map { makeClient($0, uid: "fan-\($0 % m)", type: type) }
+        let histogram = SharedHistogram()
+        let received = Counter()
+        var readers: [Task<Void, Never>] = []
+        for c in clients {
+            let events = c.events
+            readers.append(Task {
+                for await e in events where e.id == "bench/fan" {
+                    if case .vector(let v)? = e.data, let sent = v.first?.int64Value {
+                        histogram.record(.nanoseconds(monotonicNanos() - sent))
+                        received.add()
+                    }
+                }
+            })
+        }
+        let opened = await openAll(clients, limit: .seconds(60))
+        let trigger = makeClient(connections, uid: "fan-trigger", type: .ws)
+        _ = await openAll([trigger], limit: .seconds(10))
+        let stopAt = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
+        var rounds = 0
+        while ContinuousClock.now < stopAt {
+            let t = monotonicNanos()
+            for u in 0..<m {
+                let ev: EDNValue = [":bench/fan", [.integer(t), .integer(Int64(rounds))]]
+                try? await trigger.send(Event("test/push", [":uid": .string("fan-\(u)"), ":event": ev]))
+            }
+            rounds += 1
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+        try? await Task.sleep(for: .seconds(type == .ajax ? 3 : 1))
+        readers.forEach { $0.cancel() }
+        for c in clients + [trigger] { await c.disconnect() }
+        let expected = rounds * opened
+        result["opened"] = .integer(Int64(opened))
+        result["uids"] = .integer(Int64(m))
+        result["rounds"] = .integer(Int64(rounds))
+        result["deliveries-expected"] = .integer(Int64(expected))
+        result["deliveries"] = .integer(Int64(received.value))
+        result["operations"] = .integer(Int64(received.value))
+        histogram.report(into: &result)
+    }
+}
+
+/// A counter shared by many tasks.
+final class Counter: Sendable {
+    let count = Atomic<Int>(0)
+    func add() { count.wrappingAdd(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+/// A latency histogram shared by many tasks (µs resolution, up to 60 s).
+final class SharedHistogram: Sendable {
+    let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
+
+    func record(_ d: Duration) {
+        let us = UInt64(max(1, d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000))
+        _ = histogram.withLock { $0.record(min(us, 60_000_000)) }
+    }
+
+    func report(into result: inout [String: EDNValue]) {
+        let h = histogram.withLock { $0 }
+        guard h.totalCount > 0 else { return }
+        func ms(_ us: UInt64) -> EDNValue { .double(Double(us) / 1000) }
+        result["latency-ms-p50"] = ms(h.valueAtPercentile(50))
+        result["latency-ms-p99"] = ms(h.valueAtPercentile(99))
+        result["latency-ms-p99.9"] = ms(h.valueAtPercentile(99.9))
+        result["latency-ms-max"] = ms(h.max)
+    }
+}
+
+/// CPU time and RSS of a process, from /proc.
+struct ProcStats {
+    var cpuSeconds: Double
+    var rssKB: Int
+
+    static func read(_ pid: Int32) -> ProcStats {
+        func file(_ path: String) -> String {
+            (try? String(decoding: readAllBytes(path: path), as: UTF8.self)) ?? ""
+        }
+        let stat = file("/proc/\(pid)/stat")
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let cpu = fields.count > 12 ? (Double(fields[11]) ?? 0) / ticks + (Double(fields[12]) ?? 0) / ticks : 0
+        let status = file("/proc/\(pid)/status")
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
+            .split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return ProcStats(cpuSeconds: cpu, rssKB: rss)
+    }
+}
+
+/// Monotonic nanoseconds, the same in every task of this process.
+func monotonicNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
+
+func formatNumber(_ d: Double) -> String {
+    let scaled = (d * 100).rounded() / 100
+    return EDNPrinter.string(.double(scaled))
+}
