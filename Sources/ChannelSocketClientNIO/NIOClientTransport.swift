@@ -23,6 +23,9 @@ public struct NIOClientTransport: ClientTransport {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(10)
+        // Every Ajax client holds a long-poll open; AHC's default of 8 connections per host
+        // would queue the 9th client's requests behind them.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 20_000
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration,
                           backgroundActivityLogger: Logger(label: "chsk.http", factory: { _ in SwiftLogNoOpLogHandler() }))
     }()
