@@ -48,10 +48,18 @@ struct ByteBuffer {
 
     @inline(__always)
     mutating func append(contentsOf p: UnsafeBufferPointer<UInt8>) {
-        guard let src = p.baseAddress, p.count > 0 else { return }
-        reserve(p.count)
-        (base + count).update(from: src, count: p.count)
-        count += p.count
+        guard let src = p.baseAddress else { return }
+        let n = p.count
+        reserve(n)
+        let dst = base + count
+        if n <= 16 {
+            // Short runs (keys, keywords, numbers): a byte loop beats a call to memcpy.
+            var i = 0
+            while i < n { dst[i] = src[i]; i &+= 1 }
+        } else {
+            dst.update(from: src, count: n)
+        }
+        count += n
     }
 
     @inline(__always)

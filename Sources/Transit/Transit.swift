@@ -297,12 +297,12 @@ public struct TransitWriter: Sendable {
         switch format {
         case .json, .jsonVerbose:
             var w = JSONEncoder(verbose: format == .jsonVerbose, options: options)
-            defer { w.out.free() }
+            defer { w.out.free(); w.cache.free() }
             try w.writeTop(value)
             out.append(contentsOf: w.out.bytes)
         case .msgpack:
             var w = MsgpackEncoder(options: options)
-            defer { w.out.free() }
+            defer { w.out.free(); w.cache.free() }
             try w.writeTop(value)
             out.append(contentsOf: w.out.bytes)
         }

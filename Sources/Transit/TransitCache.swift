@@ -89,55 +89,129 @@ struct ReadCache {
 /// escaped string: `"~" + text`, where `text` starts with `~`, `^` or `` ` ``).
 /// The writer's cache (transit-java's `WriteCache` semantics): an open-addressing table with a
 /// cheap byte hash (the standard `Hasher` dominated writing time), holding at most 1 936
-/// strings before it starts over.
+/// strings before it starts over. The texts' bytes live in one arena and are compared with
+/// `memcmp`-style loops: no `String` copies, no retain/release, no `String ==`.
 struct WriteCache {
     private static let slotCount = 4096   // > 2 × 1936: load factor below one half
-    private var slots: [Int16]
-    private var texts: [String] = []
-    private var tags: [UInt8] = []
+    private static let mask = slotCount - 1
+    /// Entry index + 1 per slot (0 = empty).
+    private var slots: UnsafeMutablePointer<Int16>?
+    /// Per entry: hash, tag, start and length of its text in `arena`.
     private var hashes: [UInt32] = []
+    private var tags: [UInt8] = []
+    private var starts: [Int32] = []
+    private var lengths: [Int32] = []
+    private var arena: UnsafeMutablePointer<UInt8>?
+    private var arenaCount = 0
+    private var arenaCapacity = 0
 
-    init() {
-        slots = []
+    init() {}
+
+    /// Releases the memory; the cache must not be used afterwards.
+    func free() {
+        slots?.deallocate()
+        arena?.deallocate()
+    }
+
+    /// A cheap hash of (tag, bytes), eight bytes per step.
+    @inline(__always)
+    static func hash(_ tag: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(tag) ^ (UInt64(bytes.count) << 8)
+        guard let p = bytes.baseAddress else { return UInt32(truncatingIfNeeded: h ^ (h >> 32)) }
+        let n = bytes.count
+        var i = 0
+        while i &+ 8 <= n {
+            h = (h ^ UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &* 0x0000_0100_0000_01B3
+            h ^= h >> 29
+            i &+= 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(p[i]) << shift
+            shift &+= 8
+            i &+= 1
+        }
+        h = (h ^ tail) &* 0x0000_0100_0000_01B3
+        h ^= h >> 32
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        return UInt32(truncatingIfNeeded: h ^ (h >> 29))
     }
 
     @inline(__always)
-    static func hash(_ tag: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        var h: UInt32 = 2_166_136_261 ^ UInt32(tag)
-        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
-        return h ^ (h >> 15)
+    private func equal(_ e: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = Int(lengths[e])
+        guard n == bytes.count else { return false }
+        guard n > 0, let arena, let q = bytes.baseAddress else { return true }
+        let p = arena + Int(starts[e])
+        var i = 0
+        while i &+ 8 <= n {
+            if UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(q + i).loadUnaligned(as: UInt64.self) { return false }
+            i &+= 8
+        }
+        while i < n {
+            if p[i] != q[i] { return false }
+            i &+= 1
+        }
+        return true
+    }
+
+    private mutating func setUp() {
+        let s = UnsafeMutablePointer<Int16>.allocate(capacity: WriteCache.slotCount)
+        s.initialize(repeating: 0, count: WriteCache.slotCount)
+        slots = s
+        arenaCapacity = 1024
+        arena = .allocate(capacity: arenaCapacity)
+        hashes.reserveCapacity(64)
+        tags.reserveCapacity(64)
+        starts.reserveCapacity(64)
+        lengths.reserveCapacity(64)
+    }
+
+    private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let n = bytes.count
+        if arenaCount + n > arenaCapacity {
+            var c = arenaCapacity * 2
+            while c < arenaCount + n { c *= 2 }
+            let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+            fresh.initialize(from: arena!, count: arenaCount)
+            arena!.deallocate()
+            arena = fresh
+            arenaCapacity = c
+        }
+        if n > 0, let src = bytes.baseAddress { (arena! + arenaCount).initialize(from: src, count: n) }
+        starts.append(Int32(arenaCount))
+        lengths.append(Int32(n))
+        arenaCount += n
     }
 
     /// The code index of a cacheable string seen before, else `nil` after recording it.
-    /// `bytes` are the UTF-8 bytes of `text`.
+    /// `bytes` are the UTF-8 bytes of the text.
     @inline(__always)
-    mutating func lookupOrInsert(tag: UInt8, text: String, bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        if slots.isEmpty {
-            slots = [Int16](repeating: -1, count: WriteCache.slotCount)
-            texts.reserveCapacity(64)
-            tags.reserveCapacity(64)
-            hashes.reserveCapacity(64)
-        }
+    mutating func lookupOrInsert(tag: UInt8, bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        if slots == nil { setUp() }
+        let slots = self.slots!
         let h = WriteCache.hash(tag, bytes)
-        let mask = WriteCache.slotCount - 1
-        var i = Int(h) & mask
+        var i = Int(h) & WriteCache.mask
         while true {
-            let e = Int(slots[i])
+            let e = Int(slots[i]) &- 1
             if e < 0 { break }
-            if hashes[e] == h && tags[e] == tag && texts[e] == text { return e }
-            i = (i + 1) & mask
+            if hashes[e] == h && tags[e] == tag && equal(e, bytes) { return e }
+            i = (i &+ 1) & WriteCache.mask
         }
-        if texts.count == TransitCacheCodes.size {
-            for k in slots.indices { slots[k] = -1 }
-            texts.removeAll(keepingCapacity: true)
-            tags.removeAll(keepingCapacity: true)
+        if hashes.count == TransitCacheCodes.size {
+            slots.update(repeating: 0, count: WriteCache.slotCount)
             hashes.removeAll(keepingCapacity: true)
-            i = Int(h) & mask
+            tags.removeAll(keepingCapacity: true)
+            starts.removeAll(keepingCapacity: true)
+            lengths.removeAll(keepingCapacity: true)
+            arenaCount = 0
+            i = Int(h) & WriteCache.mask
         }
-        slots[i] = Int16(texts.count)
-        texts.append(text)
-        tags.append(tag)
+        slots[i] = Int16(hashes.count + 1)
         hashes.append(h)
+        tags.append(tag)
+        store(bytes)
         return nil
     }
 }

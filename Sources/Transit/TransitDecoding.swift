@@ -12,6 +12,22 @@ enum TransitDecoding {
         return str
     }
 
+    /// True when no byte has its high bit set (eight bytes at a time).
+    @inline(__always)
+    static func isASCII(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = s.baseAddress else { return true }
+        let n = s.count
+        var i = 0
+        var acc: UInt64 = 0
+        while i &+ 8 <= n {
+            acc |= UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            i &+= 8
+        }
+        var tail: UInt8 = 0
+        while i < n { tail |= p[i]; i &+= 1 }
+        return acc & 0x8080_8080_8080_8080 == 0 && tail < 0x80
+    }
+
     static func bad(_ message: String) -> TransitError {
         TransitError(kind: .invalidRepresentation, message: message)
     }

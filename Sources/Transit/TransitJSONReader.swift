@@ -204,11 +204,27 @@ struct JSONDecoder {
         var i = position + 1
         var ascii = true
         let end = buffer.count
+        let base = buffer.baseAddress!
+        // Eight bytes at a time while none is a quote, a backslash or a control character
+        // (exact SWAR tests: no false positives when no byte matches).
+        var high: UInt64 = 0
+        while i &+ 8 <= end {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let q = w ^ 0x2222_2222_2222_2222
+            let bs = w ^ 0x5C5C_5C5C_5C5C_5C5C
+            let special = ((q &- 0x0101_0101_0101_0101) & ~q)
+                | ((bs &- 0x0101_0101_0101_0101) & ~bs)
+                | ((w &- 0x2020_2020_2020_2020) & ~w)
+            if special & 0x8080_8080_8080_8080 != 0 { break }
+            high |= w
+            i &+= 8
+        }
+        if high & 0x8080_8080_8080_8080 != 0 { ascii = false }
         while i < end {
-            let b = buffer[i]
-            if b >= 0x80 { ascii = false; i += 1; continue }
+            let b = base[i]
+            if b >= 0x80 { ascii = false; i &+= 1; continue }
             if b < 0x20 || b == 0x22 || b == 0x5C { break }
-            i += 1
+            i &+= 1
         }
         guard i < buffer.count else { throw fail(.unexpectedEnd, "Unterminated string", at: start) }
         if buffer[i] == UInt8(ascii: "\"") {

@@ -47,13 +47,61 @@ enum TransitWriting {
     @inline(__always)
     static func isLongEnough(tag: UInt8, _ u: UnsafeBufferPointer<UInt8>, unit: TransitCacheLength) -> Bool {
         let need = 4 - prefixLength(tag)
-        if u.count < need { return false }
+        let count = u.count
+        if count < need { return false }
+        // Each unit takes at most 4 bytes: enough bytes settle it only for ASCII, so count.
+        guard let p = u.baseAddress else { return false }
         var n = 0
-        for b in u where b & 0xC0 != 0x80 {
-            n += (b >= 0xF0 && unit == .utf16) ? 2 : 1
-            if n >= need { return true }
+        var i = 0
+        while i < count {
+            let b = p[i]
+            if b & 0xC0 != 0x80 {
+                n &+= (b >= 0xF0 && unit == .utf16) ? 2 : 1
+                if n >= need { return true }
+            }
+            i &+= 1
         }
         return false
+    }
+
+    /// Calls `body` with the 36 lowercase characters of a UUID (`8-4-4-4-12`).
+    @inline(__always)
+    static func withUUIDText<R>(_ u: EDNUUID, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { buf in
+            let p = buf.baseAddress!
+            var j = 0
+            func put(_ v: UInt64, _ digits: Int) {
+                var shift = (digits - 1) * 4
+                while shift >= 0 {
+                    p[j] = lowerHex[Int((v >> UInt64(shift)) & 15)]
+                    j += 1
+                    shift -= 4
+                }
+            }
+            put(u.high >> 32, 8); p[j] = 45; j += 1
+            put(u.high >> 16, 4); p[j] = 45; j += 1
+            put(u.high, 4); p[j] = 45; j += 1
+            put(u.low >> 48, 4); p[j] = 45; j += 1
+            put(u.low, 12)
+            return body(UnsafeBufferPointer(start: p, count: 36))
+        }
+    }
+
+    /// Calls `body` with the decimal digits of `i` (with a leading `-` when negative).
+    @inline(__always)
+    static func withDecimalText<R>(_ i: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            let p = buf.baseAddress!
+            var m = i.magnitude
+            var k = 20
+            repeat {
+                k -= 1
+                p[k] = UInt8(truncatingIfNeeded: 48 &+ m % 10)
+                m /= 10
+            } while m > 0
+            if i < 0 { k -= 1; p[k] = UInt8(ascii: "-") }
+            return body(UnsafeBufferPointer(start: p + k, count: 20 - k))
+        }
     }
 
     /// `#object[java.net.URI 0x… "http://…"]`, as Clojure prints a `java.net.URI` (the JVM
@@ -91,6 +139,19 @@ enum TransitWriting {
     /// A finite double as Java's `Double.toString` prints it (what transit-java's JSON writer
     /// emits): `1.0`, `0.001`, `1.0E7`, `6.626E-34`, with the shortest round-trip digits.
     static func appendJavaDouble(_ d: Double, into out: inout ByteBuffer) {
+        let m = d.magnitude
+        if m >= 1e-3 && m < 1e7 {
+            // Swift's shortest description has Java's layout in this range (`0.001`, `100.0`,
+            // `1234567.5`): no exponent, at least one digit after the point.
+            var s = d.description
+            s.withUTF8 { out.append(contentsOf: $0) }
+            return
+        }
+        appendJavaDoubleGeneral(d, into: &out)
+    }
+
+    /// `appendJavaDouble` for any finite double, by reshaping Swift's shortest digits.
+    static func appendJavaDoubleGeneral(_ d: Double, into out: inout ByteBuffer) {
         if d == 0 { out.append(d.sign == .minus ? "-0.0" : "0.0"); return }
         // Shortest digits from Swift's printer: "123.45", "1e-05", "6.626e-34", "1.0".
         var digits: [UInt8] = []
@@ -153,6 +214,7 @@ enum TransitWriting {
 }
 
 private let upperHex = Array("0123456789ABCDEF".utf8)
+private let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// Transit JSON / JSON-verbose writer.
 struct JSONEncoder {
@@ -185,11 +247,31 @@ struct JSONEncoder {
     /// short escapes, `\u00XX` for other control characters; UTF-8 kept.
     @inline(__always)
     mutating func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
+        guard let p = u.baseAddress else { return }
+        let n = u.count
+        // Eight bytes at a time while none needs escaping (exact SWAR tests, as the reader's).
+        var i = 0
+        while i &+ 8 <= n {
+            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            let q = w ^ 0x2222_2222_2222_2222
+            let bs = w ^ 0x5C5C_5C5C_5C5C_5C5C
+            let special = ((q &- 0x0101_0101_0101_0101) & ~q)
+                | ((bs &- 0x0101_0101_0101_0101) & ~bs)
+                | ((w &- 0x2020_2020_2020_2020) & ~w)
+            if special & 0x8080_8080_8080_8080 != 0 { break }
+            i &+= 8
+        }
+        if i == n {
+            out.append(contentsOf: u)
+            return
+        }
         var runStart = 0
-        for i in 0..<u.count {
-            let b = u[i]
+        while i < n {
+            let b = p[i]
+            i &+= 1
             guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
+            let at = i - 1
+            if runStart < at { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<at])) }
             out.append(UInt8(ascii: "\\"))
             switch b {
             case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
@@ -204,7 +286,7 @@ struct JSONEncoder {
                 out.append(upperHex[Int(b >> 4)])
                 out.append(upperHex[Int(b & 15)])
             }
-            runStart = i + 1
+            runStart = at + 1
         }
         if runStart < u.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count])) }
     }
@@ -212,25 +294,27 @@ struct JSONEncoder {
     /// Writes the encoded string `prefix(tag) + text`, through the cache (JSON only).
     @inline(__always)
     mutating func emit(_ tag: UInt8, _ text: String, asMapKey: Bool) {
-        let candidate = !verbose && (asMapKey || tag == UInt8(ascii: ":") || tag == UInt8(ascii: "$") || tag == UInt8(ascii: "#"))
         let done: Void? = text.utf8.withContiguousStorageIfAvailable { u in
-            emit(tag, text, u, candidate: candidate)
+            emit(tag, u, asMapKey: asMapKey)
         }
         if done == nil {
             var copy = text
-            copy.withUTF8 { u in emit(tag, text, u, candidate: candidate) }
+            copy.withUTF8 { u in emit(tag, u, asMapKey: asMapKey) }
         }
     }
 
     @inline(__always)
-    mutating func emit(_ tag: UInt8, _ text: String, _ u: UnsafeBufferPointer<UInt8>, candidate: Bool) {
+    mutating func emit(_ tag: UInt8, _ u: UnsafeBufferPointer<UInt8>, asMapKey: Bool) {
+        let candidate = !verbose && (asMapKey || tag == UInt8(ascii: ":") || tag == UInt8(ascii: "$") || tag == UInt8(ascii: "#"))
         if candidate && TransitWriting.isLongEnough(tag: tag, u, unit: cacheUnit),
-           let index = cache.lookupOrInsert(tag: tag, text: text, bytes: u) {
+           let index = cache.lookupOrInsert(tag: tag, bytes: u) {
+            out.reserve(5)
             out.append(UInt8(ascii: "\""))
             TransitCacheCodes.appendCode(index, into: &out)
             out.append(UInt8(ascii: "\""))
             return
         }
+        out.reserve(u.count + 4)
         out.append(UInt8(ascii: "\""))
         if tag != 0 {
             out.append(UInt8(ascii: "~"))
@@ -276,7 +360,7 @@ struct JSONEncoder {
             if asMapKey { emit(UInt8(ascii: "?"), b ? "t" : "f", asMapKey: true) } else { out.append(b ? "true" : "false") }
         case .integer(let i):
             if asMapKey || i > maxJSONSafeInteger || i < -maxJSONSafeInteger {
-                emit(UInt8(ascii: "i"), String(i), asMapKey: asMapKey)
+                TransitWriting.withDecimalText(i) { emit(UInt8(ascii: "i"), $0, asMapKey: asMapKey) }
             } else {
                 TransitWriting.appendInt(i, into: &out)
             }
@@ -298,9 +382,10 @@ struct JSONEncoder {
             if verbose {
                 emit(UInt8(ascii: "t"), i.transitString, asMapKey: asMapKey)
             } else {
-                emit(UInt8(ascii: "m"), String(i.millisecondsSinceEpoch), asMapKey: asMapKey)
+                TransitWriting.withDecimalText(i.millisecondsSinceEpoch) { emit(UInt8(ascii: "m"), $0, asMapKey: asMapKey) }
             }
-        case .uuid(let u): emit(UInt8(ascii: "u"), u.description, asMapKey: asMapKey)
+        case .uuid(let u):
+            TransitWriting.withUUIDText(u) { emit(UInt8(ascii: "u"), $0, asMapKey: asMapKey) }
         case .uri(let u): emit(UInt8(ascii: "r"), u, asMapKey: asMapKey)
         case .bytes(let b): emit(UInt8(ascii: "b"), Base64.encode(b), asMapKey: asMapKey)
         case .vector(let items):

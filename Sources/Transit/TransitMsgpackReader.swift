@@ -238,9 +238,8 @@ struct MsgpackDecoder {
         let at = position
         let n = try stringLength()
         let s = try bytes(n)
-        var ascii = true
-        for b in s where b >= 0x80 { ascii = false; break }
         if n == 0 { return .value(.string("")) }
+        let ascii = TransitDecoding.isASCII(s)
         let b0 = s[0]
         if b0 == UInt8(ascii: "^") {
             if n == 2 && s[1] == 32 { return .mapMarker }

@@ -74,24 +74,26 @@ struct MsgpackEncoder {
     /// Writes the encoded string `prefix(tag) + text`, through the cache.
     @inline(__always)
     mutating func emit(_ tag: UInt8, _ text: String, asMapKey: Bool) {
-        let candidate = asMapKey || tag == UInt8(ascii: ":") || tag == UInt8(ascii: "$") || tag == UInt8(ascii: "#")
         let done: Void? = text.utf8.withContiguousStorageIfAvailable { u in
-            emit(tag, text, u, candidate: candidate)
+            emit(tag, u, asMapKey: asMapKey)
         }
         if done == nil {
             var copy = text
-            copy.withUTF8 { u in emit(tag, text, u, candidate: candidate) }
+            copy.withUTF8 { u in emit(tag, u, asMapKey: asMapKey) }
         }
     }
 
     @inline(__always)
-    mutating func emit(_ tag: UInt8, _ text: String, _ u: UnsafeBufferPointer<UInt8>, candidate: Bool) {
+    mutating func emit(_ tag: UInt8, _ u: UnsafeBufferPointer<UInt8>, asMapKey: Bool) {
+        let candidate = asMapKey || tag == UInt8(ascii: ":") || tag == UInt8(ascii: "$") || tag == UInt8(ascii: "#")
         if candidate && TransitWriting.isLongEnough(tag: tag, u, unit: cacheUnit),
-           let index = cache.lookupOrInsert(tag: tag, text: text, bytes: u) {
+           let index = cache.lookupOrInsert(tag: tag, bytes: u) {
+            out.reserve(4)
             stringHeader(TransitCacheCodes.codeLength(index))
             TransitCacheCodes.appendCode(index, into: &out)
             return
         }
+        out.reserve(u.count + 7)
         stringHeader(TransitWriting.prefixLength(tag) + u.count)
         if tag != 0 {
             out.append(UInt8(ascii: "~"))
@@ -134,14 +136,14 @@ struct MsgpackEncoder {
         case .character(let c): emit(UInt8(ascii: "c"), String(Character(c)), asMapKey: asMapKey)
         case .instant(let i):
             if asMapKey {
-                emit(UInt8(ascii: "m"), String(i.millisecondsSinceEpoch), asMapKey: true)
+                TransitWriting.withDecimalText(i.millisecondsSinceEpoch) { emit(UInt8(ascii: "m"), $0, asMapKey: true) }
             } else {
                 beginTagged("m")
                 int(i.millisecondsSinceEpoch)
             }
         case .uuid(let u):
             if asMapKey {
-                emit(UInt8(ascii: "u"), u.description, asMapKey: true)
+                TransitWriting.withUUIDText(u) { emit(UInt8(ascii: "u"), $0, asMapKey: true) }
             } else {
                 beginTagged("u")
                 out.append(0x92)

@@ -6,7 +6,7 @@
 //       Reads the EDN stream IN.edn (gen_corpus.py output), makes one value of it (a vector of
 //       every top-level form, like a big buffered Sente batch) and writes it as Transit JSON to
 //       PREFIX.json and as Transit MessagePack to PREFIX.msgpack.
-//   transit-bench [--warmup S] [--time S] [--runs N] [--json] PREFIX...
+//   transit-bench [--warmup S] [--time S] [--runs N] [--json] [--only NAME] PREFIX...
 //       For each PREFIX (PREFIX.json + PREFIX.msgpack), times:
 //         json read       TransitReader(format: .json).read(bytes); MB/s of input
 //         json write      TransitWriter(format: .json).write(value); MB/s of output
@@ -29,6 +29,8 @@ struct Options {
     var runs = 5
     var json = false
     var prefixes: [String] = []
+    /// Only the measures whose names contain this (for profiling), if set.
+    var only: String?
 }
 
 func usage() -> Never {
@@ -39,6 +41,7 @@ func usage() -> Never {
           --time S    minimum duration of one timed run (default 1)
           --runs N    timed runs per measure; the median is reported (default 5)
           --json      one JSON object on stdout instead of the text lines
+          --only NAME only the measures whose name contains NAME (json_read, msgpack_write, …)
         Each PREFIX names PREFIX.json (Transit JSON) and PREFIX.msgpack (Transit MessagePack).
 
         """
@@ -90,6 +93,7 @@ func parseOptions(_ args: [String]) -> Options {
         case "--time": guard let v = Double(value()), v > 0 else { usage() }; o.time = v
         case "--runs": guard let v = Int(value()), v > 0 else { usage() }; o.runs = v
         case "--json": o.json = true
+        case "--only": o.only = value()
         case "-h", "--help": usage()
         default:
             if args[i].hasPrefix("--") { usage() }
@@ -211,6 +215,7 @@ func benchmark(prefix: String, options o: Options) -> PrefixResult {
 
     var measures: [(String, Measure)] = []
     func run(_ name: String, bytes: Int, _ body: () -> Int) {
+        if let only = o.only, !name.contains(only) { return }
         FileHandle.standardError.write(Data("transit-bench: \(name)\n".utf8))
         measures.append((name, measure(bytes: bytes, options: o, body)))
     }

@@ -1,0 +1,54 @@
+import EDN
+import Foundation
+import Testing
+@testable import Transit
+
+/// The writers' fast paths must print exactly what the general code prints.
+@Suite struct WriterFastPaths {
+    @Test func doublesInTheDecimalRangeMatchTheGeneralPath() {
+        var rng = SystemRandomNumberGenerator()
+        var samples: [Double] = [1e-3, 0.001, 0.0015, 1, 10, 100, 9_999_999.999999998, 1e7.nextDown,
+                                 0.1, 0.2, 0.30000000000000004, 123456.7, 1.5, 999.99, 5e-3, 46.7]
+        for _ in 0..<20_000 {
+            let exponent = Double.random(in: -3.5...7.5, using: &rng)
+            samples.append(pow(10, exponent) * (Bool.random(using: &rng) ? 1 : -1))
+            samples.append((Double(Int.random(in: 0...100_000, using: &rng)) / 100) * (Bool.random(using: &rng) ? 1 : -1))
+        }
+        for d in samples {
+            var fast = ByteBuffer(capacity: 32), general = ByteBuffer(capacity: 32)
+            defer { fast.free(); general.free() }
+            TransitWriting.appendJavaDouble(d, into: &fast)
+            TransitWriting.appendJavaDoubleGeneral(d, into: &general)
+            #expect(Array(fast.bytes) == Array(general.bytes), "\(d)")
+        }
+    }
+
+    @Test func uuidAndDecimalTextMatchTheirDescriptions() {
+        var rng = SystemRandomNumberGenerator()
+        let edges: [(UInt64, UInt64)] = [(0, 0), (.max, .max), (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210)]
+        let randoms = (0..<1000).map { _ in (UInt64.random(in: .min ... .max, using: &rng), UInt64.random(in: .min ... .max, using: &rng)) }
+        for (hi, lo) in edges + randoms {
+            let u = EDNUUID(high: hi, low: lo)
+            let text = TransitWriting.withUUIDText(u) { String(decoding: $0, as: UTF8.self) }
+            #expect(text == u.description)
+        }
+        let ints: [Int64] = [0, 1, -1, 9, 10, -10, .max, .min, 1_587_427_530_148, -62_135_596_800_000]
+        for i in ints + (0..<1000).map({ _ in Int64.random(in: .min ... .max, using: &rng) }) {
+            #expect(TransitWriting.withDecimalText(i) { String(decoding: $0, as: UTF8.self) } == String(i))
+        }
+    }
+
+    @Test func stringsWithEscapesAtEveryOffset() throws {
+        // The SWAR scanners (reader and escaper) must find a special byte wherever it sits.
+        for special in ["\"", "\\", "\n", "\u{01}", "é", "😀"] {
+            for offset in 0..<20 {
+                let s = String(repeating: "a", count: offset) + special + String(repeating: "b", count: 19 - offset)
+                for format in [TransitFormat.json, .jsonVerbose, .msgpack] {
+                    let v: EDNValue = .vector([.string(s), .map([.string(s): .string(s)])])
+                    let bytes = try TransitWriter(format: format).write(v)
+                    #expect(try TransitReader(format: format).read(bytes) == v)
+                }
+            }
+        }
+    }
+}
