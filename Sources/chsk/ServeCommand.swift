@@ -150,10 +150,9 @@ struct ServeCommand: AsyncParsableCommand {
         let editor = LineEditor(prompt: "chsk> ", historyFile: historyPath("serve"), words: {
             ["push", "broadcast", "uids", "clients", "help", "quit"]
         })
+        let pushTask = echo ? EchoApp(server: server).runInline() : nil
         let consumer = Task {
-            if echo {
-                await EchoApp(server: server).run()
-            } else {
+            if !echo {
                 for await message in server.events where message.wantsReply {
                     logger.debug("no handler for \(message.id); the client's callback will time out")
                 }
@@ -168,6 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
         prompt.cancel()
         consumer.cancel()
+        pushTask?.cancel()
         editor.shutdown()
     }
 
