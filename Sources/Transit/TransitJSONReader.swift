@@ -320,8 +320,8 @@ struct JSONDecoder {
         if n >= 4 && b0 != UInt8(ascii: "~") && !asMapKey {
             // Plain string value: never cached.
             if ascii { return .value(.string(String(decoding: s, as: UTF8.self))) }
-            guard let str = String(validating: s, as: UTF8.self) else { throw fail(.invalidUTF8, "String is not valid UTF-8", at: at) }
-            return .value(.string(str))
+            guard TransitDecoding.isValidUTF8(s) else { throw fail(.invalidUTF8, "String is not valid UTF-8", at: at) }
+            return .value(.string(String(decoding: s, as: UTF8.self)))
         }
         let item: StringItem
         do { item = try TransitDecoding.decode(s, ascii: ascii, handlers: handlers) } catch { throw locate(error, at: at) }

@@ -51,4 +51,33 @@ import Testing
             }
         }
     }
+
+    @Test func utf8ValidatorAgreesWithTheStandardLibrary() {
+        func check(_ bytes: [UInt8]) {
+            let mine = bytes.withUnsafeBufferPointer { TransitDecoding.isValidUTF8($0) }
+            #expect(mine == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+        }
+        // Every one- and two-byte sequence, every lead byte with every second byte and valid or
+        // invalid tails, behind ASCII prefixes of 0...9 bytes (the eight-byte skip).
+        for a in 0...255 {
+            check([UInt8(a)])
+            for b in 0...255 {
+                check([UInt8(a), UInt8(b)])
+                if a >= 0xC0 {
+                    check([UInt8(a), UInt8(b), 0x80])
+                    check([UInt8(a), UInt8(b), 0x80, 0x80])
+                    check([UInt8(a), UInt8(b), 0x80, 0x41])
+                    check([UInt8(a), UInt8(b), 0xBF, 0xBF, 0x41])
+                }
+            }
+        }
+        var rng = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = [[0x41], [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0x80], [0xED, 0xA0, 0x80],
+                                 [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xF8], [0xFF], [0xE2, 0x82]]
+        for _ in 0..<20_000 {
+            var bytes = [UInt8](repeating: 0x61, count: Int.random(in: 0...9, using: &rng))
+            for _ in 0..<Int.random(in: 1...6, using: &rng) { bytes += pieces.randomElement(using: &rng)! }
+            check(bytes)
+        }
+    }
 }
