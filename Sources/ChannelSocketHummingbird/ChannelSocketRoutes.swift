@@ -6,7 +6,6 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import ServiceLifecycle
-import Synchronization
 
 /// Mounts a `ChannelSocketServer` on one path of a Hummingbird 2 application: `GET` is either a
 /// WebSocket upgrade (decided in the upgrade router, only for requests with `Upgrade: websocket`)
@@ -97,19 +96,24 @@ public enum ChannelSocketRoutes {
                         body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 
-    /// Runs one upgraded WebSocket. The engine's writes go into an `OutboundQueue`; after each
-    /// inbound message this task writes what the message produced (replies from an inline
-    /// handler) itself, so a request/reply costs no task switch, and a writer task sends
-    /// whatever arrives in between (pushes, replies from other tasks), in order.
+    /// Runs one upgraded WebSocket: the engine's writes go through a queue drained by one writer
+    /// task (order kept), inbound messages go to the engine from this task.
     static func runWebSocket(server: ChannelSocketServer, request: ConnectionRequest,
                              inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let queue = OutboundQueue()
+        let (stream, continuation) = AsyncStream.makeStream(of: OutboundItem.self, bufferingPolicy: .unbounded)
+        let queue = QueueOutbound(continuation: continuation)
         let connection = await server.openWebSocket(request, outbound: queue)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    while await queue.waitForWork() {
-                        if try await queue.drain(to: outbound) { return }
+                    for await item in stream {
+                        switch item {
+                        case .text(let text): try await outbound.write(.text(text))
+                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                        case .close(let code, let reason):
+                            try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+                            return
+                        }
                     }
                 }
                 do {
@@ -118,17 +122,16 @@ public enum ChannelSocketRoutes {
                         case .text(let text): connection.receive(Array(text.utf8))
                         case .binary(let buffer): connection.receive(Array(buffer: buffer))
                         }
-                        if try await queue.drain(to: outbound) { break }
                     }
                 } catch {
                     queue.close(code: 1009, reason: "Message too big")
                     throw error
                 }
-                queue.finish()
+                continuation.finish()
                 group.cancelAll()
             }
         } catch {
-            queue.finish()
+            continuation.finish()
             await connection.closed()
             throw error
         }
@@ -142,93 +145,15 @@ enum OutboundItem: Sendable {
     case close(UInt16, String)
 }
 
-/// The engine's outbound side of one socket: enqueue only, never blocks the engine. One
-/// drainer at a time writes items in order.
-final class OutboundQueue: WebSocketOutbound {
-    struct State {
-        var items: [OutboundItem] = []
-        var draining = false
-        var waiter: CheckedContinuation<Bool, Never>?
-        var finished = false
-    }
-    let state = Mutex(State())
-
-    func enqueue(_ item: OutboundItem) {
-        let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
-            guard !s.finished else { return nil }
-            s.items.append(item)
-            guard !s.draining, let w = s.waiter else { return nil }
-            s.waiter = nil
-            return w
-        }
-        waiter?.resume(returning: true)
-    }
+/// The engine's outbound side of one socket: enqueue only, never blocks the engine.
+struct QueueOutbound: WebSocketOutbound {
+    let continuation: AsyncStream<OutboundItem>.Continuation
 
     func write(_ message: [UInt8], binary: Bool) {
-        enqueue(binary ? .binary(message) : .text(String(decoding: message, as: UTF8.self)))
+        continuation.yield(binary ? .binary(message) : .text(String(decoding: message, as: UTF8.self)))
     }
 
-    func close(code: UInt16, reason: String) { enqueue(.close(code, reason)) }
-
-    /// Ends the queue; a waiting writer returns false.
-    func finish() {
-        let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
-            s.finished = true
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: false)
-    }
-
-    /// Suspends until there is something to write (true) or the queue finished (false).
-    func waitForWork() async -> Bool {
-        await withCheckedContinuation { c in
-            let ready = state.withLock { s -> Bool? in
-                if s.finished { return false }
-                if !s.items.isEmpty && !s.draining { return true }
-                s.waiter = c
-                return nil
-            }
-            if let ready { c.resume(returning: ready) }
-        }
-    }
-
-    /// Writes everything queued, unless another task is already draining (it will take the
-    /// rest). Returns true once a close was written.
-    func drain(to outbound: WebSocketOutboundWriter) async throws -> Bool {
-        var batch = state.withLock { s -> [OutboundItem] in
-            guard !s.draining, !s.items.isEmpty else { return [] }
-            s.draining = true
-            defer { s.items = [] }
-            return s.items
-        }
-        while !batch.isEmpty {
-            for item in batch {
-                switch item {
-                case .text(let text): try await outbound.write(.text(text))
-                case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                case .close(let code, let reason):
-                    try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
-                    state.withLock { $0.draining = false; $0.finished = true }
-                    return true
-                }
-            }
-            batch = state.withLock { s -> [OutboundItem] in
-                if s.items.isEmpty {
-                    s.draining = false
-                    return []
-                }
-                defer { s.items = [] }
-                return s.items
-            }
-        }
-        // Items that arrived while draining and found the waiter busy: wake the writer.
-        let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
-            guard !s.items.isEmpty, !s.draining, let w = s.waiter else { return nil }
-            s.waiter = nil
-            return w
-        }
-        waiter?.resume(returning: true)
-        return false
+    func close(code: UInt16, reason: String) {
+        continuation.yield(.close(code, reason))
     }
 }

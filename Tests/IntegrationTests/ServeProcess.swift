@@ -51,14 +51,7 @@ final class ServeProcess: @unchecked Sendable {
         }
         try process.run()
         // The first stdout line (not a TTY) is the bound port.
-        var line = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let byte = stdout.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data([10]) { break }
-            line.append(byte)
-        }
-        port = Int(String(decoding: line, as: UTF8.self)) ?? 0
+        port = Int(Self.readLine(stdout.fileHandleForReading.fileDescriptor, timeout: 20) ?? "") ?? 0
         if port == 0 { throw ServeError.noPort(log) }
     }
 
@@ -74,15 +67,26 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Reads the next stdout line (prompt output), up to `timeout` seconds.
     func readLine(timeout: TimeInterval = 10) -> String? {
-        var line = Data()
+        Self.readLine(stdout.fileHandleForReading.fileDescriptor, timeout: timeout)
+    }
+
+    /// Reads one line from a file descriptor, never blocking past `timeout` (poll(2) before
+    /// every read), so a silent child process cannot hang a test.
+    static func readLine(_ fd: Int32, timeout: TimeInterval) -> String? {
+        var line: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let byte = stdout.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
-            if byte == Data([10]) { return String(decoding: line, as: UTF8.self) }
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return nil }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, Int32(min(remaining, 1) * 1000))
+            if ready <= 0 { continue }
+            var byte: UInt8 = 0
+            let n = read(fd, &byte, 1)
+            if n <= 0 { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            if byte == 10 { return String(decoding: line, as: UTF8.self) }
             line.append(byte)
         }
-        return nil
     }
 
     /// Sends SIGTERM and waits; returns the exit status and the seconds it took.
