@@ -150,9 +150,10 @@ struct ServeCommand: AsyncParsableCommand {
         let editor = LineEditor(prompt: "chsk> ", historyFile: historyPath("serve"), words: {
             ["push", "broadcast", "uids", "clients", "help", "quit"]
         })
-        let pushTask = echo ? EchoApp(server: server).runInline() : nil
         let consumer = Task {
-            if !echo {
+            if echo {
+                await EchoApp(server: server).run()
+            } else {
                 for await message in server.events where message.wantsReply {
                     logger.debug("no handler for \(message.id); the client's callback will time out")
                 }
@@ -167,7 +168,6 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
         prompt.cancel()
         consumer.cancel()
-        pushTask?.cancel()
         editor.shutdown()
     }
 

@@ -48,23 +48,8 @@ public final class ChannelSocketServer: Sendable {
         }
     }
 
-    let inlineHandler = Mutex<(@Sendable (ServerEventMessage) -> Void)?>(nil)
-
     func deliver(_ message: ServerEventMessage) {
-        if let handler = inlineHandler.withLock({ $0 }) {
-            handler(message)
-        } else {
-            eventSink.yield(message)
-        }
-    }
-
-    /// Handles every event synchronously on the task that received it, instead of through
-    /// `events`: no task switch between a message and its handler, so a reply written from the
-    /// handler goes out from the same task (the fastest path; what `chsk serve --echo` uses).
-    /// The handler must not block; hand slow work to a task of your own. `events` then stays
-    /// empty.
-    public func handleEventsInline(_ handler: @escaping @Sendable (ServerEventMessage) -> Void) {
-        inlineHandler.withLock { $0 = handler }
+        eventSink.yield(message)
     }
 
     // MARK: - App API

@@ -39,31 +39,4 @@ public struct EchoApp: Sendable {
     public func run() async {
         for await message in server.events { await handle(message) }
     }
-
-    /// Runs the app on the server's inline path (`handleEventsInline`): replies are written
-    /// from the receiving task; pushes go through one serial task, so their order per sender
-    /// is kept. Returns the task that performs the pushes (cancel it to stop).
-    @discardableResult
-    public func runInline() -> Task<Void, Never> {
-        let (pushes, sink) = AsyncStream.makeStream(of: ServerEventMessage.self, bufferingPolicy: .unbounded)
-        server.handleEventsInline { message in
-            if message.wantsReply {
-                message.reply([":echo": message.event.value, ":uid": message.uid, ":client-id": .string(message.clientID)])
-            }
-            if message.id.text == "test/echo-push" || message.id.text == "test/push" { sink.yield(message) }
-        }
-        let app = self
-        return Task {
-            for await message in pushes {
-                switch message.id.text {
-                case "test/echo-push":
-                    try? await app.server.send(Event("test/echo", message.data ?? .null), to: message.uid)
-                default:
-                    if let spec = message.data, let uid = spec[.kw("uid")], let ev = spec[.kw("event")], let event = Event(validating: ev) {
-                        try? await app.server.send(event, to: uid)
-                    }
-                }
-            }
-        }
-    }
 }
