@@ -165,6 +165,8 @@ struct BenchCommand: AsyncParsableCommand {
                             total.add()
                         } catch {
                             errors.add()
+                            // A closed client fails at once: pause so a dead server is no busy loop.
+                            try? await Task.sleep(for: .milliseconds(20))
                         }
                         n += 1
                         if let interval { scheduled += interval }
