@@ -138,6 +138,7 @@ enum TransitDecoding {
             if let i = Instant(rfc3339: text) { return .instant(i) }
             throw bad("Invalid instant representation ~t\(text)")
         case UInt8(ascii: "u"):
+            if let u = canonicalUUID(rep) { return .uuid(u) }
             let text = try makeString(rep, ascii: ascii)
             if let u = EDNUUID(text) { return .uuid(u) }
             throw bad("Invalid UUID representation ~u\(text)")
@@ -226,6 +227,26 @@ enum TransitDecoding {
             }
         }
         return .tagged(Symbol(tag), rep)
+    }
+
+    /// A UUID in canonical `8-4-4-4-12` hex form, read from the bytes (no `String`).
+    @inline(__always)
+    static func canonicalUUID(_ u: UnsafeBufferPointer<UInt8>) -> EDNUUID? {
+        guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return nil }
+        var hi: UInt64 = 0, lo: UInt64 = 0, n = 0
+        for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
+            let b = u[i]
+            let v: UInt64
+            switch b {
+            case 48...57: v = UInt64(b &- 48)
+            case 97...102: v = UInt64(b &- 87)
+            case 65...70: v = UInt64(b &- 55)
+            default: return nil
+            }
+            if n < 16 { hi = hi << 4 | v } else { lo = lo << 4 | v }
+            n &+= 1
+        }
+        return EDNUUID(high: hi, low: lo)
     }
 
     static func isBuiltInScalarTag(_ t: UInt8) -> Bool {

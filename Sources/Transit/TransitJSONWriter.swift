@@ -27,8 +27,17 @@ enum TransitWriting {
     /// True when every key of the map is scalar (else the map is written as a `cmap`).
     @inline(__always)
     static func hasScalarKeys(_ m: EDNMap) -> Bool {
-        for k in m.keys where !isScalar(k) { return false }
-        return true
+        // Case tests only (no payload bound), so that no key is copied.
+        m.keys.withUnsafeBufferPointer { p in
+            for i in 0..<p.count {
+                switch p[i] {
+                case .list, .vector, .map, .set, .ratio: return false
+                case .tagged: if !isScalar(p[i]) { return false }
+                default: continue
+                }
+            }
+            return true
+        }
     }
 
     /// True when a string value must be escaped with a leading `~`.
