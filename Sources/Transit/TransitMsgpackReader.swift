@@ -8,8 +8,6 @@ struct MsgpackDecoder {
     let handlers: TransitReadHandlers
     let cacheUnit: TransitCacheLength
     var cache = ReadCache()
-    /// Elements of the collections being read.
-    let stack = ValueStack()
 
     init(buffer: UnsafeBufferPointer<UInt8>, position: Int, options: TransitReader.Options) {
         self.buffer = buffer
@@ -170,18 +168,20 @@ struct MsgpackDecoder {
 
     mutating func array(count n: Int, depth: Int, at: Int) throws(TransitError) -> EDNValue {
         if n == 0 { return .vector([]) }
-        let base = stack.count
+        var items: [EDNValue] = []
         if case .string = peekHeader() {
             let tagAt = position
             switch try stringItem(asMapKey: false) {
-            case .value(let v): stack.push(v)
+            case .value(let v): items.reserveCapacity(n); items.append(v)
             case .mapMarker:
                 guard n % 2 == 1 else { throw fail(.invalidRepresentation, "Map-as-array [\"^ \", …] with an odd number of items", at: at) }
+                var m = EDNMap()
+                m.reserveCapacity(n / 2)
                 for _ in 0..<(n / 2) {
-                    stack.push(try key(depth: depth))
-                    stack.push(try value(depth: depth))
+                    let k = try key(depth: depth)
+                    m[k] = try value(depth: depth)
                 }
-                return .map(stack.popMap(from: base))
+                return .map(m)
             case .tag(let tag):
                 guard n == 2 else { throw fail(.invalidRepresentation, "A tagged value is [tag, value]", at: tagAt) }
                 let repAt = position
@@ -189,10 +189,11 @@ struct MsgpackDecoder {
                 do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
             }
         } else {
-            stack.push(try value(depth: depth))
+            items.reserveCapacity(n)
+            items.append(try value(depth: depth))
         }
-        for _ in 1..<n { stack.push(try value(depth: depth)) }
-        return .vector(stack.popArray(from: base))
+        for _ in 1..<n { items.append(try value(depth: depth)) }
+        return .vector(items)
     }
 
     @inline(__always)
@@ -209,14 +210,15 @@ struct MsgpackDecoder {
     }
 
     mutating func map(count n: Int, depth: Int, at: Int) throws(TransitError) -> EDNValue {
-        if n == 0 { return .map(EDNMap()) }
-        let base = stack.count
+        var m = EDNMap()
+        if n == 0 { return .map(m) }
+        m.reserveCapacity(n)
         for i in 0..<n {
             if case .string = peekHeader() {
                 let keyAt = position
                 switch try stringItem(asMapKey: true) {
-                case .value(let k): stack.push(k)
-                case .mapMarker: stack.push(.string("^ "))
+                case .value(let k): m[k] = try value(depth: depth)
+                case .mapMarker: m[.string("^ ")] = try value(depth: depth)
                 case .tag(let tag):
                     guard i == 0, n == 1 else { throw fail(.invalidRepresentation, "Tag ~#\(tag) used as a map key", at: keyAt) }
                     let repAt = position
@@ -224,11 +226,11 @@ struct MsgpackDecoder {
                     do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
                 }
             } else {
-                stack.push(try value(depth: depth))
+                let k = try value(depth: depth)
+                m[k] = try value(depth: depth)
             }
-            stack.push(try value(depth: depth))
         }
-        return .map(stack.popMap(from: base))
+        return .map(m)
     }
 
     /// Reads a MessagePack string and gives it its Transit meaning, with the cache.
