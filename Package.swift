@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN"], swiftSettings: strictSettings),
         .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "ChannelSocketTesting", "EDN"], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["chsk"], swiftSettings: strictSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["chsk", "ChannelSocket", "ChannelSocketClientNIO", "EDN"], exclude: ["socket_replay.py", "requirements.txt"], swiftSettings: strictSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["chsk", "ChannelSocket", "ChannelSocketClientNIO", "EDN", "Transit"], exclude: ["socket_replay.py", "requirements.txt"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

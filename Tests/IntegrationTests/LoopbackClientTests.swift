@@ -3,6 +3,7 @@ import ChannelSocketClientNIO
 import EDN
 import Foundation
 import Testing
+import Transit
 
 /// Our client library (real NIO transports) against `chsk serve` over loopback, for every
 /// transport and generation.
@@ -41,6 +42,22 @@ import Testing
         #expect(await client.currentState.generation == (wire == "v1" ? .v1 : .v2))
         await client.disconnect()
         reader.cancel()
+    }
+
+    @Test(arguments: [("transit-json", ClientType.ws), ("transit-json", .ajax), ("transit-json-verbose", .ws)])
+    func transitPackers(packer: String, type: ClientType) async throws {
+        let server = try ServeProcess(["--echo", "--packer", packer])
+        defer { _ = server.terminate() }
+        let transit = TransitPacker(format: packer == "transit-json" ? .json : .jsonVerbose)
+        let client = ChannelSocketClient(url: "http://127.0.0.1:\(server.port)/chsk",
+                                         options: .init(type: type, params: ["uid": "tp"], packer: transit),
+                                         transport: NIOClientTransport())
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        let data: EDNValue = [":set": .set([1, 2]), ":when": .instant(Instant(millisecondsSinceEpoch: 1_700_000_000_000)), ":big": .bigInteger(BigInteger("123456789012345678901234567890")!)]
+        let reply = try await client.request(Event("my/req", data), timeout: .seconds(5))
+        #expect(reply[.kw("echo")] == [":my/req", data])
+        await client.disconnect()
     }
 
     @Test func autoFallsBackToAjaxWhenTheServerRefusesWebSockets() async throws {
