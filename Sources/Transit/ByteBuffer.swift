@@ -46,6 +46,16 @@ struct ByteBuffer {
         count += 2
     }
 
+    /// Appends a marker byte and the low `n` bytes of `v`, big-endian (MessagePack numbers).
+    @inline(__always)
+    mutating func append(marker: UInt8, bigEndian v: UInt64, bytes n: Int) {
+        reserve(9)
+        let p = base + count
+        p[0] = marker
+        UnsafeMutableRawPointer(p + 1).storeBytes(of: (v << UInt64((8 - n) * 8)).bigEndian, as: UInt64.self)
+        count += 1 + n
+    }
+
     @inline(__always)
     mutating func append(contentsOf p: UnsafeBufferPointer<UInt8>) {
         guard let src = p.baseAddress else { return }

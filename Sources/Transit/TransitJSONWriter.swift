@@ -42,6 +42,19 @@ enum TransitWriting {
 
     /// True when a string value must be escaped with a leading `~`.
     @inline(__always)
+    static func needsEscape(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let b = u.first else { return false }
+        return b == UInt8(ascii: "~") || b == UInt8(ascii: "^") || b == UInt8(ascii: "`")
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `s` (in place for native strings).
+    @inline(__always)
+    static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var copy = s
+        return copy.withUTF8(body)
+    }
+
     static func needsEscape(_ s: String) -> Bool {
         guard let b = s.utf8.first else { return false }
         return b == UInt8(ascii: "~") || b == UInt8(ascii: "^") || b == UInt8(ascii: "`")
@@ -335,7 +348,9 @@ struct JSONEncoder {
 
     @inline(__always)
     mutating func emitString(_ s: String, asMapKey: Bool) {
-        emit(TransitWriting.needsEscape(s) ? UInt8(ascii: "~") : 0, s, asMapKey: asMapKey)
+        TransitWriting.withUTF8(s) { u in
+            emit(TransitWriting.needsEscape(u) ? UInt8(ascii: "~") : 0, u, asMapKey: asMapKey)
+        }
     }
 
     mutating func beginTagged(_ tag: String) {

@@ -33,19 +33,20 @@ struct MsgpackEncoder {
         }
     }
 
+    @inline(__always)
     mutating func int(_ i: Int64) {
         if i >= 0 {
             if i < 128 { out.append(UInt8(i)) }
-            else if i <= 0xFF { out.append(0xCC); out.append(UInt8(i)) }
-            else if i <= 0xFFFF { out.append(0xCD); bigEndian(UInt64(i), 2) }
-            else if i <= 0xFFFF_FFFF { out.append(0xCE); bigEndian(UInt64(i), 4) }
-            else { out.append(0xCF); bigEndian(UInt64(i), 8) }
+            else if i <= 0xFF { out.append(0xCC, UInt8(i)) }
+            else if i <= 0xFFFF { out.append(marker: 0xCD, bigEndian: UInt64(i), bytes: 2) }
+            else if i <= 0xFFFF_FFFF { out.append(marker: 0xCE, bigEndian: UInt64(i), bytes: 4) }
+            else { out.append(marker: 0xCF, bigEndian: UInt64(i), bytes: 8) }
         } else {
             if i >= -32 { out.append(UInt8(bitPattern: Int8(i))) }
-            else if i >= -128 { out.append(0xD0); out.append(UInt8(bitPattern: Int8(i))) }
-            else if i >= -32768 { out.append(0xD1); bigEndian(UInt64(bitPattern: i), 2) }
-            else if i >= Int64(Int32.min) { out.append(0xD2); bigEndian(UInt64(bitPattern: i), 4) }
-            else { out.append(0xD3); bigEndian(UInt64(bitPattern: i), 8) }
+            else if i >= -128 { out.append(0xD0, UInt8(bitPattern: Int8(i))) }
+            else if i >= -32768 { out.append(marker: 0xD1, bigEndian: UInt64(bitPattern: i), bytes: 2) }
+            else if i >= Int64(Int32.min) { out.append(marker: 0xD2, bigEndian: UInt64(bitPattern: i), bytes: 4) }
+            else { out.append(marker: 0xD3, bigEndian: UInt64(bitPattern: i), bytes: 8) }
         }
     }
 
@@ -124,13 +125,15 @@ struct MsgpackEncoder {
         case .bigInteger(let b): emit(UInt8(ascii: "n"), b.description, asMapKey: asMapKey)
         case .double(let d):
             if d.isFinite {
-                out.append(0xCB)
-                bigEndian(d.bitPattern, 8)
+                out.append(marker: 0xCB, bigEndian: d.bitPattern, bytes: 8)
             } else {
                 emit(UInt8(ascii: "z"), TransitWriting.specialName(d), asMapKey: asMapKey)
             }
         case .bigDecimal(let d): emit(UInt8(ascii: "f"), d.description, asMapKey: asMapKey)
-        case .string(let s): emit(TransitWriting.needsEscape(s) ? UInt8(ascii: "~") : 0, s, asMapKey: asMapKey)
+        case .string(let s):
+            TransitWriting.withUTF8(s) { u in
+                emit(TransitWriting.needsEscape(u) ? UInt8(ascii: "~") : 0, u, asMapKey: asMapKey)
+            }
         case .keyword(let k): emit(UInt8(ascii: ":"), k.text, asMapKey: asMapKey)
         case .symbol(let s): emit(UInt8(ascii: "$"), s.text, asMapKey: asMapKey)
         case .character(let c): emit(UInt8(ascii: "c"), String(Character(c)), asMapKey: asMapKey)
