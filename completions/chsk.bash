@@ -446,7 +446,7 @@ _chsk_bench() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--connections --duration --rate --uids --type --protocol --csrf-token --server-pid)
+    non_repeating_options=(--connections --duration --rate --uids --path --type --protocol --csrf-token --server-pid)
     __chsk_offer_flags_options 2
 
     # Offer option value completions
@@ -461,6 +461,9 @@ _chsk_bench() {
         return
         ;;
     '--uids')
+        return
+        ;;
+    '--path')
         return
         ;;
     '--type')

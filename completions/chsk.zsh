@@ -229,6 +229,7 @@ _chsk_bench() {
         '--duration[Seconds to run (or to hold, for conns).]:duration:'
         '--rate[Total requests per second for echo (default\: back to back).]:rate:'
         '--uids[Number of uids for fanout/ajax.]:uids:'
+        '--path[The server'\''s channel socket path (to find /broadcast beside it).]:path:'
         '--type[Transport\: ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
         '--protocol[Wire generation\: auto, v1 or v2.]:protocol:{__chsk_complete "${___protocol[@]}"}'
         '--csrf-token[CSRF token.]:csrf-token:'

@@ -20,8 +20,8 @@ struct BenchCommand: AsyncParsableCommand {
               echo    clients do request/reply round trips ([:bench/echo …] with a callback) for
                       --duration s, back to back or at --rate total requests/s (latency measured
                       from the scheduled send time, so a stalled server shows up)
-              fanout  clients spread over --uids uids; one trigger client asks the server (echo app:
-                      [:test/push …]) to push to every uid; end-to-end delivery latency
+              fanout  clients spread over --uids uids; every 0.5 s one server-side broadcast (the echo
+                      app's GET /broadcast) pushes to all of them; end-to-end delivery latency
               ajax    fanout over long-polling clients (--type ajax)
             The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. With
             --server-pid, server CPU time and RSS are read from /proc and per-CPU-second figures
@@ -53,6 +53,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Number of uids for fanout/ajax.")
     var uids = 10
+
+    @Option(help: "The server's channel socket path (to find /broadcast beside it).")
+    var path = "/chsk"
 
     @Option(help: "Transport: ws or ajax.")
     var type: ClientType = .ws
@@ -223,22 +226,26 @@ struct BenchCommand: AsyncParsableCommand {
             })
         }
         let opened = await openAll(clients, limit: .seconds(60))
-        let trigger = makeClient(connections, uid: "fan-trigger", type: .ws)
-        _ = await openAll([trigger], limit: .seconds(10))
+        // One server-side broadcast per round (the echo app's GET /broadcast).
+        var base = url
+        if base.hasPrefix("ws://") { base = "http://" + base.dropFirst(5) }
+        if base.hasPrefix("wss://") { base = "https://" + base.dropFirst(6) }
+        let root = base.hasSuffix(path) ? String(base.dropLast(path.count)) : base
+        let transport = NIOClientTransport()
         let stopAt = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
         var rounds = 0
+        var triggerFailures = 0
         while ContinuousClock.now < stopAt {
             let t = monotonicNanos()
-            for u in 0..<m {
-                let ev: EDNValue = [":bench/fan", [.integer(t), .integer(Int64(rounds))]]
-                try? await trigger.send(Event("test/push", [":uid": .string("fan-\(u)"), ":event": ev]))
-            }
-            rounds += 1
+            let ev = EDNPrinter.string([":bench/fan", [.integer(t), .integer(Int64(rounds))]])
+            let request = ClientHTTPRequest(method: "GET", url: root + "/broadcast?ev=" + FormDecoding.escape(ev))
+            if let response = try? await transport.http(request, timeout: .seconds(10)), response.status == 200 { rounds += 1 } else { triggerFailures += 1 }
             try? await Task.sleep(for: .milliseconds(500))
         }
         try? await Task.sleep(for: .seconds(type == .ajax ? 3 : 1))
         readers.forEach { $0.cancel() }
-        for c in clients + [trigger] { await c.disconnect() }
+        for c in clients { await c.disconnect() }
+        result["broadcast-failures"] = .integer(Int64(triggerFailures))
         let expected = rounds * opened
         result["opened"] = .integer(Int64(opened))
         result["uids"] = .integer(Int64(m))

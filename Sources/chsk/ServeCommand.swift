@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
             event with a callback is answered with {:echo <event> :uid <uid> :client-id <id>}, \
             [:test/echo-push X] pushes [:test/echo X] to the sender's uid, [:test/push {:uid U \
             :event EV}] pushes EV to U, and GET /push?uid=U&ev=<edn>, GET /connected and GET /csrf \
-            are served.
+            are served (and GET /broadcast?ev=<edn>, for chsk bench fanout).
 
             Examples:
               chsk serve --echo --csrf-token secret
@@ -269,6 +269,18 @@ func addEchoRoutes(_ router: Router<BasicWebSocketRequestContext>, server: Chann
             let event = try parseEvent(ev)
             try await server.send(event, to: .string(uid))
             return textResponse(200, "pushed \(event) to \(uid)")
+        } catch {
+            return textResponse(400, "bad event: \(error)")
+        }
+    }
+    // Beyond the reference app: one server-side broadcast, for `chsk bench fanout`.
+    router.get("broadcast") { request, _ -> Response in
+        let q = FormDecoding.decode(request.uri.query ?? "")
+        guard let ev = q["ev"] else { return textResponse(400, "usage: /broadcast?ev=<edn event>") }
+        do {
+            let event = try parseEvent(ev)
+            try await server.broadcast(event)
+            return textResponse(200, "broadcast \(event) to \(await server.connectedUIDs.any.count) uid(s)")
         } catch {
             return textResponse(400, "bad event: \(error)")
         }
