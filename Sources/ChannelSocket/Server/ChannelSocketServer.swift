@@ -84,7 +84,12 @@ public final class ChannelSocketServer: Sendable {
     /// Pushes an event to every connected uid (`:any`).
     public func broadcast(_ event: Event, flush: Bool = false) async throws(PushError) {
         if event.isReserved { throw .reservedEvent(event.id) }
-        for uid in await registry.connected.any { await registry.push(event.value, to: uid, flush: flush) }
+        let uids = await registry.connected.any.elements
+        if flush {
+            for uid in uids { await registry.push(event.value, to: uid, flush: true) }
+        } else {
+            await registry.push(event.value, toAll: uids)
+        }
     }
 
     /// Sends every buffered push now.

@@ -274,6 +274,13 @@ actor ServerRegistry {
 
     // MARK: push
 
+    /// Uids whose buffers wait for the next WS / Ajax flush. One timer per window serves them
+    /// all (a broadcast to 10 000 uids schedules one timer, not 10 000).
+    private var pendingWS: [EDNValue] = []
+    private var pendingAjax: [EDNValue] = []
+    private var wsTimerScheduled = false
+    private var ajaxTimerScheduled = false
+
     func push(_ event: EDNValue, to uid: EDNValue, flush: Bool) {
         guard let server = owner else { return }
         var buffer = buffers[uid] ?? SendBuffer()
@@ -287,13 +294,40 @@ actor ServerRegistry {
         }
         if !buffer.wsTimer {
             buffer.wsTimer = true
-            _ = schedule(after: server.options.sendBufferWS) { registry in registry.flushWS(uid) }
+            pendingWS.append(uid)
+            if !wsTimerScheduled {
+                wsTimerScheduled = true
+                _ = schedule(after: server.options.sendBufferWS) { registry in registry.flushPendingWS() }
+            }
         }
         if !buffer.ajaxTimer {
             buffer.ajaxTimer = true
-            _ = schedule(after: server.options.sendBufferAjax) { registry in registry.flushAjax(uid) }
+            pendingAjax.append(uid)
+            if !ajaxTimerScheduled {
+                ajaxTimerScheduled = true
+                _ = schedule(after: server.options.sendBufferAjax) { registry in registry.flushPendingAjax() }
+            }
         }
         buffers[uid] = buffer
+    }
+
+    /// Pushes one event to many uids in one step (a broadcast).
+    func push(_ event: EDNValue, toAll uids: [EDNValue]) {
+        for uid in uids { push(event, to: uid, flush: false) }
+    }
+
+    private func flushPendingWS() {
+        wsTimerScheduled = false
+        let uids = pendingWS
+        pendingWS = []
+        for uid in uids { flushWS(uid) }
+    }
+
+    private func flushPendingAjax() {
+        ajaxTimerScheduled = false
+        let uids = pendingAjax
+        pendingAjax = []
+        for uid in uids { flushAjax(uid) }
     }
 
     func flushAll() {
