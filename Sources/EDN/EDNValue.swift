@@ -202,3 +202,41 @@ extension EDNValue: CustomStringConvertible {
     /// The value as Clojure's `pr-str` prints it.
     public var description: String { EDNPrinter.string(self) }
 }
+
+extension EDNValue {
+    /// Strict structural identity: same kinds, same order, same digits — true exactly when
+    /// both print the same. (`==` is Clojure's `=`, under which `(1 2)` equals `[1 2]` and
+    /// `1` equals `1N`.)
+    public func isIdentical(to other: EDNValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.integer(let a), .integer(let b)): return a == b
+        case (.bigInteger(let a), .bigInteger(let b)): return a == b
+        case (.double(let a), .double(let b)): return a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN)
+        case (.bigDecimal(let a), .bigDecimal(let b)):
+            return a.isNegative == b.isNegative && a.unscaledDigits == b.unscaledDigits && a.scale == b.scale
+        case (.ratio(let a), .ratio(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.character(let a), .character(let b)): return a == b
+        case (.keyword(let a), .keyword(let b)): return a == b
+        case (.symbol(let a), .symbol(let b)): return a == b
+        case (.list(let a), .list(let b)), (.vector(let a), .vector(let b)): return EDNValue.identical(a, b)
+        case (.set(let a), .set(let b)): return EDNValue.identical(a.elements, b.elements)
+        case (.map(let a), .map(let b)): return EDNValue.identical(a.keys, b.keys) && EDNValue.identical(a.values, b.values)
+        case (.instant(let a), .instant(let b)): return a == b
+        case (.uuid(let a), .uuid(let b)): return a == b
+        case (.uri(let a), .uri(let b)): return a == b
+        case (.bytes(let a), .bytes(let b)): return a == b
+        case (.tagged(let t1, let v1), .tagged(let t2, let v2)): return t1 == t2 && v1.isIdentical(to: v2)
+        default: return false
+        }
+    }
+
+    /// Element-wise `isIdentical(to:)`.
+    public static func identical(_ a: [EDNValue], _ b: [EDNValue]) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in a.indices where !a[i].isIdentical(to: b[i]) { return false }
+        return true
+    }
+}

@@ -212,6 +212,20 @@ final class EngineHarness: @unchecked Sendable {
         await #expect(throws: ChannelSocketServer.PushError.nilUID) { try await h.server.send(Event("a/b"), to: nil) }
     }
 
+    @Test func equalButDifferentBatchesAreNotShared() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let (_, s1) = await h.connect(uid: "u1", client: "1")
+        let (_, s2) = await h.connect(uid: "u2", client: "2")
+        try await h.server.send(Event("a/b", .list([1, 2])), to: "u1")
+        try await h.server.send(Event("a/b", .vector([1, 2])), to: "u2")
+        await h.clock.advance(by: .milliseconds(31))
+        #expect(s1.messages.last == "[[[:a/b (1 2)]] nil]")
+        #expect(s2.messages.last == "[[[:a/b [1 2]]] nil]")
+        try await h.server.broadcast(Event("a/all", 1))
+        await h.clock.advance(by: .milliseconds(31))
+        #expect(s1.messages.last == "[[[:a/all 1]] nil]" && s2.messages.last == "[[[:a/all 1]] nil]")
+    }
+
     @Test func pushToClientsWithoutUID() async throws {
         let h = try EngineHarness(wire: .v2)
         let (_, socket) = await h.connect(uid: nil, client: "anon")

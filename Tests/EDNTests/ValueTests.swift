@@ -20,6 +20,14 @@ import Testing
         #expect(EDNValue.set([1, 2]) == .set([2, 1]))
     }
 
+    @Test func identityIsStricterThanEquality() {
+        #expect(EDNValue.list([1]) == .vector([1]) && !EDNValue.list([1]).isIdentical(to: .vector([1])))
+        #expect(!EDNValue.integer(1).isIdentical(to: .bigInteger(BigInteger(1 as Int64))))
+        #expect(!EDNValue.double(0).isIdentical(to: .double(-0.0)))
+        #expect(!EDNValue.map([":a": 1, ":b": 2]).isIdentical(to: [":b": 2, ":a": 1]))
+        #expect(EDNValue.map([":a": [1, "x"]]).isIdentical(to: [":a": [1, "x"]]))
+    }
+
     @Test func literals() {
         let v: EDNValue = [":my-app/ev", ["text": "hi", ":n": 1.5, ":ok": true, ":none": nil]]
         #expect(v.description == "[:my-app/ev {\"text\" \"hi\", :n 1.5, :ok true, :none nil}]")

@@ -345,14 +345,22 @@ actor ServerRegistry {
         store(buffer, uid)
         guard !events.isEmpty, let server = owner else { return }
         let batch = EDNValue.vector(events)
-        var packedByGeneration: [WireGeneration: [UInt8]] = [:]
+        // A broadcast leaves the same batch in many buffers: pack it once per generation.
+        if !(lastPacked.map { EDNValue.identical($0.events, events) } ?? false) { lastPacked = (events, [:]) }
         for key in byUID[uid] ?? [] {
             guard let connection = clients[key]?.ws else { continue }
             let generation = connection.generation ?? .v2
-            if packedByGeneration[generation] == nil { packedByGeneration[generation] = server.packed(batch, generation: generation) }
-            connection.sendPacked(packedByGeneration[generation]!)
+            if let bytes = lastPacked?.bytes[generation] {
+                connection.sendPacked(bytes)
+            } else {
+                let bytes = server.packed(batch, generation: generation)
+                lastPacked?.bytes[generation] = bytes
+                connection.sendPacked(bytes)
+            }
         }
     }
+
+    private var lastPacked: (events: [EDNValue], bytes: [WireGeneration: [UInt8]])?
 
     private func flushAjax(_ uid: EDNValue) {
         guard var buffer = buffers[uid] else { return }
