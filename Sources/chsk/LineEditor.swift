@@ -142,10 +142,14 @@ private func editorThreadMain() {
             _ = read(pipeRead, &sink, 256)
             let output = editorShared.withLock { s -> [String] in defer { s.pendingOutput = [] }; return s.pendingOutput }
             if !output.isEmpty {
+                // readline writes through stdio: flush its clear before our raw writes, and
+                // its redisplay after them, or the bytes reach the terminal out of order.
                 rl_clear_visible_line()
+                fflush(nil)
                 for text in output { writeAll(1, Array(text.utf8)) }
                 rl_on_new_line()
                 rl_redisplay()
+                fflush(nil)
             }
         }
         if editorShared.withLock({ $0.stopRequested }) { break }

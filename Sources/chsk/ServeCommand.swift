@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 #if canImport(Glibc)
 import Glibc
@@ -150,6 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
         let editor = LineEditor(prompt: "chsk> ", historyFile: historyPath("serve"), words: {
             ["push", "broadcast", "uids", "clients", "help", "quit"]
         })
+        if editor.isInteractive { logEditor.withLock { $0 = editor } }
         let consumer = Task {
             if echo {
                 await EchoApp(server: server).run()
@@ -166,6 +168,7 @@ struct ServeCommand: AsyncParsableCommand {
             if editor.isInteractive { await group.triggerGracefulShutdown() }
         }
         try await group.run()
+        logEditor.withLock { $0 = nil }
         prompt.cancel()
         consumer.cancel()
         editor.shutdown()

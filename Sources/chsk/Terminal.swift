@@ -44,8 +44,16 @@ struct StderrLogHandler: LogHandler {
         default: tag = name
         }
         let line = "\(Terminal.dim(Terminal.timestamp())) \(tag) \(event.message)\n"
+        // While a readline prompt is on screen, log lines go above it (never through it).
+        if let editor = logEditor.withLock({ $0 }) {
+            editor.print(line)
+            return
+        }
         stderrLock.withLock { _ in writeAll(2, Array(line.utf8)) }
     }
 }
 
 let stderrLock = Mutex(())
+
+/// The interactive line editor that log lines must be printed through, if any.
+let logEditor = Mutex<LineEditor?>(nil)

@@ -113,7 +113,8 @@ import Testing
         #expect(waitFor("← [:srv/news 42]"))
         let lines = screen().split(separator: "\n").map(String.init)
         // The pushed line is printed above, and the prompt below still holds the typed text.
-        let pushIndex = lines.lastIndex { $0.contains("← [:srv/news 42]") } ?? -1
+        let pushIndex = lines.lastIndex { $0.hasPrefix("← [:srv/news 42]") } ?? -1
+        #expect(!lines.contains { $0.contains("chsk>") && $0.contains("←") }, "a pushed line was printed into the prompt: \(lines)")
         let promptIndex = lines.lastIndex { $0.hasPrefix("chsk> [:my/half {:a") } ?? -1
         #expect(pushIndex >= 0 && promptIndex > pushIndex, "\(lines)")
         _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", " 1}]"])
@@ -122,6 +123,33 @@ import Testing
         _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "? [:my/req 7]"])
         _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
         #expect(waitFor("⇐ {:echo [:my/req 7], :uid \"rita\""))
+    }
+
+    /// `chsk serve` on a terminal: log lines print above the prompt, the typed text stays.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func servePromptKeepsLogLinesAboveTheTypedLine() throws {
+        let session = "chsk-serve-\(getpid())"
+        let tmux = "/usr/bin/tmux"
+        let port = 20_000 + Int(getpid() % 20_000)
+        _ = ServeProcess.run(tmux, ["new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+                                    "env HOME=/tmp NO_COLOR=1 \(Self.chsk) serve --echo --port \(port)"])
+        defer { _ = ServeProcess.run(tmux, ["kill-session", "-t", session]) }
+        func screen() -> [String] { ServeProcess.run(tmux, ["capture-pane", "-p", "-t", session]).output.split(separator: "\n").map(String.init) }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && !screen().contains(where: { $0.contains("listening on") }) { usleep(100_000) }
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "uid"])
+        usleep(300_000)
+        _ = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/chsk?client-id=t1&uid=tim&handshake%3F=1"])
+        var lines: [String] = []
+        let deadline2 = Date().addingTimeInterval(10)
+        repeat { lines = screen(); usleep(100_000) } while Date() < deadline2 && !lines.contains { $0.contains("ajax handshake") }
+        let logIndex = lines.lastIndex { $0.contains("ajax handshake: uid \"tim\"") } ?? -1
+        #expect(logIndex >= 0 && !lines[logIndex].contains("chsk>"), "\(lines)")
+        #expect((lines.lastIndex { $0.hasPrefix("chsk> uid") } ?? -1) > logIndex, "\(lines)")
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "s"])
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
+        usleep(500_000)
+        #expect(screen().contains { $0.hasPrefix("{:ws #{}") })
     }
 
     /// Not a terminal: events typed on stdin are sent, output is plain.
