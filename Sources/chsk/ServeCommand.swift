@@ -163,8 +163,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let prompt = Task {
             for await line in editor.lines {
-                if await handleCommand(line, server: server, editor: editor) == false { break }
+                if await handleCommand(line, server: server, editor: editor) == false {
+                    await group.triggerGracefulShutdown()   // `quit`
+                    return
+                }
             }
+            // End of input: Ctrl-D on a terminal quits; a script's stdin ending (or /dev/null)
+            // leaves the server running until SIGINT/SIGTERM.
             if editor.isInteractive { await group.triggerGracefulShutdown() }
         }
         try await group.run()

@@ -59,6 +59,7 @@ import Testing
         #expect(server.readLine()?.hasPrefix("error: not an event") == true)
         server.type("clients")
         #expect(server.readLine()?.contains("c1") == true)
+        // `quit` from a script shuts down too (tested on a second server below).
         // A held poll must not delay shutdown: SIGTERM answers it and exits promptly.
         let held = Thread { _ = ServeProcess.run("/usr/bin/curl", ["-s", base]) }
         held.start()
@@ -67,6 +68,12 @@ import Testing
         #expect(status == 0)
         #expect(seconds < 5)
         #expect(server.log.contains("uidport-open \"bob\""))
+        let scripted = try ServeProcess([])
+        scripted.type("quit")
+        let deadline2 = Date().addingTimeInterval(10)
+        while scripted.process.isRunning && Date() < deadline2 { usleep(20_000) }
+        #expect(!scripted.process.isRunning)
+        _ = scripted.terminate()
     }
 }
 
