@@ -368,13 +368,39 @@ struct JSONEncoder {
         try items.withUnsafeBufferPointer { p throws(TransitError) in
             for i in 0..<p.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                try write(p[i], asMapKey: false, depth: depth)
+                try writeElement(p.baseAddress! + i, asMapKey: false, depth: depth)
             }
         }
         out.append(UInt8(ascii: "]"))
     }
 
     // MARK: values
+
+    /// An element of an array or map, written in place: the common scalars are matched on
+    /// the stored value, without first copying the whole `EDNValue` out of its array.
+    @inline(__always)
+    mutating func writeElement(_ p: UnsafePointer<EDNValue>, asMapKey: Bool, depth: Int) throws(TransitError) {
+        switch p.pointee {
+        case .integer(let i) where !asMapKey && i <= maxJSONSafeInteger && i >= -maxJSONSafeInteger:
+            TransitWriting.appendInt(i, into: &out)
+        case .keyword(let k):
+            emit(UInt8(ascii: ":"), k.text, asMapKey: asMapKey)
+        case .string(let s):
+            emitString(s, asMapKey: asMapKey)
+        case .double(let d) where !asMapKey && d.isFinite:
+            TransitWriting.appendJavaDouble(d, into: &out)
+        case .null where !asMapKey:
+            out.append("null")
+        case .bool(let b) where !asMapKey:
+            out.append(b ? "true" : "false")
+        case .uuid(let u):
+            TransitWriting.withUUIDText(u) { emit(UInt8(ascii: "u"), $0, asMapKey: asMapKey) }
+        case .instant(let i) where !verbose:
+            TransitWriting.withDecimalText(i.millisecondsSinceEpoch) { emit(UInt8(ascii: "m"), $0, asMapKey: asMapKey) }
+        default:
+            try write(p.pointee, asMapKey: asMapKey, depth: depth)
+        }
+    }
 
     mutating func write(_ v: EDNValue, asMapKey: Bool, depth: Int) throws(TransitError) {
         switch v {
@@ -465,9 +491,9 @@ struct JSONEncoder {
             try values.withUnsafeBufferPointer { v throws(TransitError) in
                 for i in 0..<k.count {
                     if i > 0 || (!verbose && scalarKeys) { out.append(UInt8(ascii: ",")) }
-                    try write(k[i], asMapKey: scalarKeys, depth: depth)
+                    try writeElement(k.baseAddress! + i, asMapKey: scalarKeys, depth: depth)
                     out.append(verbose && scalarKeys ? UInt8(ascii: ":") : UInt8(ascii: ","))
-                    try write(v[i], asMapKey: false, depth: depth)
+                    try writeElement(v.baseAddress! + i, asMapKey: false, depth: depth)
                 }
             }
         }

@@ -111,11 +111,30 @@ struct MsgpackEncoder {
     mutating func writeArray(_ items: [EDNValue], depth: Int) throws(TransitError) {
         arrayHeader(items.count)
         try items.withUnsafeBufferPointer { p throws(TransitError) in
-            for i in 0..<p.count { try write(p[i], asMapKey: false, depth: depth) }
+            for i in 0..<p.count { try writeElement(p.baseAddress! + i, asMapKey: false, depth: depth) }
         }
     }
 
     // MARK: values
+
+    /// An element of an array or map, written in place: the common scalars are matched on
+    /// the stored value, without first copying the whole `EDNValue` out of its array.
+    @inline(__always)
+    mutating func writeElement(_ p: UnsafePointer<EDNValue>, asMapKey: Bool, depth: Int) throws(TransitError) {
+        switch p.pointee {
+        case .integer(let i): int(i)
+        case .keyword(let k): emit(UInt8(ascii: ":"), k.text, asMapKey: asMapKey)
+        case .string(let s):
+            TransitWriting.withUTF8(s) { u in
+                emit(TransitWriting.needsEscape(u) ? UInt8(ascii: "~") : 0, u, asMapKey: asMapKey)
+            }
+        case .double(let d) where d.isFinite: out.append(marker: 0xCB, bigEndian: d.bitPattern, bytes: 8)
+        case .null: out.append(0xC0)
+        case .bool(let b): out.append(b ? 0xC3 : 0xC2)
+        default:
+            try write(p.pointee, asMapKey: asMapKey, depth: depth)
+        }
+    }
 
     mutating func write(_ v: EDNValue, asMapKey: Bool, depth: Int) throws(TransitError) {
         switch v {
@@ -184,8 +203,8 @@ struct MsgpackEncoder {
             try keys.withUnsafeBufferPointer { k throws(TransitError) in
                 try values.withUnsafeBufferPointer { v throws(TransitError) in
                     for i in 0..<k.count {
-                        try write(k[i], asMapKey: scalarKeys, depth: depth + 1)
-                        try write(v[i], asMapKey: false, depth: depth + 1)
+                        try writeElement(k.baseAddress! + i, asMapKey: scalarKeys, depth: depth + 1)
+                        try writeElement(v.baseAddress! + i, asMapKey: false, depth: depth + 1)
                     }
                 }
             }
