@@ -175,51 +175,65 @@ enum TransitWriting {
     /// `appendJavaDouble` for any finite double, by reshaping Swift's shortest digits.
     static func appendJavaDoubleGeneral(_ d: Double, into out: inout ByteBuffer) {
         if d == 0 { out.append(d.sign == .minus ? "-0.0" : "0.0"); return }
-        // Shortest digits from Swift's printer: "123.45", "1e-05", "6.626e-34", "1.0".
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        var point: Int? = nil
-        var exp = 0, expNegative = false, inExp = false
-        for b in d.magnitude.description.utf8 {
-            if inExp {
-                if b == UInt8(ascii: "-") { expNegative = true } else if b != UInt8(ascii: "+") { exp = exp * 10 + Int(b - 48) }
-            } else if b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
-                inExp = true
-            } else if b == UInt8(ascii: ".") {
-                point = digits.count
-            } else {
-                digits.append(b)
+        // Java prints the smallest subnormal as 4.9E-324 (Swift's shortest form is 5e-324).
+        if d.magnitude == .leastNonzeroMagnitude { out.append(d < 0 ? "-4.9E-324" : "4.9E-324"); return }
+        // Shortest digits from Swift's printer: "123.45", "1e-05", "6.626e-34", "1.0", read
+        // in place into a stack buffer.
+        var text = d.magnitude.description
+        text.withUTF8 { u in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: u.count + 1) { buf in
+                let digits = buf.baseAddress!
+                var count = 0
+                var point = -1
+                var exp = 0, expNegative = false, inExp = false
+                for k in 0..<u.count {
+                    let b = u[k]
+                    if inExp {
+                        if b == UInt8(ascii: "-") { expNegative = true } else if b != UInt8(ascii: "+") { exp = exp * 10 + Int(b &- 48) }
+                    } else if b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
+                        inExp = true
+                    } else if b == UInt8(ascii: ".") {
+                        point = count
+                    } else {
+                        digits[count] = b
+                        count += 1
+                    }
+                }
+                var intDigits = point >= 0 ? point : count
+                var lead = 0
+                while lead < count - 1, digits[lead] == 48 { lead += 1 }
+                intDigits -= lead
+                let first = digits + lead
+                count -= lead
+                while count > 1, first[count - 1] == 48 { count -= 1 }
+                let exponent = intDigits + (expNegative ? -exp : exp)   // value = 0.DIGITS × 10^exponent
+                if d < 0 { out.append(UInt8(ascii: "-")) }
+                let sci = exponent - 1
+                func put(_ from: Int, _ to: Int) {
+                    if to > from { out.append(contentsOf: UnsafeBufferPointer(start: first + from, count: to - from)) }
+                }
+                if sci >= -3 && sci < 7 {
+                    if exponent <= 0 {
+                        out.append("0.")
+                        for _ in 0..<(-exponent) { out.append(48) }
+                        put(0, count)
+                    } else if count <= exponent {
+                        put(0, count)
+                        for _ in 0..<(exponent - count) { out.append(48) }
+                        out.append(".0")
+                    } else {
+                        put(0, exponent)
+                        out.append(UInt8(ascii: "."))
+                        put(exponent, count)
+                    }
+                } else {
+                    out.append(first[0])
+                    out.append(UInt8(ascii: "."))
+                    if count > 1 { put(1, count) } else { out.append(48) }
+                    out.append(UInt8(ascii: "E"))
+                    appendInt(Int64(sci), into: &out)
+                }
             }
-        }
-        var intDigits = point ?? digits.count
-        var lead = 0
-        while lead < digits.count - 1, digits[lead] == 48 { lead += 1 }
-        digits.removeFirst(lead)
-        intDigits -= lead
-        while digits.count > 1, digits.last == 48 { digits.removeLast() }
-        let exponent = intDigits + (expNegative ? -exp : exp)   // value = 0.DIGITS × 10^exponent
-        if d < 0 { out.append(UInt8(ascii: "-")) }
-        let sci = exponent - 1
-        if sci >= -3 && sci < 7 {
-            if exponent <= 0 {
-                out.append("0.")
-                for _ in 0..<(-exponent) { out.append(48) }
-                out.append(contentsOf: digits)
-            } else if digits.count <= exponent {
-                out.append(contentsOf: digits)
-                for _ in 0..<(exponent - digits.count) { out.append(48) }
-                out.append(".0")
-            } else {
-                out.append(contentsOf: digits[0..<exponent])
-                out.append(UInt8(ascii: "."))
-                out.append(contentsOf: digits[exponent...])
-            }
-        } else {
-            out.append(digits[0])
-            out.append(UInt8(ascii: "."))
-            if digits.count > 1 { out.append(contentsOf: digits[1...]) } else { out.append(48) }
-            out.append(UInt8(ascii: "E"))
-            appendInt(Int64(sci), into: &out)
         }
     }
 
@@ -271,23 +285,10 @@ struct JSONEncoder {
     mutating func appendEscaped(_ u: UnsafeBufferPointer<UInt8>) {
         guard let p = u.baseAddress else { return }
         let n = u.count
-        // Eight bytes at a time while none needs escaping (exact SWAR tests, as the reader's).
-        var i = 0
-        while i &+ 8 <= n {
-            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-            let q = w ^ 0x2222_2222_2222_2222
-            let bs = w ^ 0x5C5C_5C5C_5C5C_5C5C
-            let special = ((q &- 0x0101_0101_0101_0101) & ~q)
-                | ((bs &- 0x0101_0101_0101_0101) & ~bs)
-                | ((w &- 0x2020_2020_2020_2020) & ~w)
-            if special & 0x8080_8080_8080_8080 != 0 { break }
-            i &+= 8
-        }
-        if i == n {
-            out.append(contentsOf: u)
-            return
-        }
-        var runStart = 0
+        // Eight bytes at a time while none needs escaping, copied as they are checked.
+        var i = out.appendJSONCleanWords(p, n)
+        if i == n { return }
+        var runStart = i
         while i < n {
             let b = p[i]
             i &+= 1

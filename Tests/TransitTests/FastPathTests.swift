@@ -23,6 +23,19 @@ import Testing
         }
     }
 
+    @Test func doublesAsJavaPrintsThem() {
+        let cases: [(Double, String)] = [
+            (1e7, "1.0E7"), (1e-4, "1.0E-4"), (6.626e-34, "6.626E-34"), (-1.5e10, "-1.5E10"),
+            (1.7976931348623157e308, "1.7976931348623157E308"), (5e-324, "4.9E-324"),
+            (141336663583.03787, "1.4133666358303787E11"), (1e-5, "1.0E-5"), (123456789.0, "1.23456789E8"),
+            (1e21, "1.0E21"), (1e22, "1.0E22"), (0.001, "0.001"), (9999999.0, "9999999.0"), (100.0, "100.0"),
+            (0.0, "0.0"), (-0.0, "-0.0"), (0.00012345, "1.2345E-4"), (-46.7, "-46.7"), (4e11, "4.0E11"),
+        ]
+        for (d, java) in cases {
+            #expect(TransitWriting.javaDoubleString(d) == java, "\(d)")
+        }
+    }
+
     @Test func uuidAndDecimalTextMatchTheirDescriptions() {
         var rng = SystemRandomNumberGenerator()
         let edges: [(UInt64, UInt64)] = [(0, 0), (.max, .max), (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210)]
