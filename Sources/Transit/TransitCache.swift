@@ -94,13 +94,20 @@ struct ReadCache {
 struct WriteCache {
     private static let slotCount = 4096   // > 2 × 1936: load factor below one half
     private static let mask = slotCount - 1
+
+    /// One cached string: its hash, tag, and where its text lies in `arena`.
+    private struct Entry {
+        var hash: UInt32
+        var tag: UInt8
+        var start: Int32
+        var length: Int32
+    }
+
     /// Entry index + 1 per slot (0 = empty).
     private var slots: UnsafeMutablePointer<Int16>?
-    /// Per entry: hash, tag, start and length of its text in `arena`.
-    private var hashes: [UInt32] = []
-    private var tags: [UInt8] = []
-    private var starts: [Int32] = []
-    private var lengths: [Int32] = []
+    /// Room for the 1 936 entries of a full cache.
+    private var entries: UnsafeMutablePointer<Entry>?
+    private var entryCount = 0
     private var arena: UnsafeMutablePointer<UInt8>?
     private var arenaCount = 0
     private var arenaCapacity = 0
@@ -110,6 +117,7 @@ struct WriteCache {
     /// Releases the memory; the cache must not be used afterwards.
     func free() {
         slots?.deallocate()
+        entries?.deallocate()
         arena?.deallocate()
     }
 
@@ -139,11 +147,11 @@ struct WriteCache {
     }
 
     @inline(__always)
-    private func equal(_ e: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let n = Int(lengths[e])
+    private func equal(_ e: Entry, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = Int(e.length)
         guard n == bytes.count else { return false }
         guard n > 0, let arena, let q = bytes.baseAddress else { return true }
-        let p = arena + Int(starts[e])
+        let p = arena + Int(e.start)
         var i = 0
         while i &+ 8 <= n {
             if UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(q + i).loadUnaligned(as: UInt64.self) { return false }
@@ -160,15 +168,12 @@ struct WriteCache {
         let s = UnsafeMutablePointer<Int16>.allocate(capacity: WriteCache.slotCount)
         s.initialize(repeating: 0, count: WriteCache.slotCount)
         slots = s
+        entries = .allocate(capacity: TransitCacheCodes.size)
         arenaCapacity = 1024
         arena = .allocate(capacity: arenaCapacity)
-        hashes.reserveCapacity(64)
-        tags.reserveCapacity(64)
-        starts.reserveCapacity(64)
-        lengths.reserveCapacity(64)
     }
 
-    private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>) {
+    private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
         let n = bytes.count
         if arenaCount + n > arenaCapacity {
             var c = arenaCapacity * 2
@@ -180,9 +185,9 @@ struct WriteCache {
             arenaCapacity = c
         }
         if n > 0, let src = bytes.baseAddress { (arena! + arenaCount).initialize(from: src, count: n) }
-        starts.append(Int32(arenaCount))
-        lengths.append(Int32(n))
+        let start = Int32(arenaCount)
         arenaCount += n
+        return start
     }
 
     /// The code index of a cacheable string seen before, else `nil` after recording it.
@@ -190,28 +195,26 @@ struct WriteCache {
     @inline(__always)
     mutating func lookupOrInsert(tag: UInt8, bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         if slots == nil { setUp() }
-        let slots = self.slots!
+        let slots = self.slots!, entries = self.entries!
         let h = WriteCache.hash(tag, bytes)
         var i = Int(h) & WriteCache.mask
         while true {
             let e = Int(slots[i]) &- 1
             if e < 0 { break }
-            if hashes[e] == h && tags[e] == tag && equal(e, bytes) { return e }
+            let entry = entries[e]
+            if entry.hash == h && entry.tag == tag && equal(entry, bytes) { return e }
             i = (i &+ 1) & WriteCache.mask
         }
-        if hashes.count == TransitCacheCodes.size {
+        if entryCount == TransitCacheCodes.size {
             slots.update(repeating: 0, count: WriteCache.slotCount)
-            hashes.removeAll(keepingCapacity: true)
-            tags.removeAll(keepingCapacity: true)
-            starts.removeAll(keepingCapacity: true)
-            lengths.removeAll(keepingCapacity: true)
+            entryCount = 0
             arenaCount = 0
             i = Int(h) & WriteCache.mask
         }
-        slots[i] = Int16(hashes.count + 1)
-        hashes.append(h)
-        tags.append(tag)
-        store(bytes)
+        slots[i] = Int16(entryCount + 1)
+        let start = store(bytes)
+        (entries + entryCount).initialize(to: Entry(hash: h, tag: tag, start: start, length: Int32(bytes.count)))
+        entryCount += 1
         return nil
     }
 }
