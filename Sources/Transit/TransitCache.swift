@@ -279,7 +279,8 @@ final class ValueStack {
         for _ in 0..<n {
             let k = p.move()
             let v = (p + 1).move()
-            m[k] = v
+            // A later duplicate key replaces the earlier value.
+            if !m.insertNew(k, v) { m[k] = v }
             p += 2
         }
         count = start

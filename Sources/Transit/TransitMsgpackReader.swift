@@ -179,7 +179,8 @@ struct MsgpackDecoder {
                 m.reserveCapacity(n / 2)
                 for _ in 0..<(n / 2) {
                     let k = try key(depth: depth)
-                    m[k] = try value(depth: depth)
+                    let v = try value(depth: depth)
+                    if !m.insertNew(k, v) { m[k] = v }
                 }
                 return .map(m)
             case .tag(let tag):
@@ -217,7 +218,9 @@ struct MsgpackDecoder {
             if case .string = peekHeader() {
                 let keyAt = position
                 switch try stringItem(asMapKey: true) {
-                case .value(let k): m[k] = try value(depth: depth)
+                case .value(let k):
+                    let v = try value(depth: depth)
+                    if !m.insertNew(k, v) { m[k] = v }
                 case .mapMarker: m[.string("^ ")] = try value(depth: depth)
                 case .tag(let tag):
                     guard i == 0, n == 1 else { throw fail(.invalidRepresentation, "Tag ~#\(tag) used as a map key", at: keyAt) }
@@ -227,7 +230,8 @@ struct MsgpackDecoder {
                 }
             } else {
                 let k = try value(depth: depth)
-                m[k] = try value(depth: depth)
+                let v = try value(depth: depth)
+                if !m.insertNew(k, v) { m[k] = v }
             }
         }
         return .map(m)

@@ -93,4 +93,19 @@ import Testing
             check(bytes)
         }
     }
+
+    @Test func laterDuplicateKeysReplaceEarlierValues() throws {
+        let want: EDNValue = .map([.kw("a"): 2, .kw("b"): 3])
+        #expect(try TransitReader(format: .json).read(#"["^ ","~:a",1,"~:b",3,"~:a",2]"#) == want)
+        #expect(try TransitReader(format: .json).read(#"{"~:a":1,"~:b":3,"~:a":2}"#) == want)
+        // MessagePack: a native map and a map-as-array, each with :a twice.
+        let native: [UInt8] = [0x83, 0xA3, 0x7E, 0x3A, 0x61, 0x01, 0xA3, 0x7E, 0x3A, 0x62, 0x03, 0xA3, 0x7E, 0x3A, 0x61, 0x02]
+        #expect(try TransitReader(format: .msgpack).read(native) == want)
+        let asArray: [UInt8] = [0x97, 0xA2, 0x5E, 0x20, 0xA3, 0x7E, 0x3A, 0x61, 0x01, 0xA3, 0x7E, 0x3A, 0x62, 0x03,
+                                0xA3, 0x7E, 0x3A, 0x61, 0x02]
+        #expect(try TransitReader(format: .msgpack).read(asArray) == want)
+        if case .map(let m) = try TransitReader(format: .msgpack).read(native) {
+            #expect(m.count == 2 && m.keys == [.kw("a"), .kw("b")])
+        }
+    }
 }
