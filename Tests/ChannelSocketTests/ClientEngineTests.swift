@@ -359,3 +359,60 @@ struct ScriptedAjaxTransport: ClientTransport {
         #expect((1...200).map { _ in Backoff().delay(attempt: 10) }.contains { $0 < .seconds(10) })   // full jitter
     }
 }
+
+/// Every S>C frame of every WebSocket recording, fed to our client in order: it must classify
+/// each as the real client does — handshake, reply (cb id: consumed silently when unknown),
+/// server ping (answered on v2), push batch (one event per element) — and never fail.
+@Suite struct ClientAcceptsRecordedFramesTests {
+    @Test(arguments: ["sente-1.21.0/ws-edn.txt", "sente-1.21.0/browser-ws.txt", "sente-1.21.0/jvm-client-ws.txt",
+                      "sente-1.14.0-RC2/ws-edn-v1.txt", "sente-1.14.0-RC2/browser-ws-v1.txt"])
+    func everyServerFrame(file: String) async throws {
+        try #require(Transcripts.available)
+        let frames = try Transcripts.lines(file).compactMap(Transcripts.parse).filter { $0.direction == "S>C" && $0.payload.hasPrefix("[txt] ") }
+            .map { String($0.payload.dropFirst("[txt] ".count)) }
+        // Only the first connection's handshake opens; later handshakes (second connections) are
+        // re-handshakes to the same client, which Sente also accepts.
+        let script = ScriptedTransport.Script(opening: frames, answers: [])
+        let client = ChannelSocketClient(url: "http://127.0.0.1/chsk", options: .init(type: .ws, csrfToken: "t"),
+                                         transport: ScriptedTransport(script: script))
+        let probe = ClientProbe(client)
+        await client.start()
+        let v1 = file.contains("1.14")
+        var expected: [String] = []
+        var first = true
+        for frame in frames {
+            let body = v1 ? String(frame.dropFirst()) : frame
+            let value = try EDNReader.read(body)
+            let (inner, cb): (EDNValue, EDNValue?) = {
+                if v1 {
+                    if frame.hasPrefix("+"), let items = value.sequenceElements {
+                        return (items[0], items.count > 1 ? .some(items[1]) : .none)
+                    }
+                    return (value, .none)
+                }
+                let items = value.sequenceElements ?? []
+                return (items.first ?? .null, items.count > 1 && !items[1].isNull ? .some(items[1]) : .none)
+            }()
+            if cb != nil { continue }
+            if case .vector(let hs) = inner, hs.first == .kw("chsk/handshake"), let args = hs[1].sequenceElements {
+                let data = args.count > 2 ? args[2] : EDNValue.null
+                expected.append(Event("chsk/handshake", [args[0], nil, data, .bool(first)]).description)
+                first = false
+            } else if inner == .kw("chsk/ws-ping") {
+                expected.append(v1 ? "[:chsk/recv [:chsk/ws-ping]]" : "[:chsk/ws-ping]")
+            } else if let events = inner.sequenceElements {
+                for e in events { expected.append(v1 ? "[:chsk/recv \(e)]" : e.description) }
+            }
+        }
+        #expect(expected.count >= 3, "the recording's frames must yield events")
+        #expect(await ClientEngineTests.eventually { probe.events.count >= expected.count })
+        #expect(probe.events == expected, "\(file)")
+        if !v1 {
+            // Every server ping was answered with [[:chsk/ws-pong] nil].
+            let pings = frames.filter { $0 == "[:chsk/ws-ping nil]" }.count
+            let pongs = script.lock.withLock { script.received.filter { $0 == "[[:chsk/ws-pong] nil]" }.count }
+            #expect(pongs == pings, "received \(script.lock.withLock { script.received }) events \(probe.events)")
+        }
+        await client.disconnect()
+    }
+}
