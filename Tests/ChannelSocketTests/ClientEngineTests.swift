@@ -396,7 +396,7 @@ struct ScriptedAjaxTransport: ClientTransport {
             if cb != nil { continue }
             if case .vector(let hs) = inner, hs.first == .kw("chsk/handshake"), let args = hs[1].sequenceElements {
                 let data = args.count > 2 ? args[2] : EDNValue.null
-                expected.append(Event("chsk/handshake", [args[0], nil, data, .bool(first)]).description)
+                expected.append(Event("chsk/handshake", [args[0], .null, data, .bool(first)]).description)
                 first = false
             } else if inner == .kw("chsk/ws-ping") {
                 expected.append(v1 ? "[:chsk/recv [:chsk/ws-ping]]" : "[:chsk/ws-ping]")

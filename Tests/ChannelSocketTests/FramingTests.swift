@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func v2Framing() throws {
-        let packed = try Framing.pack([":chsk/handshake", ["alice", nil, nil]], generation: .v2, packer: packer)
+        let packed = try Framing.pack([":chsk/handshake", ["alice", .null, .null]], generation: .v2, packer: packer)
         #expect(String(decoding: packed, as: UTF8.self) == "[[:chsk/handshake [\"alice\" nil nil]] nil]")
         let reply = try Framing.unpack(Array("[{:ok true} \"a1b2c3\"]".utf8), packer: packer)
         #expect(reply == Frame(value: [":ok": true], callbackID: "a1b2c3", generation: .v2))

@@ -209,7 +209,7 @@ final class EngineHarness: @unchecked Sendable {
         try await h.server.send(Event("a/z", 3), to: "u", flush: true)
         #expect(socket.messages.last == "[[[:a/z 3]] nil]")
         await #expect(throws: ChannelSocketServer.PushError.reservedEvent(Keyword("chsk/foo"))) { try await h.server.send(Event("chsk/foo"), to: "u") }
-        await #expect(throws: ChannelSocketServer.PushError.nilUID) { try await h.server.send(Event("a/b"), to: nil) }
+        await #expect(throws: ChannelSocketServer.PushError.nilUID) { try await h.server.send(Event("a/b"), to: .null) }
     }
 
     @Test func equalButDifferentBatchesAreNotShared() async throws {

@@ -96,8 +96,8 @@ import Testing
                 var frame = String(line.payload.dropFirst("[txt] ".count))
                 if wire == .auto, frame.hasPrefix("-[:chsk/handshake "),
                    case .vector(let hs) = try EDNReader.read(String(frame.dropFirst())), case .vector(var args) = hs[1] {
-                    if args.count == 2 { args.append(nil) }
-                    frame = EDNPrinter.string([[hs[0], .vector(args)], nil])
+                    if args.count == 2 { args.append(.null) }
+                    frame = EDNPrinter.string([[hs[0], .vector(args)], .null])
                 }
                 expected[connectionNumber == 0 ? n : connectionNumber, default: []].append(frame)
             case "C>S":

@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func literals() {
-        let v: EDNValue = [":my-app/ev", ["text": "hi", ":n": 1.5, ":ok": true, ":none": nil]]
+        let v: EDNValue = [":my-app/ev", ["text": "hi", ":n": 1.5, ":ok": true, ":none": .null]]
         #expect(v.description == "[:my-app/ev {\"text\" \"hi\", :n 1.5, :ok true, :none nil}]")
         #expect(EDNValue.kw("a/b") == ":a/b")
         #expect(Keyword(namespace: "ns", name: "n").description == ":ns/n")

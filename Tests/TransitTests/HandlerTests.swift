@@ -48,7 +48,7 @@ struct PointError: Error {}
         #expect(v[.string("n")] == 1)
         #expect(v[.string("d")] == 1.5)
         #expect(v[.string("list")] == [1, 2])
-        #expect(v[.string("opt")] == nil as EDNValue)
+        #expect(v[.string("opt")] == EDNValue.null)
         #expect(v[.string("kw")] == .kw("k"))
         #expect(v[.string("p")] == .tagged("point", [0, 0]))
         #expect(v[.string("bytes")] == .bytes([1]))

@@ -4,7 +4,7 @@ import Transit
 
 @Suite struct GroundAndExtensionTypes {
     @Test func scalarsAtTheTopAreQuoted() throws {
-        #expect(try text(nil) == #"["~#'",null]"#)
+        #expect(try text(.null) == #"["~#'",null]"#)
         #expect(try text(true) == #"["~#'",true]"#)
         #expect(try text(1) == #"["~#'",1]"#)
         #expect(try text("hello") == #"["~#'","hello"]"#)
@@ -99,15 +99,15 @@ import Transit
         #expect(try read(#"["^ ","~:a",1,"b",["^ ","~:c",true]]"#) == m)
         #expect(try read(#"{"~:a":1,"b":{"~:c":true}}"#) == m)
         // Scalar keys of every kind go as strings in JSON, natively in MessagePack.
-        let keys: EDNValue = [nil: 1, true: 2, 3: 3, 1.5: 4, .kw("k"): 5, .instant(Instant(millisecondsSinceEpoch: 7)): 6]
+        let keys: EDNValue = [.null: 1, true: 2, 3: 3, 1.5: 4, .kw("k"): 5, .instant(Instant(millisecondsSinceEpoch: 7)): 6]
         #expect(try text(keys) == #"["^ ","~_",1,"~?t",2,"~i3",3,"~d1.5",4,"~:k",5,"~m7",6]"#)
         #expect(try read(try text(keys)) == keys)
-        #expect(hex(try TransitWriter(format: .msgpack).write([nil: 1, 3: 3])) == "82c0010303")
+        #expect(hex(try TransitWriter(format: .msgpack).write([.null: 1, 3: 3] as EDNValue)) == "82c0010303")
         for f in TransitFormat.allCases { #expect(try roundTrip(keys, f) == keys) }
     }
 
     @Test func compositeKeysMakeACmap() throws {
-        let m: EDNValue = [nil: "null as map key", [1, 2]: "Array as key to force cmap"]
+        let m: EDNValue = [.null: "null as map key", [1, 2]: "Array as key to force cmap"]
         #expect(try text(m) == #"["~#cmap",[null,"null as map key",[1,2],"Array as key to force cmap"]]"#)
         #expect(try text(m, .jsonVerbose) == #"{"~#cmap":[null,"null as map key",[1,2],"Array as key to force cmap"]}"#)
         for f in TransitFormat.allCases { #expect(try roundTrip(m, f) == m) }
@@ -306,7 +306,7 @@ import Transit
     @Test func jsonPayloadsOnePerLine() throws {
         let w = TransitWriter(format: .json)
         var bytes: [UInt8] = []
-        let values: [EDNValue] = [[":a": 1], .kw("abc"), [.kw("abc"), .kw("abc")], nil]
+        let values: [EDNValue] = [[":a": 1], .kw("abc"), [.kw("abc"), .kw("abc")], .null]
         for v in values { bytes += try w.write(v); bytes.append(10) }
         #expect(try TransitReader(format: .json).readAll(bytes) == values)
         #expect(try TransitReader(format: .json).readAll(Array("  \n".utf8)) == [])
@@ -315,7 +315,7 @@ import Transit
     @Test func msgpackConcatenated() throws {
         let w = TransitWriter(format: .msgpack)
         var bytes: [UInt8] = []
-        let values: [EDNValue] = [[":a": 1], .kw("abc"), [.kw("abc"), .kw("abc")], nil, .set([1])]
+        let values: [EDNValue] = [[":a": 1], .kw("abc"), [.kw("abc"), .kw("abc")], .null, .set([1])]
         for v in values { bytes += try w.write(v) }
         var stream = TransitStreamReader(bytes, format: .msgpack)
         var got: [EDNValue] = []

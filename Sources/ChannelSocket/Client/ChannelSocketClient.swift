@@ -438,7 +438,7 @@ public actor ChannelSocketClient {
             $0.handshakeData = data
             $0.nextReconnect = nil
         }
-        deliver(Event(Reserved.handshake, [uid, nil, data, .bool(first)]))
+        deliver(Event(Reserved.handshake, [uid, .null, data, .bool(first)]))
     }
 
     private func setClosed(reason: String) {

@@ -193,7 +193,7 @@ public final class ChannelSocketServer: Sendable {
     func handshakeValue(uid: EDNValue, request: ConnectionRequest, generation: WireGeneration) -> EDNValue {
         let data = options.handshakeData(request)
         // v1 (1.14) sends [uid nil] unless there is handshake data; v2 always [uid nil data].
-        let args: EDNValue = generation == .v1 && data == nil ? [uid, nil] : [uid, nil, data ?? .null]
+        let args: EDNValue = generation == .v1 && data == nil ? [uid, .null] : [uid, .null, data ?? .null]
         return [.keyword(Reserved.handshake), args]
     }
 
