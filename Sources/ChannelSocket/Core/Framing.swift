@@ -109,7 +109,7 @@ public enum Framing {
     }
 }
 
-/// `nil` for a missing or `nil` callback id (EDNValue's nil literal would otherwise be `.null`).
+/// `nil` for a missing callback id or one that is EDN `nil`.
 func nonNil(_ v: EDNValue?) -> EDNValue? {
     guard let v, !v.isNull else { return Optional<EDNValue>.none }
     return v
