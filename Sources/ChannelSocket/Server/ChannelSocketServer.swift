@@ -248,29 +248,15 @@ public final class ChannelSocketServer: Sendable {
         if options.wire == .auto, generation == .v1 {
             await registry.noteAjaxGeneration(uid: uid, clientID: clientID, .v1)
         }
-        var value: EDNValue
-        var callbackID: EDNValue? = nil
-        switch generation {
-        case .v1:
-            let rest = Array(message.dropFirst())
-            do { value = try options.packer.unpack(rest) } catch {
-                log(.warning, "POST \(clientID): bad package: \(error)")
-                value = .vector([.keyword(Reserved.badPackage), .string(String(decoding: rest, as: UTF8.self))])
-            }
-            if message.first == UInt8(ascii: "+"), let items = value.sequenceElements, !items.isEmpty {
-                value = items[0]
-                callbackID = items.count > 1 ? nonNil(items[1]) : nil
-            }
-        case .v2:
-            do { value = try options.packer.unpack(message) } catch {
-                log(.warning, "POST \(clientID): unreadable message: \(error)")
-                return HTTPReply(status: 400, text: "Unreadable message: \(error)")
-            }
-            guard let items = value.sequenceElements, !items.isEmpty else {
-                return HTTPReply(status: 400, text: "A v2 message must be [event cb-id-or-nil]")
-            }
-            value = items[0]
-            callbackID = items.count > 1 ? nonNil(items[1]) : nil
+        let value: EDNValue, callbackID: EDNValue?
+        switch unpackInbound(message, generation: generation, source: "POST \(clientID)") {
+        case .frame(let v, let cb):
+            (value, callbackID) = (v, cb)
+        case .unreadable(let error):
+            log(.warning, "POST \(clientID): unreadable message: \(error)")
+            return HTTPReply(status: 400, text: "Unreadable message: \(error)")
+        case .notAFrame:
+            return HTTPReply(status: 400, text: "A v2 message must be [event cb-id-or-nil]")
         }
         let event = Event(validating: value) ?? Event.badEvent(value)
         log(.debug, "POST \(clientID) → \(EDNPrinter.string(event.value).prefix(200))")
@@ -294,6 +280,45 @@ public final class ChannelSocketServer: Sendable {
         }
         timer.cancel()
         return HTTPReply(status: 200, body: packed(reply, generation: generation))
+    }
+}
+
+/// An inbound message (WebSocket frame or POST `ppstr`) after Sente's unpacking rules.
+enum InboundFrame {
+    /// The value and its callback id, if any.
+    case frame(EDNValue, callbackID: EDNValue?)
+    /// v2: the payload could not be read.
+    case unreadable(any Error)
+    /// v2: readable, but no `[value cb]` sequence.
+    case notAFrame(EDNValue)
+}
+
+extension ChannelSocketServer {
+    /// Sente's server-side unpacking, shared by both transports. v1 follows 1.14 exactly: the
+    /// first character is always dropped, an unreadable payload becomes
+    /// `[:chsk/bad-package "<rest>"]`, and after a `+` the value is destructured as
+    /// `[value cb]` (so a bad package arrives as `[:chsk/bad-event :chsk/bad-package]` with the
+    /// rest as callback id). v2 destructures `[value cb]`; callers decide what an unreadable
+    /// message or a non-frame means for their transport.
+    func unpackInbound(_ message: [UInt8], generation: WireGeneration, source: String) -> InboundFrame {
+        switch generation {
+        case .v1:
+            let rest = Array(message.dropFirst())
+            var value: EDNValue
+            do { value = try options.packer.unpack(rest) } catch {
+                log(.warning, "\(source): bad package: \(error)")
+                value = .vector([.keyword(Reserved.badPackage), .string(String(decoding: rest, as: UTF8.self))])
+            }
+            if message.first == UInt8(ascii: "+"), let items = value.sequenceElements, !items.isEmpty {
+                return .frame(items[0], callbackID: items.count > 1 ? nonNil(items[1]) : nil)
+            }
+            return .frame(value, callbackID: nil)
+        case .v2:
+            let value: EDNValue
+            do { value = try options.packer.unpack(message) } catch { return .unreadable(error) }
+            guard let items = value.sequenceElements, !items.isEmpty else { return .notAFrame(value) }
+            return .frame(items[0], callbackID: items.count > 1 ? nonNil(items[1]) : nil)
+        }
     }
 }
 

@@ -83,36 +83,19 @@ public final class WebSocketConnection: Sendable {
         server.deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: replier))
     }
 
-    /// v1 follows Sente 1.14 exactly (first character always dropped; an unreadable payload is
-    /// `[:chsk/bad-package "<rest>"]`, destructured as `[value cb]` after a `+`); v2 drops an
-    /// unreadable message with a log line, as Sente 1.21 does.
+    /// Sente's unpacking (`ChannelSocketServer.unpackInbound`); what v2 cannot use is dropped
+    /// with a log line, as Sente 1.21 does.
     func unpack(_ message: [UInt8], generation: WireGeneration) -> (EDNValue, EDNValue?)? {
-        let packer = server.options.packer
-        switch generation {
-        case .v1:
-            guard let first = message.first else { return nil }
-            let rest = Array(message.dropFirst())
-            var value: EDNValue
-            do { value = try packer.unpack(rest) } catch {
-                server.log(.warning, "ws #\(connectionID) \(clientID): bad package: \(error)")
-                value = .vector([.keyword(Reserved.badPackage), .string(String(decoding: rest, as: UTF8.self))])
-            }
-            if first == UInt8(ascii: "+") {
-                guard let items = value.sequenceElements, !items.isEmpty else { return (value, nil) }
-                return (items[0], items.count > 1 ? nonNil(items[1]) : nil)
-            }
-            return (value, nil)
-        case .v2:
-            let value: EDNValue
-            do { value = try packer.unpack(message) } catch {
-                server.log(.warning, "ws #\(connectionID) \(clientID): unreadable message dropped: \(error)")
-                return nil
-            }
-            guard let items = value.sequenceElements, !items.isEmpty else {
-                server.log(.warning, "ws #\(connectionID) \(clientID): message is no [value cb] vector, dropped: \(EDNPrinter.string(value).prefix(200))")
-                return nil
-            }
-            return (items[0], items.count > 1 ? nonNil(items[1]) : nil)
+        if generation == .v1 && message.isEmpty { return nil }
+        switch server.unpackInbound(message, generation: generation, source: "ws #\(connectionID) \(clientID)") {
+        case .frame(let value, let callbackID):
+            return (value, callbackID)
+        case .unreadable(let error):
+            server.log(.warning, "ws #\(connectionID) \(clientID): unreadable message dropped: \(error)")
+            return nil
+        case .notAFrame(let value):
+            server.log(.warning, "ws #\(connectionID) \(clientID): message is no [value cb] vector, dropped: \(EDNPrinter.string(value).prefix(200))")
+            return nil
         }
     }
 
