@@ -298,12 +298,22 @@ struct ScriptedAjaxTransport: ClientTransport {
         let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok"), transport: InMemoryTransport(server: server))
         await #expect(throws: RequestError.closed) { try await client.send(Event("a/b")) }
         await #expect(throws: RequestError.closed) { _ = try await client.request(Event("a/b"), timeout: .seconds(1)) }
-        // A server app that never answers: the request times out.
+        // A server app that never answers: the request times out (time driven by the clock).
+        let clock = ManualClock()
         let silent = try ChannelSocketServer(options: .init(csrf: .token("tok")))
-        let c2 = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok"), transport: InMemoryTransport(server: silent))
+        let c2 = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok", clock: clock),
+                                     transport: InMemoryTransport(server: silent))
         await c2.start()
         #expect(await Self.eventually { await c2.currentState.isOpen })
-        await #expect(throws: RequestError.timeout) { _ = try await c2.request(Event("a/b"), timeout: .milliseconds(100)) }
+        let outcome = Task { () -> RequestError? in
+            do throws(RequestError) {
+                _ = try await c2.request(Event("a/b"), timeout: .seconds(5))
+                return nil
+            } catch { return error }
+        }
+        await clock.advance(by: .milliseconds(4_900))
+        await clock.advance(by: .milliseconds(100))
+        #expect(await outcome.value == .timeout)
         #expect(RequestError.timeout.keyword == Keyword("chsk/timeout"))
         await c2.disconnect()
         await #expect(throws: RequestError.closed) { try await c2.send(Event("a/b")) }
@@ -322,14 +332,18 @@ struct ScriptedAjaxTransport: ClientTransport {
 
     @Test func reconnectsAfterTheServerDropsTheSocket() async throws {
         let server = try Self.server()
-        let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok", params: ["uid": "u"]),
+        let clock = ManualClock()
+        let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok", params: ["uid": "u"], clock: clock),
                                          transport: InMemoryTransport(server: server))
         let probe = ClientProbe(client)
         await client.start()
         #expect(await Self.eventually { await client.currentState.isOpen })
         try await server.send(Event("chsk/close"), to: "u")       // server closes every socket of u
         #expect(await Self.eventually { probe.states.contains { !$0.new.isOpen && $0.old.isOpen } })
-        #expect(await Self.eventually(10) { await client.currentState.isOpen })
+        #expect(await Self.eventually { await client.currentState.nextReconnect != nil })
+        #expect(await !client.currentState.isOpen)
+        await clock.advance(by: .milliseconds(250))                 // the first back-off step (the floor)
+        #expect(await Self.eventually { await client.currentState.isOpen })
         #expect(probe.events.filter { $0.hasPrefix("[:chsk/handshake") }.count == 2)
         #expect(probe.events.last { $0.hasPrefix("[:chsk/handshake") }?.hasSuffix("false]]") == true)   // not the first handshake
         await client.disconnect()
