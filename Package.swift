@@ -78,11 +78,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "EDNTests", dependencies: ["EDN"], swiftSettings: strictSettings),
         .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN"], swiftSettings: strictSettings),
         .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "ChannelSocketTesting", "EDN"], swiftSettings: strictSettings),
-        .testTarget(name: "CLITests", dependencies: ["chsk"], swiftSettings: strictSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["chsk", "ChannelSocket", "ChannelSocketClientNIO", "EDN", "Transit"], exclude: ["socket_replay.py", "requirements.txt"], swiftSettings: strictSettings),
+        .testTarget(name: "CLITests", dependencies: ["chsk", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["chsk", "TestSupport", "ChannelSocket", "ChannelSocketClientNIO", "EDN", "Transit"], exclude: ["socket_replay.py", "requirements.txt"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `chsk` executable as a user would, with stdin bytes, and captures the result.
 struct CLIResult {
@@ -29,31 +30,7 @@ enum CLI {
     }
 
     static func run(_ args: [String], stdinBytes: [UInt8], environment: [String: String] = [:]) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-        process.standardInput = inPipe
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        try process.run()
-        let writer = Thread {
-            inPipe.fileHandleForWriting.write(Data(stdinBytes))
-            try? inPipe.fileHandleForWriting.close()
-        }
-        writer.start()
-        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
-        let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(1000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus,
-                         stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self),
-                         stdoutBytes: Array(outData))
+        let r = ChildProcess.run(executable.path, args, stdin: stdinBytes, environment: environment, timeout: 30)
+        return CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr, stdoutBytes: r.stdoutBytes)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `chsk send`, `await`, `watch` and `connect` against a real `chsk serve` on loopback.
@@ -45,22 +46,21 @@ import Testing
         let server = try ServeProcess(["--echo"])
         defer { _ = server.terminate() }
         let url = "http://127.0.0.1:\(server.port)/chsk"
-        let result = LockedBox<(status: Int32, output: String)>((0, ""))
-        let waiter = Thread {
-            result.value = ServeProcess.run(Self.chsk, ["await", url, "--uid", "zoe", "--event", "srv/alert", "--count", "2", "--timeout", "20"])
+        let waiter = BackgroundJob {
+            ServeProcess.run(Self.chsk, ["await", url, "--uid", "zoe", "--event", "srv/alert", "--count", "2", "--timeout", "20"], timeout: 30)
         }
-        waiter.start()
         // Push until the awaiting client is connected and has taken two alerts.
         var pushes = 0
         let deadline = Date().addingTimeInterval(15)
-        while !waiter.isFinished && Date() < deadline {
+        while !waiter.isDone && Date() < deadline {
             _ = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/push?uid=zoe&ev=%5B%3Asrv%2Fother%201%5D"])
             _ = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/push?uid=zoe&ev=%5B%3Asrv%2Falert%20\(pushes)%5D"])
             pushes += 1
             usleep(200_000)
         }
-        #expect(result.value.status == 0)
-        let lines = result.value.output.split(separator: "\n")
+        let result = waiter.wait(timeout: 30) ?? (-1, "chsk await did not return")
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.output.split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines.allSatisfy { $0.hasPrefix("[:srv/alert ") })
         let timeout = ServeProcess.run(Self.chsk, ["await", url, "--uid", "nobody", "--timeout", "0.5"])
@@ -77,14 +77,12 @@ import Testing
         #expect(first.contains("\"open?\":true"))
         #expect(first.contains("\"changed\":["))
         // The server goes away: watch reports the close and keeps trying.
-        let watcher = LockedBox<(status: Int32, output: String)>((0, ""))
-        let t = Thread { watcher.value = ServeProcess.run(Self.chsk, ["watch", url, "--uid", "w", "--seconds", "3", "--type", "ws"]) }
-        t.start()
+        let job = BackgroundJob { ServeProcess.run(Self.chsk, ["watch", url, "--uid", "w", "--seconds", "3", "--type", "ws"], timeout: 30) }
         usleep(1_000_000)
         _ = server.terminate()
-        while !t.isFinished { usleep(50_000) }
-        #expect(watcher.value.output.contains("closed ws → open ws") || watcher.value.output.contains("→ open ws"))
-        #expect(watcher.value.output.contains("open ws → closed ws"))
+        let watcher = job.wait(timeout: 30) ?? (-1, "chsk watch did not return")
+        #expect(watcher.output.contains("closed ws → open ws") || watcher.output.contains("→ open ws"), "\(watcher.output)")
+        #expect(watcher.output.contains("open ws → closed ws"), "\(watcher.output)")
     }
 
     /// The REPL under tmux: a push arriving while a line is half typed leaves the typed text intact.
@@ -130,7 +128,7 @@ import Testing
     func servePromptKeepsLogLinesAboveTheTypedLine() throws {
         let session = "chsk-serve-\(getpid())"
         let tmux = "/usr/bin/tmux"
-        let port = 20_000 + Int(getpid() % 20_000)
+        let port = ChildProcess.freePort()
         _ = ServeProcess.run(tmux, ["new-session", "-d", "-s", session, "-x", "120", "-y", "30",
                                     "env HOME=/tmp NO_COLOR=1 \(Self.chsk) serve --echo --port \(port)"])
         defer { _ = ServeProcess.run(tmux, ["kill-session", "-t", session]) }
@@ -171,8 +169,9 @@ import Testing
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(10)
         while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { p.terminate() }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ChildProcess.stop(p, grace: 5)
+        try? output.fileHandleForWriting.close()
+        let text = String(decoding: ChildProcess.drain(output.fileHandleForReading.fileDescriptor, timeout: 5), as: UTF8.self)
         #expect(text.contains("⇐ {:echo [:my/req 1], :uid \"pia\""))
         #expect(text.contains("← [:test/echo \"x\"]"))
         #expect(!text.contains("chsk> "))

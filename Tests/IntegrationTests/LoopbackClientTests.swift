@@ -2,6 +2,7 @@ import ChannelSocket
 import ChannelSocketClientNIO
 import EDN
 import Foundation
+import TestSupport
 import Testing
 import Transit
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `chsk serve --echo` as a real process on loopback, driven by Python `websockets` and `curl`
@@ -44,29 +45,25 @@ import Testing
         let base = "http://127.0.0.1:\(server.port)/chsk?client-id=c1&uid=bob"
         let hs = ServeProcess.run("/usr/bin/curl", ["-s", base + "&handshake%3F=1"])
         #expect(hs.output.hasPrefix("[[:chsk/handshake [\"bob\" nil {:server"))
-        let pollResult = LockedBox("")
-        let pollThread = Thread { pollResult.value = ServeProcess.run("/usr/bin/curl", ["-s", base]).output }
-        pollThread.start()
+        let poll = BackgroundJob { ServeProcess.run("/usr/bin/curl", ["-s", "--max-time", "30", base], timeout: 40).output }
         usleep(300_000)
         server.type("uids")
         #expect(server.readLine() == "{:ws #{}, :ajax #{\"bob\"}, :any #{\"bob\"}}")
         server.type("push bob [:srv/hello {:n 1}]")
         #expect(server.readLine() == "pushed [:srv/hello {:n 1}] to \"bob\"")
-        let deadline = Date().addingTimeInterval(10)
-        while !pollThread.isFinished && Date() < deadline { usleep(10_000) }
-        #expect(pollResult.value == "[[[:srv/hello {:n 1}]] nil]")
+        #expect(poll.wait(timeout: 10) == "[[[:srv/hello {:n 1}]] nil]")
         server.type("push bob not-an-event")
         #expect(server.readLine()?.hasPrefix("error: not an event") == true)
         server.type("clients")
         #expect(server.readLine()?.contains("c1") == true)
         // `quit` from a script shuts down too (tested on a second server below).
         // A held poll must not delay shutdown: SIGTERM answers it and exits promptly.
-        let held = Thread { _ = ServeProcess.run("/usr/bin/curl", ["-s", base]) }
-        held.start()
+        let held = BackgroundJob { ServeProcess.run("/usr/bin/curl", ["-s", "--max-time", "30", base], timeout: 40).status }
         usleep(300_000)
         let (status, seconds) = server.terminate()
         #expect(status == 0)
         #expect(seconds < 5)
+        #expect(held.wait(timeout: 10) != nil, "the held poll was not answered at shutdown")
         #expect(server.log.contains("uidport-open \"bob\""))
         let scripted = try ServeProcess([])
         scripted.type("quit")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A `chsk serve` child process on a free loopback port, stopped at the end of a test.
 final class ServeProcess: @unchecked Sendable {
@@ -16,15 +17,7 @@ final class ServeProcess: @unchecked Sendable {
         var candidates = [packageRoot.appendingPathComponent(".build-venv/bin/python").path, "/usr/bin/python3"]
         if let env = ProcessInfo.processInfo.environment["CHSK_PYTHON"] { candidates.insert(env, at: 0) }
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: candidate)
-            p.arguments = ["-c", "import websockets"]
-            p.standardError = FileHandle.nullDevice
-            p.standardOutput = FileHandle.nullDevice
-            if (try? p.run()) != nil {
-                p.waitUntilExit()
-                if p.terminationStatus == 0 { return candidate }
-            }
+            if ChildProcess.run(candidate, ["-c", "import websockets"], timeout: 30).status == 0 { return candidate }
         }
         return nil
     }()
@@ -92,44 +85,15 @@ final class ServeProcess: @unchecked Sendable {
     /// Sends SIGTERM and waits; returns the exit status and the seconds it took.
     func terminate() -> (status: Int32, seconds: Double) {
         let start = Date()
-        if process.isRunning { process.terminate() }
-        let deadline = Date().addingTimeInterval(15)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return (process.terminationStatus, Date().timeIntervalSince(start))
+        ChildProcess.stop(process, grace: 15)
+        return (process.isRunning ? -SIGKILL : process.terminationStatus, Date().timeIntervalSince(start))
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-    /// Runs a command with a time limit; returns status and output.
+    /// Runs a command with a time limit; returns status and output (stdout and stderr merged).
     static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 300) -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        do { try p.run() } catch { return (-1, "\(error)") }
-        let data = LockedBox(Data())
-        let reader = Thread { data.value = out.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        return (p.terminationStatus, String(decoding: data.value, as: UTF8.self))
-    }
-}
-
-/// A value shared with a thread.
-final class LockedBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
+        let r = ChildProcess.run(executable, arguments, mergeStderr: true, timeout: timeout)
+        return (r.status, r.output)
     }
 }
