@@ -17,6 +17,68 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
         for (k, v) in elements { self[k] = v }
     }
 
+    /// A map of the parallel arrays `keys` and `values` (equal counts), built in one go: the
+    /// arrays are kept as they are when the keys are distinct, which a cheap fingerprint per
+    /// key shows without comparing most pairs. A key equal to an earlier one replaces that
+    /// entry's value and keeps its position, as `m[k] = v` in a loop would.
+    public init(keys: [EDNValue], values: [EDNValue]) {
+        precondition(keys.count == values.count, "EDNMap(keys:values:) needs as many values as keys")
+        if case .unique(let index) = Self.checkKeys(keys) {
+            self.keys = keys
+            self.values = values
+            self.index = index
+            return
+        }
+        for (k, v) in zip(keys, values) { self[k] = v }
+    }
+
+    /// Like `init(keys:values:)`, but `nil` when two keys are equal (the EDN reader's rule).
+    public init?(uniqueKeys keys: [EDNValue], values: [EDNValue]) {
+        precondition(keys.count == values.count, "EDNMap(uniqueKeys:values:) needs as many values as keys")
+        guard case .unique(let index) = Self.checkKeys(keys) else { return nil }
+        self.keys = keys
+        self.values = values
+        self.index = index
+    }
+
+    /// The first key that equals an earlier one, if any.
+    public static func firstDuplicate(in keys: [EDNValue]) -> EDNValue? {
+        if case .unique = checkKeys(keys) { return nil }
+        var seen = EDNMap()
+        for k in keys where !seen.insertNew(k, .null) { return k }
+        return nil
+    }
+
+    private enum KeyCheck {
+        case duplicate
+        /// Distinct keys, and the hash index a map of them keeps (`nil` below the threshold).
+        case unique([EDNValue: Int]?)
+    }
+
+    /// Whether `keys` are distinct. Below the index threshold, keys are compared with `==`
+    /// only when their fingerprints agree.
+    private static func checkKeys(_ keys: [EDNValue]) -> KeyCheck {
+        let n = keys.count
+        if n >= indexThreshold {
+            var built: [EDNValue: Int] = [:]
+            built.reserveCapacity(n * 2)
+            for i in 0..<n where built.updateValue(i, forKey: keys[i]) != nil { return .duplicate }
+            return .unique(built)
+        }
+        if n < 2 { return .unique(nil) }
+        let distinct = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: n) { fp -> Bool in
+            keys.withUnsafeBufferPointer { k in
+                for i in 0..<n {
+                    let f = k[i].keyFingerprint
+                    fp[i] = f
+                    for j in 0..<i where fp[j] == f && k[j] == k[i] { return false }
+                }
+                return true
+            }
+        }
+        return distinct ? .unique(nil) : .duplicate
+    }
+
     /// Reserves room for `n` entries.
     public mutating func reserveCapacity(_ n: Int) {
         keys.reserveCapacity(n)
@@ -179,5 +241,52 @@ public struct EDNSet: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral {
         for e in elements { sum &+= e.hashValue }
         hasher.combine(count)
         hasher.combine(sum)
+    }
+}
+
+extension EDNValue {
+    /// A cheap 64-bit fingerprint with `a == b ⇒ a.keyFingerprint == b.keyFingerprint` (under
+    /// the Clojure-style `==`, so `1` and `1N` agree, lists and vectors agree): lets map and
+    /// set construction skip the full comparison of keys that plainly differ. Strings,
+    /// keywords and symbols are fingerprinted by their UTF-8 bytes, integers by value; other
+    /// kinds share one fingerprint per kind (and are then compared in full).
+    var keyFingerprint: UInt64 {
+        switch self {
+        case .keyword(let k): return utf8Fingerprint(k.text) &+ 0x8000_0000_0000_0008
+        case .string(let s): return utf8Fingerprint(s) &+ 0x6000_0000_0000_0006
+        case .symbol(let s): return utf8Fingerprint(s.text) &+ 0xA000_0000_0000_000A
+        case .integer(let i): return UInt64(bitPattern: i) &* 0x9E37_79B9_7F4A_7C15
+        case .bigInteger(let b):
+            if let i = b.int64Value { return UInt64(bitPattern: i) &* 0x9E37_79B9_7F4A_7C15 }
+            return 2
+        case .null: return 0
+        case .bool(let b): return b ? 11 : 12
+        case .double: return 3
+        case .list, .vector: return 13
+        case .map: return 14
+        case .set: return 15
+        case .instant(let t): return UInt64(bitPattern: t.millisecondsSinceEpoch) &* 0xC2B2_AE3D_27D4_EB4F
+        case .uuid(let u): return u.high ^ (u.low &* 0x9E37_79B9_7F4A_7C15)
+        default: return 16
+        }
+    }
+}
+
+/// A fingerprint of a string's UTF-8 bytes: its length and its first and last eight bytes.
+func utf8Fingerprint(_ s: String) -> UInt64 {
+    var s = s
+    return s.withUTF8 { b -> UInt64 in
+        let n = b.count
+        guard let p = b.baseAddress, n > 0 else { return 0x51 }
+        var head: UInt64 = 0, tail: UInt64 = 0
+        if n >= 8 {
+            head = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
+            tail = UnsafeRawPointer(p + n - 8).loadUnaligned(as: UInt64.self)
+        } else {
+            for i in 0..<n { head = head << 8 | UInt64(p[i]) }
+        }
+        var h = (head ^ UInt64(n) &* 0x9E37_79B9_7F4A_7C15) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= (tail &* 0xC4CE_B9FE_1A85_EC53) ^ (h >> 29)
+        return h
     }
 }

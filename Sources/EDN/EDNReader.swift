@@ -316,16 +316,19 @@ struct EDNParser {
         if forms.count % 2 != 0 {
             throw fail(.oddMapForms, "Map literal must contain an even number of forms", at: start)
         }
-        var map = EDNMap()
-        map.reserveCapacity(forms.count / 2)
+        let n = forms.count / 2
+        var keys: [EDNValue] = [], values: [EDNValue] = []
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
         var i = 0
         while i < forms.count {
-            var key = forms[i]
-            if let namespace { key = EDNParser.qualify(key, namespace) }
-            if !map.insertNew(key, forms[i + 1]) {
-                throw fail(.duplicateKey, "Duplicate key: \(EDNPrinter.string(key))", at: start)
-            }
+            keys.append(namespace.map { EDNParser.qualify(forms[i], $0) } ?? forms[i])
+            values.append(forms[i + 1])
             i += 2
+        }
+        guard let map = EDNMap(uniqueKeys: keys, values: values) else {
+            let key = EDNMap.firstDuplicate(in: keys) ?? .null
+            throw fail(.duplicateKey, "Duplicate key: \(EDNPrinter.string(key))", at: start)
         }
         return map
     }

@@ -271,19 +271,19 @@ final class ValueStack {
     /// values); the stack drops back to `start`.
     @inline(__always)
     func popMap(from start: Int) -> EDNMap {
-        var m = EDNMap()
         let n = (count - start) / 2
-        if n == 0 { return m }
-        m.reserveCapacity(n)
-        var p = base + start
-        for _ in 0..<n {
-            let k = p.move()
-            let v = (p + 1).move()
-            // A later duplicate key replaces the earlier value.
-            if !m.insertNew(k, v) { m[k] = v }
-            p += 2
+        if n == 0 { return EDNMap() }
+        let source = base + start
+        let keys = [EDNValue](unsafeUninitializedCapacity: n) { buffer, initialized in
+            for i in 0..<n { (buffer.baseAddress! + i).initialize(to: (source + 2 * i).move()) }
+            initialized = n
+        }
+        let values = [EDNValue](unsafeUninitializedCapacity: n) { buffer, initialized in
+            for i in 0..<n { (buffer.baseAddress! + i).initialize(to: (source + 2 * i + 1).move()) }
+            initialized = n
         }
         count = start
-        return m
+        // A later duplicate key replaces the earlier value.
+        return EDNMap(keys: keys, values: values)
     }
 }

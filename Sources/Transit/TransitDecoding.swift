@@ -176,14 +176,9 @@ enum TransitDecoding {
             guard let items = rep.sequenceElements, items.count % 2 == 0 else {
                 throw bad("~#cmap needs an array of an even number of items")
             }
-            var m = EDNMap()
-            m.reserveCapacity(items.count / 2)
-            var i = 0
-            while i < items.count {
-                m[items[i]] = items[i + 1]
-                i += 2
-            }
-            return .map(m)
+            let keys = stride(from: 0, to: items.count, by: 2).map { items[$0] }
+            let values = stride(from: 1, to: items.count, by: 2).map { items[$0] }
+            return .map(EDNMap(keys: keys, values: values))
         case "'":
             return rep
         case "ratio":

@@ -175,14 +175,14 @@ struct MsgpackDecoder {
             case .value(let v): items.reserveCapacity(n); items.append(v)
             case .mapMarker:
                 guard n % 2 == 1 else { throw fail(.invalidRepresentation, "Map-as-array [\"^ \", …] with an odd number of items", at: at) }
-                var m = EDNMap()
-                m.reserveCapacity(n / 2)
+                var keys: [EDNValue] = [], values: [EDNValue] = []
+                keys.reserveCapacity(n / 2)
+                values.reserveCapacity(n / 2)
                 for _ in 0..<(n / 2) {
-                    let k = try key(depth: depth)
-                    let v = try value(depth: depth)
-                    if !m.insertNew(k, v) { m[k] = v }
+                    keys.append(try key(depth: depth))
+                    values.append(try value(depth: depth))
                 }
-                return .map(m)
+                return .map(EDNMap(keys: keys, values: values))
             case .tag(let tag):
                 guard n == 2 else { throw fail(.invalidRepresentation, "A tagged value is [tag, value]", at: tagAt) }
                 let repAt = position
@@ -211,17 +211,20 @@ struct MsgpackDecoder {
     }
 
     mutating func map(count n: Int, depth: Int, at: Int) throws(TransitError) -> EDNValue {
-        var m = EDNMap()
-        if n == 0 { return .map(m) }
-        m.reserveCapacity(n)
+        if n == 0 { return .map(EDNMap()) }
+        var keys: [EDNValue] = [], values: [EDNValue] = []
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
         for i in 0..<n {
             if case .string = peekHeader() {
                 let keyAt = position
                 switch try stringItem(asMapKey: true) {
                 case .value(let k):
-                    let v = try value(depth: depth)
-                    if !m.insertNew(k, v) { m[k] = v }
-                case .mapMarker: m[.string("^ ")] = try value(depth: depth)
+                    keys.append(k)
+                    values.append(try value(depth: depth))
+                case .mapMarker:
+                    keys.append(.string("^ "))
+                    values.append(try value(depth: depth))
                 case .tag(let tag):
                     guard i == 0, n == 1 else { throw fail(.invalidRepresentation, "Tag ~#\(tag) used as a map key", at: keyAt) }
                     let repAt = position
@@ -229,12 +232,12 @@ struct MsgpackDecoder {
                     do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
                 }
             } else {
-                let k = try value(depth: depth)
-                let v = try value(depth: depth)
-                if !m.insertNew(k, v) { m[k] = v }
+                keys.append(try value(depth: depth))
+                values.append(try value(depth: depth))
             }
         }
-        return .map(m)
+        // A later duplicate key replaces the earlier value.
+        return .map(EDNMap(keys: keys, values: values))
     }
 
     /// Reads a MessagePack string and gives it its Transit meaning, with the cache.

@@ -10,19 +10,8 @@ struct CLIResult {
 }
 
 enum CLI {
-    /// The package root (two levels above this file's folder).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// `CHSK_BIN` if set, else the debug build product next to the test bundle.
-    static var executable: URL {
-        if let env = ProcessInfo.processInfo.environment["CHSK_BIN"] { return URL(fileURLWithPath: env) }
-        let bundleDir = Bundle.main.bundleURL.deletingLastPathComponent()
-        let candidates = [
-            bundleDir.appendingPathComponent("chsk"),
-            packageRoot.appendingPathComponent(".build/debug/chsk"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
-    }
+    static var packageRoot: URL { Checkout.packageRoot }
+    static var executable: URL { Checkout.chsk }
 
     /// Runs `chsk args…` with `stdin` and a 30 s limit.
     static func run(_ args: [String], stdin: String = "", environment: [String: String] = [:]) throws -> CLIResult {

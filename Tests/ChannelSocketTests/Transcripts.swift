@@ -2,13 +2,12 @@ import ChannelSocket
 import ChannelSocketTesting
 import EDN
 import Foundation
+import TestSupport
 
 /// Reads the recordings in ../shared/conformance/transcripts (frames real Sente servers sent to
 /// real clients) into steps a test can replay against our server.
 enum Transcripts {
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/conformance/transcripts")
+    static let root: URL = Checkout.shared.appendingPathComponent("conformance/transcripts")
 
     static var available: Bool { FileManager.default.fileExists(atPath: root.path) }
 

@@ -53,6 +53,42 @@ import Testing
         #expect(removed && !s.contains(7) && s.count == 49)
     }
 
+
+    /// The readers' bulk constructor finds every duplicate `==` finds (the fingerprints must
+    /// agree across kinds that compare equal), keeps the first position and the last value.
+    @Test(arguments: [3, 15, 16, 40])
+    func bulkMapConstructionMatchesInsertion(size: Int) {
+        let big1 = EDNValue.bigInteger(BigInteger(1 as Int64))
+        let equalPairs: [(EDNValue, EDNValue)] = [
+            (1, big1), (.list([1, 2]), .vector([1, 2])), (.double(.nan), .double(.nan)),
+            (.keyword("a/b"), .keyword(Keyword(namespace: "a", name: "b"))),
+            (.string("a long string key past sixteen bytes"), .string("a long string key past sixteen" + " bytes")),
+            (.map([1: 2]), .map([1: 2])), (.set([1, 2]), .set([2, 1])),
+        ]
+        for (first, second) in equalPairs {
+            var keys: [EDNValue] = (0..<(size - 2)).map { .keyword(Keyword("k\($0)")) }
+            keys.insert(first, at: 1)
+            keys.append(second)
+            let values = (0..<keys.count).map { EDNValue.integer(Int64($0)) }
+            var expected = EDNMap()
+            for (k, v) in zip(keys, values) { expected[k] = v }
+            let built = EDNMap(keys: keys, values: values)
+            #expect(built.count == keys.count - 1, "\(first) / \(second)")
+            #expect(built.keys == expected.keys && built.values == expected.values)
+            #expect(built[first] == .integer(Int64(keys.count - 1)))
+            #expect(EDNMap(uniqueKeys: keys, values: values) == nil)
+            #expect(EDNMap.firstDuplicate(in: keys)?.isIdentical(to: second) == true)
+        }
+        // Distinct keys, some of which share a fingerprint (equal lengths, same first and
+        // last eight bytes), are all kept.
+        let distinct: [EDNValue] = [.keyword("event/x-created-at"), .keyword("event/y-created-at"), .string("event/x-created-at"),
+                                    .symbol("event/x-created-at"), 1, 2, .double(1), .list([1]), .vector([2]), .null, false]
+        let values = (0..<distinct.count).map { EDNValue.integer(Int64($0)) }
+        let m = EDNMap(uniqueKeys: distinct, values: values)
+        #expect(m?.count == distinct.count)
+        #expect(m?[.keyword("event/y-created-at")] == 1)
+        #expect(EDNMap.firstDuplicate(in: distinct) == nil)
+    }
     @Test func bigIntegers() {
         let big = BigInteger("-123456789012345678901234567890")!
         #expect(big.description == "-123456789012345678901234567890")

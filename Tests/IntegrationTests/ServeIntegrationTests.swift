@@ -6,7 +6,7 @@ import Testing
 /// replaying every recording of real Sente servers (socket_replay.py), both generations.
 @Suite(.serialized) struct ServeIntegrationTests {
     static let fast = ["--echo", "--csrf-token", "test-csrf-token", "--lp-timeout-ms", "1500", "--ws-kalive-ms", "2000"]
-    static let transcripts = ServeProcess.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance/transcripts")
+    static let transcripts = Checkout.shared.appendingPathComponent("conformance/transcripts")
 
     static func replay(wire: String, files: [String]) throws -> String {
         let server = try ServeProcess(fast + ["--wire", wire])

@@ -3,14 +3,8 @@ import TestSupport
 
 /// A `chsk serve` child process on a free loopback port, stopped at the end of a test.
 final class ServeProcess: @unchecked Sendable {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var executable: URL {
-        if let env = ProcessInfo.processInfo.environment["CHSK_BIN"] { return URL(fileURLWithPath: env) }
-        let sibling = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("chsk")
-        if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
-        return packageRoot.appendingPathComponent(".build/debug/chsk")
-    }
+    static var packageRoot: URL { Checkout.packageRoot }
+    static var executable: URL { Checkout.chsk }
 
     /// A Python with the `websockets` package: CHSK_PYTHON, the CI venv, or python3.
     static let python: String? = {

@@ -1,5 +1,28 @@
 import Foundation
 
+/// Where this checkout's files and the project's shared material are.
+public enum Checkout {
+    /// The package root (two levels above this file's folder).
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `chsk` executable under test: `$CHSK_BIN` if set, else the debug build product
+    /// beside the test bundle, else `.build/debug/chsk`.
+    public static var chsk: URL {
+        if let env = ProcessInfo.processInfo.environment["CHSK_BIN"] { return URL(fileURLWithPath: env) }
+        let sibling = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("chsk")
+        if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
+        return packageRoot.appendingPathComponent(".build/debug/chsk")
+    }
+
+    /// The project's `shared/` folder: `$SHARED` when set (as `.ci/run` does), else the
+    /// `shared` folder beside the package root.
+    public static let shared: URL = {
+        if let env = ProcessInfo.processInfo.environment["SHARED"], !env.isEmpty { return URL(fileURLWithPath: env) }
+        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    }()
+}
+
 /// What a finished child process left: its exit status and everything it wrote.
 public struct ChildResult: Sendable {
     /// The exit status (or the signal number for a killed process, as Foundation reports it).

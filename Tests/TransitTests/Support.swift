@@ -1,5 +1,6 @@
 import EDN
 import Foundation
+import TestSupport
 import Transit
 
 /// Writes a value and returns the text (JSON kinds).
@@ -38,12 +39,7 @@ func unhex(_ s: String) -> [UInt8] {
 /// The Transit exemplar corpus (cognitect/transit-format `examples/0.8/simple`), read from
 /// `../shared/conformance/transit-exemplars` relative to the package root.
 enum Corpus {
-    static let root: String = {
-        let file = "\(#filePath)"
-        var parts = file.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)   // Tests/TransitTests/Support.swift
-        return parts.joined(separator: "/") + "/../shared/conformance/transit-exemplars/0.8"
-    }()
+    static let root: String = Checkout.shared.appendingPathComponent("conformance/transit-exemplars/0.8").path
 
     static var simple: String { root + "/simple" }
 
