@@ -3,11 +3,13 @@ let indexThreshold = 16
 
 /// An EDN map: any values as keys, insertion order kept (so printing is deterministic),
 /// keys unique under `EDNValue`'s Clojure-style equality. Equality ignores order.
+///
+/// Storage is one array of keys and values interleaved (`[k0, v0, k1, v1, …]`): one
+/// allocation per map, which the readers fill in one move and the writers walk in one pass.
 public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
-    /// The keys, in insertion order.
-    public private(set) var keys: [EDNValue] = []
-    /// The values, parallel to `keys`.
-    public private(set) var values: [EDNValue] = []
+    /// Keys and values interleaved: the key of entry `i` at `2 * i`, its value at `2 * i + 1`.
+    public private(set) var entries: [EDNValue] = []
+    /// Entry number by key, kept from `indexThreshold` entries on.
     private var index: [EDNValue: Int]?
 
     /// An empty map.
@@ -17,35 +19,48 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
         for (k, v) in elements { self[k] = v }
     }
 
-    /// A map of the parallel arrays `keys` and `values` (equal counts), built in one go: the
-    /// arrays are kept as they are when the keys are distinct, which a cheap fingerprint per
-    /// key shows without comparing most pairs. A key equal to an earlier one replaces that
-    /// entry's value and keeps its position, as `m[k] = v` in a loop would.
-    public init(keys: [EDNValue], values: [EDNValue]) {
-        precondition(keys.count == values.count, "EDNMap(keys:values:) needs as many values as keys")
-        if case .unique(let index) = Self.checkKeys(keys) {
-            self.keys = keys
-            self.values = values
+    /// A map of keys and values interleaved (`[k0, v0, k1, v1, …]`, an even count), built in
+    /// one go: the array is kept as it is when the keys are distinct, which a cheap
+    /// fingerprint per key shows without comparing most pairs. A key equal to an earlier one
+    /// replaces that entry's value and keeps its position, as `m[k] = v` in a loop would.
+    public init(interleaved entries: [EDNValue]) {
+        precondition(entries.count % 2 == 0, "EDNMap(interleaved:) needs an even number of items")
+        if case .unique(let index) = Self.checkKeys(entries) {
+            self.entries = entries
             self.index = index
             return
         }
-        for (k, v) in zip(keys, values) { self[k] = v }
+        var i = 0
+        while i < entries.count { self[entries[i]] = entries[i + 1]; i += 2 }
     }
 
-    /// Like `init(keys:values:)`, but `nil` when two keys are equal (the EDN reader's rule).
-    public init?(uniqueKeys keys: [EDNValue], values: [EDNValue]) {
-        precondition(keys.count == values.count, "EDNMap(uniqueKeys:values:) needs as many values as keys")
-        guard case .unique(let index) = Self.checkKeys(keys) else { return nil }
-        self.keys = keys
-        self.values = values
+    /// Like `init(interleaved:)`, but `nil` when two keys are equal (the EDN reader's rule).
+    public init?(uniqueInterleaved entries: [EDNValue]) {
+        precondition(entries.count % 2 == 0, "EDNMap(uniqueInterleaved:) needs an even number of items")
+        guard case .unique(let index) = Self.checkKeys(entries) else { return nil }
+        self.entries = entries
         self.index = index
     }
 
-    /// The first key that equals an earlier one, if any.
-    public static func firstDuplicate(in keys: [EDNValue]) -> EDNValue? {
-        if case .unique = checkKeys(keys) { return nil }
+    /// A map of the parallel arrays `keys` and `values` (equal counts); a later duplicate key
+    /// replaces the earlier value, as with `init(interleaved:)`.
+    public init(keys: [EDNValue], values: [EDNValue]) {
+        precondition(keys.count == values.count, "EDNMap(keys:values:) needs as many values as keys")
+        var flat: [EDNValue] = []
+        flat.reserveCapacity(keys.count * 2)
+        for (k, v) in zip(keys, values) { flat.append(k); flat.append(v) }
+        self.init(interleaved: flat)
+    }
+
+    /// The first key of interleaved `entries` that equals an earlier key, if any.
+    public static func firstDuplicate(interleaved entries: [EDNValue]) -> EDNValue? {
+        if case .unique = checkKeys(entries) { return nil }
         var seen = EDNMap()
-        for k in keys where !seen.insertNew(k, .null) { return k }
+        var i = 0
+        while i < entries.count {
+            if !seen.insertNew(entries[i], .null) { return entries[i] }
+            i += 2
+        }
         return nil
     }
 
@@ -55,23 +70,23 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
         case unique([EDNValue: Int]?)
     }
 
-    /// Whether `keys` are distinct. Below the index threshold, keys are compared with `==`
-    /// only when their fingerprints agree.
-    private static func checkKeys(_ keys: [EDNValue]) -> KeyCheck {
-        let n = keys.count
+    /// Whether the keys of interleaved `entries` are distinct. Below the index threshold,
+    /// keys are compared with `==` only when their fingerprints agree.
+    private static func checkKeys(_ entries: [EDNValue]) -> KeyCheck {
+        let n = entries.count / 2
         if n >= indexThreshold {
             var built: [EDNValue: Int] = [:]
             built.reserveCapacity(n * 2)
-            for i in 0..<n where built.updateValue(i, forKey: keys[i]) != nil { return .duplicate }
+            for i in 0..<n where built.updateValue(i, forKey: entries[2 * i]) != nil { return .duplicate }
             return .unique(built)
         }
         if n < 2 { return .unique(nil) }
         let distinct = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: n) { fp -> Bool in
-            keys.withUnsafeBufferPointer { k in
+            entries.withUnsafeBufferPointer { e in
                 for i in 0..<n {
-                    let f = k[i].keyFingerprint
+                    let f = e[2 * i].keyFingerprint
                     fp[i] = f
-                    for j in 0..<i where fp[j] == f && k[j] == k[i] { return false }
+                    for j in 0..<i where fp[j] == f && e[2 * j] == e[2 * i] { return false }
                 }
                 return true
             }
@@ -81,24 +96,40 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
 
     /// Reserves room for `n` entries.
     public mutating func reserveCapacity(_ n: Int) {
-        keys.reserveCapacity(n)
-        values.reserveCapacity(n)
+        entries.reserveCapacity(2 * n)
     }
 
     /// The number of entries.
-    public var count: Int { keys.count }
+    public var count: Int { entries.count / 2 }
     /// True when the map has no entries.
-    public var isEmpty: Bool { keys.isEmpty }
+    public var isEmpty: Bool { entries.isEmpty }
 
-    /// The position of `key`, if present.
+    /// The keys, in insertion order (a new array).
+    public var keys: [EDNValue] { stride(from: 0, to: entries.count, by: 2).map { entries[$0] } }
+    /// The values, parallel to `keys` (a new array).
+    public var values: [EDNValue] { stride(from: 1, to: entries.count, by: 2).map { entries[$0] } }
+
+    /// The key of entry `i` (insertion order).
+    public func key(at i: Int) -> EDNValue { entries[2 * i] }
+    /// The value of entry `i` (insertion order).
+    public func value(at i: Int) -> EDNValue { entries[2 * i + 1] }
+
+    /// The position (entry number) of `key`, if present.
     public func position(of key: EDNValue) -> Int? {
         if let index { return index[key] }
-        return keys.firstIndex(of: key)
+        return entries.withUnsafeBufferPointer { e in
+            var i = 0
+            while i < e.count {
+                if e[i] == key { return i / 2 }
+                i += 2
+            }
+            return nil
+        }
     }
 
     /// The value stored under `key`; setting `nil` removes the entry.
     public subscript(key: EDNValue) -> EDNValue? {
-        get { position(of: key).map { values[$0] } }
+        get { position(of: key).map { entries[2 * $0 + 1] } }
         set {
             if let newValue { updateValue(newValue, forKey: key) } else { removeValue(forKey: key) }
         }
@@ -108,8 +139,8 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
     @discardableResult
     public mutating func updateValue(_ value: EDNValue, forKey key: EDNValue) -> EDNValue? {
         if let i = position(of: key) {
-            let old = values[i]
-            values[i] = value
+            let old = entries[2 * i + 1]
+            entries[2 * i + 1] = value
             return old
         }
         appendNew(key, value)
@@ -125,36 +156,48 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
     }
 
     private mutating func appendNew(_ key: EDNValue, _ value: EDNValue) {
-        keys.append(key)
-        values.append(value)
+        entries.append(key)
+        entries.append(value)
         if index != nil {
-            index![key] = keys.count - 1
-        } else if keys.count >= indexThreshold {
-            var built: [EDNValue: Int] = [:]
-            built.reserveCapacity(keys.count * 2)
-            for (i, k) in keys.enumerated() { built[k] = i }
-            index = built
+            index![key] = count - 1
+        } else if count >= indexThreshold {
+            index = Self.buildIndex(entries)
         }
+    }
+
+    private static func buildIndex(_ entries: [EDNValue]) -> [EDNValue: Int] {
+        var built: [EDNValue: Int] = [:]
+        built.reserveCapacity(entries.count)
+        var i = 0
+        while i < entries.count { built[entries[i]] = i / 2; i += 2 }
+        return built
     }
 
     /// Removes `key`; returns its value.
     @discardableResult
     public mutating func removeValue(forKey key: EDNValue) -> EDNValue? {
         guard let i = position(of: key) else { return nil }
-        keys.remove(at: i)
-        let old = values.remove(at: i)
-        if index != nil {
-            var built: [EDNValue: Int] = [:]
-            for (j, k) in keys.enumerated() { built[k] = j }
-            index = keys.count >= indexThreshold ? built : nil
-        }
+        let old = entries[2 * i + 1]
+        entries.removeSubrange((2 * i)..<(2 * i + 2))
+        if index != nil { index = count >= indexThreshold ? Self.buildIndex(entries) : nil }
         return old
     }
 
     /// Entries in insertion order.
-    public func makeIterator() -> Zip2Sequence<[EDNValue], [EDNValue]>.Iterator {
-        zip(keys, values).makeIterator()
+    public struct Iterator: IteratorProtocol {
+        let entries: [EDNValue]
+        var i = 0
+        public mutating func next() -> (EDNValue, EDNValue)? {
+            guard i < entries.count else { return nil }
+            defer { i += 2 }
+            return (entries[i], entries[i + 1])
+        }
     }
+
+    /// Entries in insertion order.
+    public func makeIterator() -> Iterator { Iterator(entries: entries) }
+
+    public var underestimatedCount: Int { count }
 
     public static func == (a: EDNMap, b: EDNMap) -> Bool {
         guard a.count == b.count else { return false }

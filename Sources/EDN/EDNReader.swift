@@ -316,18 +316,12 @@ struct EDNParser {
         if forms.count % 2 != 0 {
             throw fail(.oddMapForms, "Map literal must contain an even number of forms", at: start)
         }
-        let n = forms.count / 2
-        var keys: [EDNValue] = [], values: [EDNValue] = []
-        keys.reserveCapacity(n)
-        values.reserveCapacity(n)
-        var i = 0
-        while i < forms.count {
-            keys.append(namespace.map { EDNParser.qualify(forms[i], $0) } ?? forms[i])
-            values.append(forms[i + 1])
-            i += 2
+        var entries = forms
+        if let namespace {
+            for i in stride(from: 0, to: entries.count, by: 2) { entries[i] = EDNParser.qualify(entries[i], namespace) }
         }
-        guard let map = EDNMap(uniqueKeys: keys, values: values) else {
-            let key = EDNMap.firstDuplicate(in: keys) ?? .null
+        guard let map = EDNMap(uniqueInterleaved: entries) else {
+            let key = EDNMap.firstDuplicate(interleaved: entries) ?? .null
             throw fail(.duplicateKey, "Duplicate key: \(EDNPrinter.string(key))", at: start)
         }
         return map

@@ -224,7 +224,7 @@ extension EDNValue {
         case (.symbol(let a), .symbol(let b)): return a == b
         case (.list(let a), .list(let b)), (.vector(let a), .vector(let b)): return EDNValue.identical(a, b)
         case (.set(let a), .set(let b)): return EDNValue.identical(a.elements, b.elements)
-        case (.map(let a), .map(let b)): return EDNValue.identical(a.keys, b.keys) && EDNValue.identical(a.values, b.values)
+        case (.map(let a), .map(let b)): return EDNValue.identical(a.entries, b.entries)
         case (.instant(let a), .instant(let b)): return a == b
         case (.uuid(let a), .uuid(let b)): return a == b
         case (.uri(let a), .uri(let b)): return a == b

@@ -271,19 +271,11 @@ final class ValueStack {
     /// values); the stack drops back to `start`.
     @inline(__always)
     func popMap(from start: Int) -> EDNMap {
-        let n = (count - start) / 2
-        if n == 0 { return EDNMap() }
-        let source = base + start
-        let keys = [EDNValue](unsafeUninitializedCapacity: n) { buffer, initialized in
-            for i in 0..<n { (buffer.baseAddress! + i).initialize(to: (source + 2 * i).move()) }
-            initialized = n
-        }
-        let values = [EDNValue](unsafeUninitializedCapacity: n) { buffer, initialized in
-            for i in 0..<n { (buffer.baseAddress! + i).initialize(to: (source + 2 * i + 1).move()) }
-            initialized = n
-        }
-        count = start
+        // Keys and values lie interleaved on the stack, as EDNMap keeps them (an odd last
+        // item, which the readers never leave, is dropped).
+        if (count - start) % 2 != 0 { count -= 1; (base + count).deinitialize(count: 1) }
+        let entries = popArray(from: start)
         // A later duplicate key replaces the earlier value.
-        return EDNMap(keys: keys, values: values)
+        return EDNMap(interleaved: entries)
     }
 }

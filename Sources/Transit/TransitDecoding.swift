@@ -176,9 +176,7 @@ enum TransitDecoding {
             guard let items = rep.sequenceElements, items.count % 2 == 0 else {
                 throw bad("~#cmap needs an array of an even number of items")
             }
-            let keys = stride(from: 0, to: items.count, by: 2).map { items[$0] }
-            let values = stride(from: 1, to: items.count, by: 2).map { items[$0] }
-            return .map(EDNMap(keys: keys, values: values))
+            return .map(EDNMap(interleaved: items))
         case "'":
             return rep
         case "ratio":

@@ -28,8 +28,8 @@ enum TransitWriting {
     @inline(__always)
     static func hasScalarKeys(_ m: EDNMap) -> Bool {
         // Case tests only (no payload bound), so that no key is copied.
-        m.keys.withUnsafeBufferPointer { p in
-            for i in 0..<p.count {
+        m.entries.withUnsafeBufferPointer { p in
+            for i in stride(from: 0, to: p.count, by: 2) {
                 switch p[i] {
                 case .list, .vector, .map, .set, .ratio: return false
                 case .tagged: if !isScalar(p[i]) { return false }
@@ -487,15 +487,14 @@ struct JSONEncoder {
         } else {
             out.append("[\"^ \"")
         }
-        let keys = m.keys, values = m.values
-        try keys.withUnsafeBufferPointer { k throws(TransitError) in
-            try values.withUnsafeBufferPointer { v throws(TransitError) in
-                for i in 0..<k.count {
-                    if i > 0 || (!verbose && scalarKeys) { out.append(UInt8(ascii: ",")) }
-                    try writeElement(k.baseAddress! + i, asMapKey: scalarKeys, depth: depth)
-                    out.append(verbose && scalarKeys ? UInt8(ascii: ":") : UInt8(ascii: ","))
-                    try writeElement(v.baseAddress! + i, asMapKey: false, depth: depth)
-                }
+        try m.entries.withUnsafeBufferPointer { e throws(TransitError) in
+            var p = e.baseAddress
+            for i in 0..<(e.count / 2) {
+                if i > 0 || (!verbose && scalarKeys) { out.append(UInt8(ascii: ",")) }
+                try writeElement(p!, asMapKey: scalarKeys, depth: depth)
+                out.append(verbose && scalarKeys ? UInt8(ascii: ":") : UInt8(ascii: ","))
+                try writeElement(p! + 1, asMapKey: false, depth: depth)
+                p! += 2
             }
         }
         out.append(verbose && scalarKeys ? UInt8(ascii: "}") : UInt8(ascii: "]"))

@@ -175,14 +175,13 @@ struct MsgpackDecoder {
             case .value(let v): items.reserveCapacity(n); items.append(v)
             case .mapMarker:
                 guard n % 2 == 1 else { throw fail(.invalidRepresentation, "Map-as-array [\"^ \", …] with an odd number of items", at: at) }
-                var keys: [EDNValue] = [], values: [EDNValue] = []
-                keys.reserveCapacity(n / 2)
-                values.reserveCapacity(n / 2)
+                var entries: [EDNValue] = []
+                entries.reserveCapacity(n - 1)
                 for _ in 0..<(n / 2) {
-                    keys.append(try key(depth: depth))
-                    values.append(try value(depth: depth))
+                    entries.append(try key(depth: depth))
+                    entries.append(try value(depth: depth))
                 }
-                return .map(EDNMap(keys: keys, values: values))
+                return .map(EDNMap(interleaved: entries))
             case .tag(let tag):
                 guard n == 2 else { throw fail(.invalidRepresentation, "A tagged value is [tag, value]", at: tagAt) }
                 let repAt = position
@@ -212,19 +211,18 @@ struct MsgpackDecoder {
 
     mutating func map(count n: Int, depth: Int, at: Int) throws(TransitError) -> EDNValue {
         if n == 0 { return .map(EDNMap()) }
-        var keys: [EDNValue] = [], values: [EDNValue] = []
-        keys.reserveCapacity(n)
-        values.reserveCapacity(n)
+        var entries: [EDNValue] = []
+        entries.reserveCapacity(2 * n)
         for i in 0..<n {
             if case .string = peekHeader() {
                 let keyAt = position
                 switch try stringItem(asMapKey: true) {
                 case .value(let k):
-                    keys.append(k)
-                    values.append(try value(depth: depth))
+                    entries.append(k)
+                    entries.append(try value(depth: depth))
                 case .mapMarker:
-                    keys.append(.string("^ "))
-                    values.append(try value(depth: depth))
+                    entries.append(.string("^ "))
+                    entries.append(try value(depth: depth))
                 case .tag(let tag):
                     guard i == 0, n == 1 else { throw fail(.invalidRepresentation, "Tag ~#\(tag) used as a map key", at: keyAt) }
                     let repAt = position
@@ -232,12 +230,12 @@ struct MsgpackDecoder {
                     do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
                 }
             } else {
-                keys.append(try value(depth: depth))
-                values.append(try value(depth: depth))
+                entries.append(try value(depth: depth))
+                entries.append(try value(depth: depth))
             }
         }
         // A later duplicate key replaces the earlier value.
-        return .map(EDNMap(keys: keys, values: values))
+        return .map(EDNMap(interleaved: entries))
     }
 
     /// Reads a MessagePack string and gives it its Transit meaning, with the cache.

@@ -192,20 +192,16 @@ struct MsgpackEncoder {
             emit(UInt8(ascii: "n"), r.denominator.description, asMapKey: false)
         case .map(let m):
             guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
-            let keys = m.keys, values = m.values
             let scalarKeys = TransitWriting.hasScalarKeys(m)
             if scalarKeys {
-                mapHeader(keys.count)
+                mapHeader(m.count)
             } else {
                 beginTagged("cmap")
-                arrayHeader(keys.count * 2)
+                arrayHeader(m.count * 2)
             }
-            try keys.withUnsafeBufferPointer { k throws(TransitError) in
-                try values.withUnsafeBufferPointer { v throws(TransitError) in
-                    for i in 0..<k.count {
-                        try writeElement(k.baseAddress! + i, asMapKey: scalarKeys, depth: depth + 1)
-                        try writeElement(v.baseAddress! + i, asMapKey: false, depth: depth + 1)
-                    }
+            try m.entries.withUnsafeBufferPointer { e throws(TransitError) in
+                for i in 0..<e.count {
+                    try writeElement(e.baseAddress! + i, asMapKey: scalarKeys && i % 2 == 0, depth: depth + 1)
                 }
             }
         case .tagged(let tag, let rep):

@@ -72,22 +72,26 @@ import Testing
             let values = (0..<keys.count).map { EDNValue.integer(Int64($0)) }
             var expected = EDNMap()
             for (k, v) in zip(keys, values) { expected[k] = v }
-            let built = EDNMap(keys: keys, values: values)
+            let interleaved = zip(keys, values).flatMap { [$0, $1] }
+            let built = EDNMap(interleaved: interleaved)
+            #expect(EDNMap(keys: keys, values: values).entries == built.entries)
             #expect(built.count == keys.count - 1, "\(first) / \(second)")
             #expect(built.keys == expected.keys && built.values == expected.values)
             #expect(built[first] == .integer(Int64(keys.count - 1)))
-            #expect(EDNMap(uniqueKeys: keys, values: values) == nil)
-            #expect(EDNMap.firstDuplicate(in: keys)?.isIdentical(to: second) == true)
+            #expect(EDNMap(uniqueInterleaved: interleaved) == nil)
+            #expect(EDNMap.firstDuplicate(interleaved: interleaved)?.isIdentical(to: second) == true)
         }
         // Distinct keys, some of which share a fingerprint (equal lengths, same first and
         // last eight bytes), are all kept.
         let distinct: [EDNValue] = [.keyword("event/x-created-at"), .keyword("event/y-created-at"), .string("event/x-created-at"),
                                     .symbol("event/x-created-at"), 1, 2, .double(1), .list([1]), .vector([2]), .null, false]
         let values = (0..<distinct.count).map { EDNValue.integer(Int64($0)) }
-        let m = EDNMap(uniqueKeys: distinct, values: values)
+        let interleaved = zip(distinct, values).flatMap { [$0, $1] }
+        let m = EDNMap(uniqueInterleaved: interleaved)
         #expect(m?.count == distinct.count)
-        #expect(m?[.keyword("event/y-created-at")] == 1)
-        #expect(EDNMap.firstDuplicate(in: distinct) == nil)
+        #expect(m?[EDNValue.keyword("event/y-created-at")] == 1)
+        #expect(m?.keys == distinct && m?.values == values)
+        #expect(EDNMap.firstDuplicate(interleaved: interleaved) == nil)
     }
     @Test func bigIntegers() {
         let big = BigInteger("-123456789012345678901234567890")!
