@@ -293,6 +293,7 @@ extension EDNValue {
     /// set construction skip the full comparison of keys that plainly differ. Strings,
     /// keywords and symbols are fingerprinted by their UTF-8 bytes, integers by value; other
     /// kinds share one fingerprint per kind (and are then compared in full).
+    @inline(__always)
     var keyFingerprint: UInt64 {
         switch self {
         case .keyword(let k): return utf8Fingerprint(k.text) &+ 0x8000_0000_0000_0008
@@ -316,9 +317,11 @@ extension EDNValue {
 }
 
 /// A fingerprint of a string's UTF-8 bytes: its length and its first and last eight bytes.
+@inline(__always)
 func utf8Fingerprint(_ s: String) -> UInt64 {
-    var s = s
-    return s.withUTF8 { b -> UInt64 in
+    // Native strings (all the readers make) have contiguous UTF-8; others fall back to
+    // their length, which is still consistent with ==.
+    s.utf8.withContiguousStorageIfAvailable { b -> UInt64 in
         let n = b.count
         guard let p = b.baseAddress, n > 0 else { return 0x51 }
         var head: UInt64 = 0, tail: UInt64 = 0
@@ -331,5 +334,5 @@ func utf8Fingerprint(_ s: String) -> UInt64 {
         var h = (head ^ UInt64(n) &* 0x9E37_79B9_7F4A_7C15) &* 0xFF51_AFD7_ED55_8CCD
         h ^= (tail &* 0xC4CE_B9FE_1A85_EC53) ^ (h >> 29)
         return h
-    }
+    } ?? UInt64(s.utf8.count) &* 0x9E37_79B9_7F4A_7C15
 }

@@ -258,11 +258,14 @@ final class ValueStack {
     func popArray(from start: Int) -> [EDNValue] {
         let n = count - start
         if n == 0 { return [] }
+        // reserveCapacity + moving appends, not Array(unsafeUninitializedCapacity:): that one
+        // allocates through an unspecialised runtime path that looks the storage class's
+        // metadata up for every array (about 300 instructions per array); this path is
+        // specialised here and caches it.
+        var items: [EDNValue] = []
+        items.reserveCapacity(n)
         let source = base + start
-        let items = [EDNValue](unsafeUninitializedCapacity: n) { buffer, initialized in
-            buffer.baseAddress!.moveInitialize(from: source, count: n)
-            initialized = n
-        }
+        for i in 0..<n { items.append((source + i).move()) }
         count = start
         return items
     }
