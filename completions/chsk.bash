@@ -485,7 +485,7 @@ _chsk_bench() {
     # Offer positional completions
     case "${positional_number}" in
     2)
-        __chsk_add_completions -W 'conns'$'\n''echo'$'\n''fanout'$'\n''ajax'
+        __chsk_add_completions -W 'conns'$'\n''echo'$'\n''fanout'$'\n''ajax'$'\n''burst'
         return
         ;;
     esac

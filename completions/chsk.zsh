@@ -219,14 +219,14 @@ _chsk_watch() {
 
 _chsk_bench() {
     local -i ret=1
-    local -ar _mode=('conns' 'echo' 'fanout' 'ajax')
+    local -ar _mode=('conns' 'echo' 'fanout' 'ajax' 'burst')
     local -ar ___type=('auto' 'ws' 'ajax')
     local -ar ___protocol=('auto' 'v1' 'v2')
     local -ar arg_specs=(
         ':url:'
         ':mode:{__chsk_complete "${_mode[@]}"}'
         '--connections[Number of clients (at most 19000).]:connections:'
-        '--duration[Seconds to run (or to hold, for conns).]:duration:'
+        '--duration[Seconds to run (to hold, for conns; the reply timeout, for burst).]:duration:'
         '--rate[Total requests per second for echo (default\: back to back).]:rate:'
         '--uids[Number of uids for fanout/ajax.]:uids:'
         '--path[The server'\''s channel socket path (to find /broadcast beside it).]:path:'

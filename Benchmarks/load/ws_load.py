@@ -13,6 +13,7 @@ Needs the server's PID (--pid) for CPU and RSS figures.
 """
 import argparse
 import asyncio
+import json
 import os
 import resource
 import time
@@ -66,6 +67,12 @@ async def rtt(a):
     latencies.sort()
     def pct(p):
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+    if a.json:
+        print(json.dumps({'mode': 'rtt', 'connections': a.connections, 'seconds': elapsed, 'round-trips': total,
+                          'round-trips-per-second': total / elapsed, 'server-cpu-seconds': cpu,
+                          'operations-per-server-cpu-second': total / cpu if cpu else 0,
+                          'latency-ms-p50': pct(0.5), 'latency-ms-p99': pct(0.99), 'latency-ms-max': latencies[-1] * 1000}))
+        return
     print('rtt: %d connections, %.1f s: %d round trips = %.0f/s; server CPU %.2f s = %.0f round trips per server CPU-second; '
           'latency p50 %.2f ms p99 %.2f ms max %.2f ms (the Python client is the bottleneck: one core)' %
           (a.connections, elapsed, total, total / elapsed, cpu, total / cpu if cpu else 0, pct(0.5), pct(0.99), latencies[-1] * 1000))
@@ -92,6 +99,12 @@ async def idle(a):
             ok += 1
         except Exception:  # noqa: BLE001
             pass
+    if a.json:
+        print(json.dumps({'mode': 'idle', 'connections': a.connections, 'held': ok,
+                          'server-rss-kb-per-connection': (rss1 - rss0) / a.connections}))
+        for ws in socks:
+            await ws.close()
+        return
     print('idle: %d connections opened in %.1f s, held %.0f s; %d answered afterwards; server RSS %d KB -> %d KB '
           '(+%.2f KB per connection)' % (a.connections, opened, a.hold, ok, rss0, rss1, (rss1 - rss0) / a.connections))
     for ws in socks:
@@ -106,6 +119,7 @@ def main():
     ap.add_argument('--connections', type=int)
     ap.add_argument('--seconds', type=float, default=10)
     ap.add_argument('--hold', type=float, default=5)
+    ap.add_argument('--json', action='store_true')
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -23,6 +23,9 @@ struct BenchCommand: AsyncParsableCommand {
               fanout  clients spread over --uids uids; every 0.5 s one server-side broadcast (the echo
                       app's GET /broadcast) pushes to all of them; end-to-end delivery latency
               ajax    fanout over long-polling clients (--type ajax)
+              burst   open --connections clients, then every one sends one request at the same
+                      instant; counts answered, explicitly refused (:chsk/closed, :chsk/error: a
+                      visible error) and unanswered (:chsk/timeout after --duration s: lost)
             The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. With
             --server-pid, server CPU time and RSS are read from /proc and per-CPU-second figures
             are printed. Latencies come from an HdrHistogram (p50/p99/p99.9/max).
@@ -33,19 +36,19 @@ struct BenchCommand: AsyncParsableCommand {
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case conns, echo, fanout, ajax
+        case conns, echo, fanout, ajax, burst
     }
 
     @Argument(help: "Server URL (loopback).")
     var url: String
 
-    @Argument(help: "conns, echo, fanout or ajax.")
+    @Argument(help: "conns, echo, fanout, ajax or burst.")
     var mode: Mode
 
     @Option(help: "Number of clients (at most 19000).")
     var connections = 100
 
-    @Option(help: "Seconds to run (or to hold, for conns).")
+    @Option(help: "Seconds to run (to hold, for conns; the reply timeout, for burst).")
     var duration: Double = 10
 
     @Option(help: "Total requests per second for echo (default: back to back).")
@@ -112,6 +115,7 @@ struct BenchCommand: AsyncParsableCommand {
         case .echo: try await runEcho(&result)
         case .fanout: try await runFanout(&result, type: type)
         case .ajax: try await runFanout(&result, type: .ajax)
+        case .burst: try await runBurst(&result)
         }
         let elapsed = (ContinuousClock.now - start).seconds
         if let before, let pid = serverPID {
@@ -185,6 +189,51 @@ struct BenchCommand: AsyncParsableCommand {
         histogram.report(into: &result)
     }
 
+    func runBurst(_ result: inout [String: EDNValue]) async throws {
+        let clients = (0..<connections).map { makeClient($0, uid: "burst-\($0 % 100)", type: type) }
+        let opened = await openAll(clients, limit: .seconds(60))
+        let histogram = SharedHistogram()
+        let answered = Counter(), refused = Counter(), unanswered = Counter(), wrong = Counter()
+        let timeout = Duration.milliseconds(Int64(duration * 1000))
+        // Every request task waits on its own stream; yielding to all of them releases the
+        // burst at once.
+        let burstStart = SharedInstant()
+        await withTaskGroup(of: Void.self) { group in
+            var gates: [AsyncStream<Void>.Continuation] = []
+            for (i, client) in clients.enumerated() {
+                let (wait, go) = AsyncStream.makeStream(of: Void.self)
+                gates.append(go)
+                group.addTask {
+                    for await _ in wait { break }
+                    do {
+                        let reply = try await client.request(Event("bench/echo", [.integer(Int64(i))]), timeout: timeout)
+                        // The echo app answers {:echo [ev-id ev-data] …}: check it is ours.
+                        if case .vector(let echoed)? = reply[.keyword("echo")], echoed.last == [.integer(Int64(i))] {
+                            answered.add()
+                            histogram.record(ContinuousClock.now - burstStart.value)
+                        } else {
+                            wrong.add()
+                        }
+                    } catch RequestError.timeout {
+                        unanswered.add()
+                    } catch {
+                        refused.add()
+                    }
+                }
+            }
+            burstStart.value = .now
+            for go in gates { go.yield(); go.finish() }
+        }
+        for c in clients { await c.disconnect() }
+        result["opened"] = .integer(Int64(opened))
+        result["answered"] = .integer(Int64(answered.value))
+        result["refused-with-error"] = .integer(Int64(refused.value))
+        result["unanswered"] = .integer(Int64(unanswered.value))
+        result["wrong-replies"] = .integer(Int64(wrong.value))
+        result["operations"] = .integer(Int64(answered.value))
+        histogram.report(into: &result)
+    }
+
     func runConns(_ result: inout [String: EDNValue]) async throws {
         let before = serverPID.map(ProcStats.read)
         let clients = (0..<connections).map { makeClient($0, uid: "idle-\($0 % 100)", type: type) }
@@ -254,6 +303,15 @@ struct BenchCommand: AsyncParsableCommand {
         result["deliveries"] = .integer(Int64(received.value))
         result["operations"] = .integer(Int64(received.value))
         histogram.report(into: &result)
+    }
+}
+
+/// An instant set once and read by many tasks.
+final class SharedInstant: Sendable {
+    private let stored = Mutex(ContinuousClock.now)
+    var value: ContinuousClock.Instant {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
 
