@@ -60,14 +60,12 @@ public struct ChannelSocketApplication: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Router(context: BasicWebSocketRequestContext.self)
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
         if let dir = configuration.staticDirectory {
             router.middlewares.add(FileMiddleware(dir, searchForIndexHtml: true, logger: logger))
         }
-        ChannelSocketRoutes.add(server, path: configuration.path, router: router, webSocketRouter: wsRouter)
+        ChannelSocketRoutes.addHTTP(server, path: configuration.path, router: router)
         extraRoutes(router)
-        var builder = HTTPServerBuilder.http1WebSocketUpgrade(
-            webSocketRouter: wsRouter, configuration: ChannelSocketRoutes.serverConfiguration(for: server))
+        var builder = ChannelSocketHTTP1Channel.builder(server: server, path: configuration.path)
         if let tls = configuration.tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)

@@ -34,8 +34,7 @@ public enum ChannelSocketRoutes {
         _ server: ChannelSocketServer, path: String,
         router: Router<Context>, webSocketRouter: Router<Context>
     ) {
-        let routePath = RouterPath(path)
-        webSocketRouter.ws(routePath) { request, _ in
+        webSocketRouter.ws(RouterPath(path)) { request, _ in
             // A refused upgrade falls through to the plain GET handler below, which answers
             // Sente's status and body (403 Bad CSRF token, …) as an ordinary HTTP response.
             server.check(connectionRequest(request, webSocket: true)) == nil ? .upgrade([:]) : .dontUpgrade
@@ -43,7 +42,14 @@ public enum ChannelSocketRoutes {
             try await runWebSocket(server: server, request: connectionRequest(context.request, webSocket: true),
                                    inbound: inbound, outbound: outbound)
         }
+        addHTTP(server, path: path, router: router)
+    }
 
+    /// Adds only the Ajax handlers (`GET` long-poll, `POST`) to `router`: for a server built
+    /// with `ChannelSocketHTTP1Channel.builder(server:path:)`, which upgrades WebSockets on
+    /// NIO channel handlers (the faster path `ChannelSocketApplication` uses).
+    public static func addHTTP<Context: RequestContext>(_ server: ChannelSocketServer, path: String, router: Router<Context>) {
+        let routePath = RouterPath(path)
         router.get(routePath) { request, _ -> Response in
             let connection = connectionRequest(request, webSocket: false)
             if let rejection = server.check(connection) { return response(rejection) }

@@ -104,6 +104,38 @@ import Testing
         #expect(server.log.contains("uidport-close \"kim\""))
     }
 
+    /// A refused WebSocket upgrade gets Sente's status and body, as an Ajax request would
+    /// (not a bare 400), and an accepted one still upgrades; a too-big message closes 1009.
+    @Test(.enabled(if: ServeProcess.python != nil))
+    func refusedUpgradesGetSenteStatusAndBody() throws {
+        let server = try ServeProcess(["--echo", "--csrf-token", "tok", "--max-message-bytes", "1000"])
+        defer { _ = server.terminate() }
+        let upgrade = ["-s", "-i", "--max-time", "1", "-H", "Upgrade: websocket", "-H", "Connection: Upgrade",
+                       "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "-H", "Sec-WebSocket-Version: 13"]
+        let base = "http://127.0.0.1:\(server.port)/chsk?client-id=r1"
+        let bad = ServeProcess.run("/usr/bin/curl", upgrade + [base + "&csrf-token=nope"]).output
+        #expect(bad.hasPrefix("HTTP/1.1 403"), "\(bad)")
+        #expect(bad.hasSuffix("Bad CSRF token"), "\(bad)")
+        let missing = ServeProcess.run("/usr/bin/curl", upgrade + ["http://127.0.0.1:\(server.port)/chsk?csrf-token=tok"]).output
+        #expect(missing.hasPrefix("HTTP/1.1 400"), "\(missing)")
+        let ok = ServeProcess.run("/usr/bin/curl", upgrade + [base + "&csrf-token=tok"]).output
+        #expect(ok.hasPrefix("HTTP/1.1 101"), "\(ok)")
+        let script = """
+            import asyncio, websockets
+            async def main():
+                ws = await websockets.connect('ws://127.0.0.1:\(server.port)/chsk?client-id=big&csrf-token=tok', max_size=None)
+                await ws.recv()
+                await ws.send('[[:my/big "' + 'x' * 5000 + '"] "cb1"]')
+                try:
+                    await asyncio.wait_for(ws.recv(), 5)
+                except websockets.ConnectionClosed as e:
+                    print('closed', e.rcvd.code if e.rcvd else None)
+            asyncio.run(main())
+            """
+        let r = ServeProcess.run(ServeProcess.python!, ["-c", script], timeout: 30)
+        #expect(r.output.contains("closed 1009"), "\(r.output)")
+    }
+
     @Test func servesStaticFilesOnTheSameOrigin() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-static-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -1,0 +1,265 @@
+public import ChannelSocket
+import EDN
+public import HummingbirdCore
+public import Logging
+public import NIOCore
+import HTTPTypes
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// HTTP/1.1 for a Hummingbird application with the channel socket's WebSocket upgrade done
+/// on SwiftNIO channel handlers: an upgraded connection has no tasks and no async sequences
+/// of its own; frames go from the event loop straight into the engine
+/// (`WebSocketConnection.receive`) and the engine's writes go straight to the channel.
+/// Everything else (Ajax long-polls and POSTs, refused upgrades, the app's own routes) is
+/// Hummingbird's ordinary HTTP handling with the application's router.
+///
+/// A refused upgrade (CSRF, origin, authorization, missing client id) is answered with Sente's
+/// status and body (`403 Bad CSRF token`, …) and the connection closed; with Hummingbird's own
+/// WebSocket channel it could only be a bare 400.
+public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+    /// What the HTTP/1 upgrade negotiation ended in.
+    public enum UpgradeResult: Sendable {
+        /// Upgraded; the WebSocket is served by the pipeline's handler until it closes.
+        case webSocket
+        /// Plain HTTP, for Hummingbird's responder.
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// An upgrade request the engine refused: answered with this reply, then closed. (After
+        /// an upgrade request NIO's HTTP decoder cannot go on with the connection as HTTP, so
+        /// it is not handed to the router.)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPReply)
+    }
+
+    /// The negotiation's outcome and the child channel.
+    public struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        public let channel: any Channel
+    }
+
+    /// Hummingbird's HTTP responder (the application's router).
+    public let responder: HTTPChannelHandler.Responder
+    let server: ChannelSocketServer
+    let path: String
+    let http1: HTTP1Channel.Configuration
+
+    /// A child channel serving `server` on `path`, and `responder` for all other HTTP.
+    public init(responder: @escaping HTTPChannelHandler.Responder, server: ChannelSocketServer, path: String,
+                http1: HTTP1Channel.Configuration = .init()) {
+        self.responder = responder
+        self.server = server
+        self.path = path
+        self.http1 = http1
+    }
+
+    /// A server builder for `Application(router:server:)`.
+    public static func builder(server: ChannelSocketServer, path: String, http1: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in ChannelSocketHTTP1Channel(responder: responder, server: server, path: path, http1: http1) }
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let server = self.server
+            let path = self.path
+            let maxFrame = max(server.options.maxMessageBytes, 1 << 14)
+            let refusal = NIOLoopBoundBox<HTTPReply?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: maxFrame,
+                shouldUpgrade: { channel, head in
+                    let request = Self.connectionRequest(head)
+                    if request.path != path {
+                        refusal.value = HTTPReply(status: 404, text: "Not found")
+                    } else if let rejection = server.check(request) {
+                        refusal.value = rejection
+                    } else {
+                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    }
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                },
+                upgradePipelineHandler: { channel, head in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16,
+                            maxAccumulatedFrameSize: server.options.maxMessageBytes + 1))
+                        try sync.addHandler(WebSocketEngineHandler(server: server, request: Self.connectionRequest(head)))
+                        return UpgradeResult.webSocket
+                    }
+                }
+            )
+            let http1 = self.http1
+            let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try sync.addHandlers(http1.additionalChannelHandlers())
+                        try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if let reply = refusal.value { return UpgradeResult.refused(asyncChannel, reply) }
+                        return UpgradeResult.notUpgraded(asyncChannel)
+                    }
+                }
+            )
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: upgradeConfiguration)
+            configuration.enablePipelining = false   // NIOAsyncChannel handles HTTP pipelining
+            configuration.enableErrorHandling = false   // Hummingbird handles parse errors
+            configuration.enableResponseHeaderValidation = false   // HTTPTypes validates
+            configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
+            configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
+            configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    public func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .notUpgraded(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let reply):
+                try await http.executeThenClose { _, outbound in
+                    var fields: HTTPFields = [.connection: "close", .contentLength: String(reply.body.count)]
+                    fields[.contentType] = reply.contentType ?? "text/plain; charset=utf-8"
+                    try await outbound.write(.head(HTTPResponse(status: .init(code: reply.status), headerFields: fields)))
+                    try await outbound.write(.body(ByteBuffer(bytes: reply.body)))
+                    try await outbound.write(.end(nil))
+                }
+            case .webSocket:
+                // The pipeline serves it; this connection's task only waits for the close.
+                try? await value.channel.closeFuture.get()
+            }
+        } catch {
+            logger.debug("connection ended during the HTTP/1 upgrade negotiation: \(error)")
+        }
+    }
+
+    /// The engine's view of an upgrade request head.
+    static func connectionRequest(_ head: HTTPRequestHead) -> ConnectionRequest {
+        var headers: [String: String] = [:]
+        for (name, value) in head.headers {
+            let key = name.lowercased()
+            if let existing = headers[key] { headers[key] = existing + ", " + value } else { headers[key] = value }
+        }
+        let uri = head.uri
+        let query = uri.firstIndex(of: "?")
+        let path = query.map { String(uri[..<$0]) } ?? uri
+        let params = query.map { FormDecoding.decode(String(uri[uri.index(after: $0)...])) } ?? [:]
+        return ConnectionRequest(method: head.method.rawValue, path: path, params: params, headers: headers, isWebSocket: true)
+    }
+}
+
+/// One upgraded WebSocket on the event loop: complete messages (the aggregator joins
+/// fragments) go to the engine as they arrive; pings are answered here; a close frame is
+/// answered and the channel closed; the channel's end is reported to the engine.
+final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    let server: ChannelSocketServer
+    let request: ConnectionRequest
+    /// Set on the event loop once the engine has registered the connection.
+    private var connection: WebSocketConnection?
+    /// Messages that arrived before that (the client may speak right after the upgrade).
+    private var early: [[UInt8]] = []
+    private var inactive = false
+    private var sentClose = false
+
+    init(server: ChannelSocketServer, request: ConnectionRequest) {
+        self.server = server
+        self.request = request
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let outbound = ChannelWebSocketOutbound(channel: context.channel)
+        let server = self.server, request = self.request
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            let connection = await server.openWebSocket(request, outbound: outbound)
+            eventLoop.execute { loopBound.value.registered(connection) }
+        }
+    }
+
+    private func registered(_ connection: WebSocketConnection) {
+        self.connection = connection
+        for message in early { connection.receive(message) }
+        early = []
+        if inactive { Task { await connection.closed() } }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            let bytes = Array(frame.unmaskedData.readableBytesView)
+            if let connection { connection.receive(bytes) } else { early.append(bytes) }
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .connectionClose:
+            // Answer the client's close with its code (or 1000), then hang up.
+            var data = frame.unmaskedData
+            let code = data.readInteger(as: UInt16.self) ?? 1000
+            if !sentClose {
+                sentClose = true
+                ChannelWebSocketOutbound(channel: context.channel).close(code: code, reason: "")
+            } else {
+                context.close(promise: nil)
+            }
+        default:
+            break
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The aggregator's size limit, or a protocol error: close with 1009 / 1002.
+        let code: UInt16 = error is NIOWebSocketFrameAggregator.Error ? 1009 : 1002
+        server.log(.info, "ws \(request.params["client-id"] ?? "?"): \(error); closing (\(code))")
+        guard !sentClose else { return }
+        sentClose = true
+        ChannelWebSocketOutbound(channel: context.channel).close(code: code, reason: "")
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Hummingbird's server allows half-closure: a client that went away shows up as
+        // input closed, not as an inactive channel. A WebSocket has no use for a half-open
+        // connection.
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inactive = true
+        if let connection { Task { await connection.closed() } }
+        context.fireChannelInactive()
+    }
+}
+
+/// The engine's outbound side of one socket: frames written straight to the NIO channel
+/// (from any thread; NIO keeps their order per calling thread and runs them on the loop).
+struct ChannelWebSocketOutbound: WebSocketOutbound {
+    let channel: any Channel
+
+    func write(_ message: [UInt8], binary: Bool) {
+        let frame = WebSocketFrame(fin: true, opcode: binary ? .binary : .text, data: channel.allocator.buffer(bytes: message))
+        channel.writeAndFlush(frame, promise: nil)
+    }
+
+    func close(code: UInt16, reason: String) {
+        var buffer = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        buffer.writeInteger(code)
+        buffer.writeString(reason)
+        let channel = self.channel
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+}
