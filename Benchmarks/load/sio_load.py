@@ -11,15 +11,13 @@ CPU-second (/proc/PID/stat), latency percentiles. idle: N clients connected and 
 server's RSS growth per connection (/proc/PID/status), and how many answer afterwards.
 --json prints one object with the keys `chsk bench --json` uses.
 """
-import argparse
 import asyncio
 import json
-import resource
 import time
 
 import socketio
 
-from ws_load import proc_cpu_seconds, proc_rss_kb
+from ws_load import cli, proc_cpu_seconds, proc_rss_kb
 
 
 async def connect(url):
@@ -97,23 +95,7 @@ async def idle(a):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('mode', choices=['rtt', 'idle'])
-    ap.add_argument('--port', type=int, required=True)
-    ap.add_argument('--pid', type=int, required=True)
-    ap.add_argument('--connections', type=int)
-    ap.add_argument('--seconds', type=float, default=10)
-    ap.add_argument('--hold', type=float, default=5)
-    ap.add_argument('--json', action='store_true')
-    a = ap.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if a.mode == 'rtt':
-        a.connections = a.connections or 100
-        asyncio.run(rtt(a))
-    else:
-        a.connections = min(a.connections or 2000, 9000)
-        asyncio.run(idle(a))
+    cli(rtt, idle, idle_default=2000, idle_max=9000, pid_required=True)
 
 
 if __name__ == '__main__':

@@ -111,11 +111,13 @@ async def idle(a):
         await ws.close()
 
 
-def main():
+def cli(rtt, idle, idle_default, idle_max, pid_required=False):
+    """The command line both load generators share: `rtt`/`idle` mode, port, server PID,
+    connections (idle ones capped at idle_max), duration, hold, --json."""
     ap = argparse.ArgumentParser()
     ap.add_argument('mode', choices=['rtt', 'idle'])
     ap.add_argument('--port', type=int, required=True)
-    ap.add_argument('--pid', type=int)
+    ap.add_argument('--pid', type=int, required=pid_required)
     ap.add_argument('--connections', type=int)
     ap.add_argument('--seconds', type=float, default=10)
     ap.add_argument('--hold', type=float, default=5)
@@ -127,8 +129,12 @@ def main():
         a.connections = a.connections or 100
         asyncio.run(rtt(a))
     else:
-        a.connections = min(a.connections or 10000, 19000)
+        a.connections = min(a.connections or idle_default, idle_max)
         asyncio.run(idle(a))
+
+
+def main():
+    cli(rtt, idle, idle_default=10000, idle_max=19000)
 
 
 if __name__ == '__main__':

@@ -7,11 +7,9 @@ floor (Sources/nio-ws-echo): a v2 handshake on connect, every `[event "cb"]` ans
 
   aiohttp_echo.py [--port 0]
 """
-import argparse
-import asyncio
-import socket
-
 from aiohttp import WSMsgType, web
+
+from loopback import serve
 
 HANDSHAKE = '[[:chsk/handshake ["bench" nil nil]] nil]'
 
@@ -32,24 +30,11 @@ async def chsk(request):
     return ws
 
 
-async def main(port):
+def make_app():
     app = web.Application()
     app.router.add_get('/chsk', chsk)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(('127.0.0.1', port))
-    site = web.SockSite(runner, sock, backlog=4096)
-    await site.start()
-    print(sock.getsockname()[1], flush=True)
-    await asyncio.Event().wait()
+    return app
 
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--port', type=int, default=0)
-    try:
-        asyncio.run(main(ap.parse_args().port))
-    except KeyboardInterrupt:
-        pass
+    serve(make_app)
