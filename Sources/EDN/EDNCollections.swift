@@ -267,9 +267,12 @@ public struct EDNSet: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral {
     /// Removes `value`; returns whether it was present.
     @discardableResult
     public mutating func remove(_ value: EDNValue) -> Bool {
+        if let index, !index.contains(value) { return false }
         guard let i = elements.firstIndex(of: value) else { return false }
         elements.remove(at: i)
-        if index != nil { index = elements.count >= indexThreshold ? Set(elements) : nil }
+        if index != nil {
+            if elements.count >= indexThreshold { index!.remove(value) } else { index = nil }
+        }
         return true
     }
 

@@ -51,6 +51,15 @@ import Testing
         #expect(!added)
         let removed = s.remove(7)
         #expect(removed && !s.contains(7) && s.count == 49)
+        // The hash index follows removals: the others stay members, 7 can come back, a
+        // second removal finds nothing.
+        #expect((0..<50).allSatisfy { $0 == 7 || s.contains(.integer(Int64($0))) })
+        let again = s.remove(7)
+        #expect(!again)
+        let back = s.insert(7)
+        #expect(back && s.contains(7) && s.count == 50)
+        for i in 0..<40 { s.remove(.integer(Int64(i))) }
+        #expect(s.count == 10 && s.contains(45) && !s.contains(3))
     }
 
 

@@ -96,12 +96,17 @@ actor ServerRegistry {
             if e.ws != nil || e.wsGraceToken != nil { inWS = true }
             if e.ajax?.counted == true { inAjax = true }
         }
+        let wasWS = connected.ws.contains(uid), wasAjax = connected.ajax.contains(uid)
         let wasAny = connected.any.contains(uid)
+        // Most calls (every Ajax poll of a connected uid) change nothing: answer those
+        // without touching the sets, which are shared with the published snapshot and would
+        // be copied whole (O(uids) per poll).
+        guard inWS != wasWS || inAjax != wasAjax || (inWS || inAjax) != wasAny else { return }
         var next = connected
+        connected = ConnectedUIDs()   // drop our reference so `next` is mutated in place where possible
         if inWS { next.ws.insert(uid) } else { next.ws.remove(uid) }
         if inAjax { next.ajax.insert(uid) } else { next.ajax.remove(uid) }
         if inWS || inAjax { next.any.insert(uid) } else { next.any.remove(uid) }
-        guard next != connected else { return }
         connected = next
         guard let server = owner else { return }
         server.publish(next)
