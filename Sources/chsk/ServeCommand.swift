@@ -154,7 +154,8 @@ struct ServeCommand: AsyncParsableCommand {
         if editor.isInteractive { logEditor.withLock { $0 = editor } }
         let consumer = Task {
             if echo {
-                await EchoApp(server: server).run()
+                // Inline: replies leave from the event loop that read the request.
+                await EchoApp(server: server).runInline()
             } else {
                 for await message in server.events where message.wantsReply {
                     logger.debug("no handler for \(message.id); the client's callback will time out")

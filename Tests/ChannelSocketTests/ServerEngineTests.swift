@@ -132,6 +132,42 @@ final class EngineHarness: @unchecked Sendable {
         #expect(newSocket.messages.last == "[{:echo [:my/req 2], :uid \"alice\", :client-id \"browser-1.21\"} \"cb2\"]")
     }
 
+    /// An inline handler answers on the thread that read the message: the replies are
+    /// written, in order, before `receive` returns, and nothing reaches `events`.
+    @Test func inlineHandlerRepliesWhereTheMessageArrives() async throws {
+        let h = try EngineHarness(wire: .v2, echo: false)
+        h.server.handleEventsInline { message in
+            if message.wantsReply { message.reply([":n": message.data ?? .null]) }
+        }
+        let (c, socket) = await h.connect(uid: "u", client: "c")
+        for i in 1...3 { h.send(c, "[[:my/req \(i)] \"cb\(i)\"]") }
+        #expect(Array(socket.messages.dropFirst()) == ["[{:n 1} \"cb1\"]", "[{:n 2} \"cb2\"]", "[{:n 3} \"cb3\"]"])
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(h.events.isEmpty)
+    }
+
+    /// The echo app run inline: replies at once, pushes in their order (batched as usual).
+    @Test func echoAppInlineKeepsPushOrder() async throws {
+        let h = try EngineHarness(wire: .v2, echo: false)
+        let app = Task { await EchoApp(server: h.server).runInline() }
+        defer { app.cancel() }
+        let (c, socket) = await h.connect(uid: "u", client: "c")
+        // runInline installs its handler when its task starts: wait for a reply to appear.
+        #expect(await h.eventually {
+            h.send(c, "[[:my/ready] \"r\"]")
+            return socket.messages.contains { $0.hasSuffix("\"r\"]") }
+        })
+        let before = socket.messages.count
+        h.send(c, "[[:test/echo-push 1] \"p1\"]")
+        h.send(c, "[[:test/echo-push 2] nil]")
+        h.send(c, "[[:test/echo-push 3] \"p3\"]")
+        #expect(socket.messages.count == before + 2, "\(socket.messages)")   // both replies already written
+        #expect(await h.eventually { socket.messages.joined().contains("[:test/echo 3]") })
+        let pushed = socket.messages.dropFirst(before + 2).joined()
+        let order = ["[:test/echo 1]", "[:test/echo 2]", "[:test/echo 3]"].map { pushed.range(of: $0)?.lowerBound }
+        #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "\(pushed)")
+    }
+
     @Test func malformedInputReachesTheAppAsSenteShowsIt() async throws {
         let v2 = try EngineHarness(wire: .v2, echo: false)
         let (c2, _) = await v2.connect(uid: "u", client: "c")

@@ -23,6 +23,7 @@ public final class ChannelSocketServer: Sendable {
     let nextID = Atomic<UInt64>(1)
     let logger: Logger
     let uidWatchers = Mutex<[UInt64: AsyncStream<ConnectedUIDs>.Continuation]>([:])
+    let inlineHandler = Mutex<(@Sendable (ServerEventMessage) -> Void)?>(nil)
 
     /// A server with the given options (checked; Sente's limits apply).
     /// - Parameters:
@@ -50,7 +51,21 @@ public final class ChannelSocketServer: Sendable {
     }
 
     func deliver(_ message: ServerEventMessage) {
-        eventSink.yield(message)
+        if let handler = inlineHandler.withLock({ $0 }) {
+            handler(message)
+        } else {
+            eventSink.yield(message)
+        }
+    }
+
+    /// Hands every event from now on to `handler`, synchronously, where it arrives, instead of
+    /// to `events`: on a WebSocket's event loop, in an Ajax request's task, or in the engine
+    /// for `:chsk/uidport-*` events. This removes the hops to an app task and back, so the
+    /// handler must never block or wait: reply, update state, or queue slower work elsewhere.
+    /// Events of one connection are handled in their arrival order. Set it before the server
+    /// takes connections; `EchoApp.runInline()` is an example.
+    public func handleEventsInline(_ handler: @escaping @Sendable (ServerEventMessage) -> Void) {
+        inlineHandler.withLock { $0 = handler }
     }
 
     // MARK: - App API

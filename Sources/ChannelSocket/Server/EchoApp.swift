@@ -20,23 +20,49 @@ public struct EchoApp: Sendable {
 
     /// Handles one event as the reference app does.
     public func handle(_ message: ServerEventMessage) async {
-        if message.wantsReply {
-            message.reply([":echo": message.event.value, ":uid": message.uid, ":client-id": .string(message.clientID)])
-        }
-        switch message.id.text {
-        case "test/echo-push":
-            try? await server.send(Event("test/echo", message.data ?? .null), to: message.uid)
-        case "test/push":
-            if let spec = message.data, let uid = spec[.kw("uid")], let ev = spec[.kw("event")], let event = Event(validating: ev) {
-                try? await server.send(event, to: uid)
-            }
-        default:
-            break
-        }
+        if message.wantsReply { message.reply(Self.echo(message)) }
+        if let (event, uid) = Self.push(for: message) { try? await server.send(event, to: uid) }
     }
 
     /// Handles every event of the server until its stream ends.
     public func run() async {
         for await message in server.events { await handle(message) }
+    }
+
+    /// Runs the app inline (`ChannelSocketServer.handleEventsInline`): replies are written
+    /// where each event arrives; pushes go, in their order, through this task. Returns when
+    /// the task is cancelled.
+    public func runInline() async {
+        let (pushes, sink) = AsyncStream.makeStream(of: (Event, EDNValue).self, bufferingPolicy: .unbounded)
+        server.handleEventsInline { message in
+            if message.wantsReply { message.reply(Self.echo(message)) }
+            if let push = Self.push(for: message) { sink.yield(push) }
+        }
+        await withTaskCancellationHandler {
+            for await (event, uid) in pushes { try? await server.send(event, to: uid) }
+        } onCancel: {
+            sink.finish()
+        }
+    }
+
+    /// The reply to an event with a callback: `{:echo <event> :uid <uid> :client-id <id>}`.
+    static func echo(_ message: ServerEventMessage) -> EDNValue {
+        [":echo": message.event.value, ":uid": message.uid, ":client-id": .string(message.clientID)]
+    }
+
+    /// The push an event asks for, if any: `[:test/echo X]` to the sender's uid for
+    /// `[:test/echo-push X]`, `EV` to `U` for `[:test/push {:uid U :event EV}]`.
+    static func push(for message: ServerEventMessage) -> (Event, EDNValue)? {
+        switch message.id.text {
+        case "test/echo-push":
+            return (Event("test/echo", message.data ?? .null), message.uid)
+        case "test/push":
+            if let spec = message.data, let uid = spec[.kw("uid")], let ev = spec[.kw("event")], let event = Event(validating: ev) {
+                return (event, uid)
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 }
