@@ -2,6 +2,7 @@ import ChannelSocket
 import ChannelSocketTesting
 import EDN
 import Foundation
+import Synchronization
 import Testing
 
 /// A server on a manual clock whose app records every event (and runs the echo app on it).
@@ -144,6 +145,25 @@ final class EngineHarness: @unchecked Sendable {
         #expect(Array(socket.messages.dropFirst()) == ["[{:n 1} \"cb1\"]", "[{:n 2} \"cb2\"]", "[{:n 3} \"cb3\"]"])
         try await Task.sleep(for: .milliseconds(50))
         #expect(h.events.isEmpty)
+    }
+
+    /// Regression: the handler once sat in a Mutex as a bare closure, and every event wrapped
+    /// it in one more reabstraction thunk, until the stack overflowed (release build, about
+    /// 100 000 events). 60 000 events, run on a thread with a small stack, must all arrive.
+    @Test func inlineHandlerStaysFlatOverManyEvents() async throws {
+        let h = try EngineHarness(wire: .v2, echo: false)
+        let count = Atomic<Int>(0)
+        h.server.handleEventsInline { _ in count.add(1, ordering: .relaxed) }
+        let (c, _) = await h.connect(uid: "u", client: "c")
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            for _ in 0..<60_000 { h.send(c, "[[:a/b] nil]") }
+            done.signal()
+        }
+        thread.stackSize = 256 * 1024
+        thread.start()
+        done.wait()
+        #expect(count.load(ordering: .relaxed) >= 60_000)
     }
 
     /// The echo app run inline: replies at once, pushes in their order (batched as usual).

@@ -23,7 +23,15 @@ public final class ChannelSocketServer: Sendable {
     let nextID = Atomic<UInt64>(1)
     let logger: Logger
     let uidWatchers = Mutex<[UInt64: AsyncStream<ConnectedUIDs>.Continuation]>([:])
-    let inlineHandler = Mutex<(@Sendable (ServerEventMessage) -> Void)?>(nil)
+    /// Boxed: a closure kept directly in a `Mutex` is re-wrapped in a reabstraction thunk on
+    /// every `withLock` (the inout write-back), so each event nested one thunk deeper until
+    /// the stack overflowed (seen as a crash after ~100 000 events).
+    let inlineHandler = Mutex<InlineHandler?>(nil)
+
+    final class InlineHandler: Sendable {
+        let handle: @Sendable (ServerEventMessage) -> Void
+        init(_ handle: @escaping @Sendable (ServerEventMessage) -> Void) { self.handle = handle }
+    }
 
     /// A server with the given options (checked; Sente's limits apply).
     /// - Parameters:
@@ -52,7 +60,7 @@ public final class ChannelSocketServer: Sendable {
 
     func deliver(_ message: ServerEventMessage) {
         if let handler = inlineHandler.withLock({ $0 }) {
-            handler(message)
+            handler.handle(message)
         } else {
             eventSink.yield(message)
         }
@@ -65,7 +73,8 @@ public final class ChannelSocketServer: Sendable {
     /// Events of one connection are handled in their arrival order. Set it before the server
     /// takes connections; `EchoApp.runInline()` is an example.
     public func handleEventsInline(_ handler: @escaping @Sendable (ServerEventMessage) -> Void) {
-        inlineHandler.withLock { $0 = handler }
+        let box = InlineHandler(handler)
+        inlineHandler.withLock { $0 = box }
     }
 
     // MARK: - App API
