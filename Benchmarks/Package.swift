@@ -33,6 +33,18 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "engine-bench",
+            dependencies: [
+                .product(name: "ChannelSocket", package: "chsk"),
+                .product(name: "EDN", package: "chsk"),
+                .product(name: "Transit", package: "chsk"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        ),
+        .executableTarget(
             name: "nio-ws-echo",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
