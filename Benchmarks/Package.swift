@@ -3,6 +3,12 @@ import PackageDescription
 
 /// A separate package so that the benchmark tool never enters the main build or its tests:
 /// `swift build -c release --package-path Benchmarks` builds it into Benchmarks/.build.
+/// The upcoming-feature flags every tool here is built with (as the main package's targets).
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "chsk-benchmarks",
     platforms: [.macOS(.v15)],
@@ -16,10 +22,7 @@ let package = Package(
         .executableTarget(
             name: "edn-bench",
             dependencies: [.product(name: "EDN", package: "chsk")],
-            swiftSettings: [
-                .enableUpcomingFeature("ExistentialAny"),
-                .enableUpcomingFeature("MemberImportVisibility"),
-            ]
+            swiftSettings: settings
         ),
         .executableTarget(
             name: "transit-bench",
@@ -27,10 +30,7 @@ let package = Package(
                 .product(name: "Transit", package: "chsk"),
                 .product(name: "EDN", package: "chsk"),
             ],
-            swiftSettings: [
-                .enableUpcomingFeature("ExistentialAny"),
-                .enableUpcomingFeature("MemberImportVisibility"),
-            ]
+            swiftSettings: settings
         ),
         .executableTarget(
             name: "engine-bench",
@@ -39,10 +39,7 @@ let package = Package(
                 .product(name: "EDN", package: "chsk"),
                 .product(name: "Transit", package: "chsk"),
             ],
-            swiftSettings: [
-                .enableUpcomingFeature("ExistentialAny"),
-                .enableUpcomingFeature("MemberImportVisibility"),
-            ]
+            swiftSettings: settings
         ),
         .executableTarget(
             name: "nio-ws-echo",
@@ -52,10 +49,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
-            swiftSettings: [
-                .enableUpcomingFeature("ExistentialAny"),
-                .enableUpcomingFeature("MemberImportVisibility"),
-            ]
+            swiftSettings: settings
         ),
         .executableTarget(
             name: "hb-ws-echo",
@@ -63,10 +57,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
-            swiftSettings: [
-                .enableUpcomingFeature("ExistentialAny"),
-                .enableUpcomingFeature("MemberImportVisibility"),
-            ]
+            swiftSettings: settings
         ),
     ],
     swiftLanguageModes: [.v6]
