@@ -84,13 +84,14 @@ public struct ChannelSocketApplication: Sendable {
     }
 }
 
-/// On graceful shutdown, answers held long-polls and closes WebSockets (1001) before the HTTP
-/// server stops waiting for them.
+/// On graceful shutdown, answers held long-polls and closes WebSockets (1001), and waits (up
+/// to 2 s) until the sockets have closed: no task per WebSocket keeps the HTTP server waiting
+/// for them (`ChannelSocketHTTP1Channel`).
 struct EngineShutdownService: Service {
     let server: ChannelSocketServer
 
     func run() async throws {
         try? await gracefulShutdown()
-        await server.shutdown()
+        await server.shutdown(waitingForCloses: .seconds(2))
     }
 }

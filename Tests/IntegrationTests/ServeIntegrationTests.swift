@@ -136,6 +136,34 @@ import Testing
         #expect(r.output.contains("closed 1009"), "\(r.output)")
     }
 
+    /// SIGTERM closes every WebSocket with 1001 before the process ends (no task per socket
+    /// holds the HTTP server open; the engine waits for the closes instead).
+    @Test(.enabled(if: ServeProcess.python != nil))
+    func gracefulShutdownClosesWebSocketsWith1001() throws {
+        let server = try ServeProcess(["--echo"])
+        let script = """
+            import asyncio, os, signal, websockets
+            async def main():
+                socks = [await websockets.connect('ws://127.0.0.1:\(server.port)/chsk?client-id=g%d&uid=g' % i) for i in range(20)]
+                for ws in socks:
+                    await ws.recv()
+                os.kill(\(server.process.processIdentifier), signal.SIGTERM)
+                codes = []
+                for ws in socks:
+                    try:
+                        await asyncio.wait_for(ws.recv(), 5)
+                    except websockets.ConnectionClosed as e:
+                        codes.append(e.rcvd.code if e.rcvd else None)
+                print('codes', codes)
+            asyncio.run(main())
+            """
+        let r = ServeProcess.run(ServeProcess.python!, ["-c", script], timeout: 30)
+        #expect(r.output.contains("codes [" + Array(repeating: "1001", count: 20).joined(separator: ", ") + "]"), "\(r.output)")
+        let (status, seconds) = server.terminate()
+        #expect(status == 0)
+        #expect(seconds < 5)
+    }
+
     @Test func servesStaticFilesOnTheSameOrigin() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-static-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

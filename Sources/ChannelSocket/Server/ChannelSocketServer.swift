@@ -21,6 +21,8 @@ public final class ChannelSocketServer: Sendable {
     let eventSink: AsyncStream<ServerEventMessage>.Continuation
     let registry: ServerRegistry
     let nextID = Atomic<UInt64>(1)
+    /// WebSockets opened and not yet reported closed (for `shutdown(waitingForCloses:)`).
+    let openWebSocketCount = Atomic<Int>(0)
     let logger: Logger
     let uidWatchers = Mutex<[UInt64: AsyncStream<ConnectedUIDs>.Continuation]>([:])
     /// Boxed: a closure kept directly in a `Mutex` is re-wrapped in a reabstraction thunk on
@@ -146,9 +148,20 @@ public final class ChannelSocketServer: Sendable {
 
     /// Stops the server engine: answers held polls, closes WebSockets (1001), ends `events`.
     public func shutdown() async {
+        await shutdown(waitingForCloses: .zero)
+    }
+
+    /// Stops the server engine as `shutdown()` does, then waits up to `limit` until the
+    /// adapter has reported every WebSocket closed (`WebSocketConnection.closed()`), so that
+    /// the 1001 close frames are out before the process ends.
+    public func shutdown(waitingForCloses limit: Duration) async {
         await registry.shutdown()
         eventSink.finish()
         for c in uidWatchers.withLock({ Array($0.values) }) { c.finish() }
+        let deadline = ContinuousClock.now + limit
+        while openWebSocketCount.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     // MARK: - Adapter API
@@ -237,6 +250,7 @@ public final class ChannelSocketServer: Sendable {
         outbound.write(packed(handshakeValue(uid: uid, request: request, generation: handshakeGeneration), generation: handshakeGeneration),
                        binary: options.packer.isBinary)
         log(.info, "ws #\(connection.connectionID) open: uid \(EDNPrinter.string(uid)) client \(connection.clientID)\(request.remoteAddress.map { " from \($0)" } ?? "")")
+        openWebSocketCount.add(1, ordering: .relaxed)
         await registry.webSocketOpened(connection)
         connection.startKeepAlive()
         return connection

@@ -125,6 +125,7 @@ public final class WebSocketConnection: Sendable {
             return !s.closed
         }
         guard first else { return }
+        server.openWebSocketCount.subtract(1, ordering: .releasing)
         keepAlive.withLock { $0?.cancel(); $0 = nil }
         await server.registry.webSocketClosed(self)
     }
