@@ -23,6 +23,8 @@ public final class ChannelSocketServer: Sendable {
     let nextID = Atomic<UInt64>(1)
     /// WebSockets opened and not yet reported closed (for `shutdown(waitingForCloses:)`).
     let openWebSocketCount = Atomic<Int>(0)
+    /// Every WebSocket's keep-alive steps, on one task.
+    let keepAliveScheduler: KeepAliveScheduler
     let logger: Logger
     let uidWatchers = Mutex<[UInt64: AsyncStream<ConnectedUIDs>.Continuation]>([:])
     /// Boxed: a closure kept directly in a `Mutex` is re-wrapped in a reabstraction thunk on
@@ -46,6 +48,7 @@ public final class ChannelSocketServer: Sendable {
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: ServerEventMessage.self, bufferingPolicy: .unbounded)
         registry = ServerRegistry()
+        keepAliveScheduler = KeepAliveScheduler(clock: options.clock)
         registry.attach(self)
     }
 
@@ -156,6 +159,7 @@ public final class ChannelSocketServer: Sendable {
     /// the 1001 close frames are out before the process ends.
     public func shutdown(waitingForCloses limit: Duration) async {
         await registry.shutdown()
+        keepAliveScheduler.stop()
         eventSink.finish()
         for c in uidWatchers.withLock({ Array($0.values) }) { c.finish() }
         let deadline = ContinuousClock.now + limit

@@ -29,7 +29,6 @@ public final class WebSocketConnection: Sendable {
         var closed = false
     }
     let state: Mutex<State>
-    let keepAlive = Mutex<Task<Void, Never>?>(nil)
 
     init(id: UInt64, uid: EDNValue, clientID: String, request: ConnectionRequest, generation: WireGeneration?,
          outbound: any WebSocketOutbound, server: ChannelSocketServer) {
@@ -126,46 +125,54 @@ public final class WebSocketConnection: Sendable {
         }
         guard first else { return }
         server.openWebSocketCount.subtract(1, ordering: .releasing)
-        keepAlive.withLock { $0?.cancel(); $0 = nil }
         await server.registry.webSocketClosed(self)
     }
 
     /// Sente's keep-alive: v1 pings every `ws-kalive-ms` of silence and expects nothing; v2
     /// checks every half window, pings, and closes the socket when nothing arrives within
     /// `ws-ping-timeout-ms`. Until `auto` knows the generation it pings but never closes
-    /// (a 1.14 client does not answer pings).
+    /// (a 1.14 client does not answer pings). The server's `KeepAliveScheduler` runs the steps.
     func startKeepAlive() {
-        let task = Task { [weak self] in
-            guard let clock = self?.server.options.clock else { return }
-            while !Task.isCancelled {
-                guard let window = self?.keepAliveWindow() else { return }
-                do { try await clock.sleep(for: window) } catch { return }
-                guard let self else { return }
-                let (active, generation) = self.state.withLock { s -> (Bool, WireGeneration?) in
-                    let active = s.inboundSinceCheck || s.pushedSinceCheck
-                    s.inboundSinceCheck = false
-                    s.pushedSinceCheck = false
-                    return (active, s.generation)
-                }
-                if active { continue }
-                self.server.log(.debug, "ws #\(self.connectionID) \(self.clientID): idle, ping")
-                self.sendValue(.keyword(Reserved.wsPing))
-                guard generation == .v2 else { continue }
-                do { try await clock.sleep(for: self.server.options.wsPingTimeout) } catch { return }
-                let answered = self.state.withLock { s -> Bool in
-                    // The answer ends this window; the next one starts fresh.
-                    defer { s.inboundSinceCheck = false; s.pushedSinceCheck = false }
-                    return s.inboundSinceCheck
-                }
-                if !answered {
-                    self.server.log(.info, "ws #\(self.connectionID) \(self.clientID): no answer to ping within \(self.server.options.wsPingTimeout.milliseconds) ms, closing")
-                    self.outbound.close(code: 1000, reason: "ws-ping-timeout")
-                    await self.closed()
-                    return
-                }
+        server.keepAliveScheduler.schedule(self, .window, after: keepAliveWindow())
+    }
+
+    /// One keep-alive step, due now: the end of a window, or of the wait for a ping's answer.
+    func keepAliveStep(_ step: KeepAliveScheduler.Step, scheduler: KeepAliveScheduler) async {
+        switch step {
+        case .window:
+            let (active, generation, closed) = state.withLock { s -> (Bool, WireGeneration?, Bool) in
+                let active = s.inboundSinceCheck || s.pushedSinceCheck
+                s.inboundSinceCheck = false
+                s.pushedSinceCheck = false
+                return (active, s.generation, s.closed)
             }
+            if closed { return }
+            if active {
+                scheduler.schedule(self, .window, after: keepAliveWindow())
+                return
+            }
+            server.log(.debug, "ws #\(connectionID) \(clientID): idle, ping")
+            sendValue(.keyword(Reserved.wsPing))
+            if generation == .v2 {
+                scheduler.schedule(self, .pongCheck, after: server.options.wsPingTimeout)
+            } else {
+                scheduler.schedule(self, .window, after: keepAliveWindow())
+            }
+        case .pongCheck:
+            let (answered, closed) = state.withLock { s -> (Bool, Bool) in
+                // The answer ends this window; the next one starts fresh.
+                defer { s.inboundSinceCheck = false; s.pushedSinceCheck = false }
+                return (s.inboundSinceCheck, s.closed)
+            }
+            if closed { return }
+            if answered {
+                scheduler.schedule(self, .window, after: keepAliveWindow())
+                return
+            }
+            server.log(.info, "ws #\(connectionID) \(clientID): no answer to ping within \(server.options.wsPingTimeout.milliseconds) ms, closing")
+            outbound.close(code: 1000, reason: "ws-ping-timeout")
+            await self.closed()
         }
-        keepAlive.withLock { $0 = task }
     }
 
     func keepAliveWindow() -> Duration {
