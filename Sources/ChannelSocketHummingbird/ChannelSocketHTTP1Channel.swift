@@ -141,16 +141,12 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
 
     /// The engine's view of an upgrade request head.
     static func connectionRequest(_ head: HTTPRequestHead) -> ConnectionRequest {
-        var headers: [String: String] = [:]
-        for (name, value) in head.headers {
-            let key = name.lowercased()
-            if let existing = headers[key] { headers[key] = existing + ", " + value } else { headers[key] = value }
-        }
         let uri = head.uri
-        let query = uri.firstIndex(of: "?")
-        let path = query.map { String(uri[..<$0]) } ?? uri
-        let params = query.map { FormDecoding.decode(String(uri[uri.index(after: $0)...])) } ?? [:]
-        return ConnectionRequest(method: head.method.rawValue, path: path, params: params, headers: headers, isWebSocket: true)
+        let mark = uri.firstIndex(of: "?")
+        return ChannelSocketRoutes.connectionRequest(
+            method: head.method.rawValue, path: mark.map { String(uri[..<$0]) } ?? uri,
+            query: mark.map { String(uri[uri.index(after: $0)...]) },
+            headers: head.headers.lazy.map { ($0.name, $0.value) }, webSocket: true)
     }
 }
 

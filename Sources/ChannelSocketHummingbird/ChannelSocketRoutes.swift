@@ -84,13 +84,20 @@ public enum ChannelSocketRoutes {
     /// The engine's view of a Hummingbird request: query parameters (keys decoded too, so
     /// `handshake%3F` is `handshake?`) and lower-cased headers.
     public static func connectionRequest(_ request: Request, webSocket: Bool) -> ConnectionRequest {
-        var headers: [String: String] = [:]
-        for field in request.headers {
-            let name = field.name.canonicalName
-            if let existing = headers[name] { headers[name] = existing + ", " + field.value } else { headers[name] = field.value }
+        connectionRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
+                          headers: request.headers.lazy.map { ($0.name.canonicalName, $0.value) }, webSocket: webSocket)
+    }
+
+    /// The engine's view of any request: query parameters decoded (keys too), header names
+    /// lower-cased, a repeated header's values joined with ", ".
+    static func connectionRequest(method: String, path: String, query: String?,
+                                  headers: some Sequence<(String, String)>, webSocket: Bool) -> ConnectionRequest {
+        var merged: [String: String] = [:]
+        for (name, value) in headers {
+            let key = name.lowercased()
+            if let existing = merged[key] { merged[key] = existing + ", " + value } else { merged[key] = value }
         }
-        return ConnectionRequest(method: request.method.rawValue, path: request.uri.path,
-                                 params: FormDecoding.decode(request.uri.query ?? ""), headers: headers,
+        return ConnectionRequest(method: method, path: path, params: FormDecoding.decode(query ?? ""), headers: merged,
                                  isWebSocket: webSocket)
     }
 

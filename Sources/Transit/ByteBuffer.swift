@@ -56,12 +56,7 @@ struct ByteBuffer {
         var i = 0
         while i &+ 8 <= n {
             let w = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
-            let q = w ^ 0x2222_2222_2222_2222
-            let bs = w ^ 0x5C5C_5C5C_5C5C_5C5C
-            let special = ((q &- 0x0101_0101_0101_0101) & ~q)
-                | ((bs &- 0x0101_0101_0101_0101) & ~bs)
-                | ((w &- 0x2020_2020_2020_2020) & ~w)
-            if special & 0x8080_8080_8080_8080 != 0 { break }
+            if hasJSONSpecialByte(w) { break }
             dst.storeBytes(of: w, toByteOffset: i, as: UInt64.self)
             i &+= 8
         }
@@ -125,4 +120,17 @@ struct ByteBuffer {
         var s = s
         s.withUTF8 { append(contentsOf: $0) }
     }
+}
+
+/// True when one of the eight bytes of `w` is `"`, `\` or a control byte (below 0x20): the
+/// bytes JSON strings escape. Exact SWAR tests, no false positives; the writer's escaper and
+/// the reader's string scanner both skip clean words with it.
+@inline(__always)
+func hasJSONSpecialByte(_ w: UInt64) -> Bool {
+    let q = w ^ 0x2222_2222_2222_2222
+    let bs = w ^ 0x5C5C_5C5C_5C5C_5C5C
+    let special = ((q &- 0x0101_0101_0101_0101) & ~q)
+        | ((bs &- 0x0101_0101_0101_0101) & ~bs)
+        | ((w &- 0x2020_2020_2020_2020) & ~w)
+    return special & 0x8080_8080_8080_8080 != 0
 }

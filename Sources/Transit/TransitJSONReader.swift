@@ -210,12 +210,7 @@ struct JSONDecoder {
         var high: UInt64 = 0
         while i &+ 8 <= end {
             let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            let q = w ^ 0x2222_2222_2222_2222
-            let bs = w ^ 0x5C5C_5C5C_5C5C_5C5C
-            let special = ((q &- 0x0101_0101_0101_0101) & ~q)
-                | ((bs &- 0x0101_0101_0101_0101) & ~bs)
-                | ((w &- 0x2020_2020_2020_2020) & ~w)
-            if special & 0x8080_8080_8080_8080 != 0 { break }
+            if hasJSONSpecialByte(w) { break }
             high |= w
             i &+= 8
         }

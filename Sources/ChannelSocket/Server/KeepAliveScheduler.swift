@@ -96,7 +96,7 @@ final class KeepAliveScheduler: Sendable {
                 return due
             }
             for entry in due {
-                if let connection = entry.connection { await connection.keepAliveStep(entry.step, scheduler: self) }
+                if let connection = entry.connection { await connection.keepAliveStep(entry.step) }
             }
             if Task.isCancelled { return }
             let next = state.withLock { s -> Duration? in

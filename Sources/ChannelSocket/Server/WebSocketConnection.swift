@@ -137,7 +137,8 @@ public final class WebSocketConnection: Sendable {
     }
 
     /// One keep-alive step, due now: the end of a window, or of the wait for a ping's answer.
-    func keepAliveStep(_ step: KeepAliveScheduler.Step, scheduler: KeepAliveScheduler) async {
+    func keepAliveStep(_ step: KeepAliveScheduler.Step) async {
+        let scheduler = server.keepAliveScheduler
         switch step {
         case .window:
             let (active, generation, closed) = state.withLock { s -> (Bool, WireGeneration?, Bool) in
