@@ -90,7 +90,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "EDNTests", dependencies: ["EDN"], swiftSettings: strictSettings),
         .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "ChannelSocketTesting", "EDN", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "ChannelSocketTesting", "EDN", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["chsk", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["chsk", "TestSupport", "ChannelSocket", "ChannelSocketClientNIO", "EDN", "Transit"], exclude: ["socket_replay.py", "requirements.txt"], swiftSettings: strictSettings),
     ],

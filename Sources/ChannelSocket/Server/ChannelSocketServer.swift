@@ -212,10 +212,16 @@ public final class ChannelSocketServer: Sendable {
         return diff == 0
     }
 
+    /// Sente's origin rule. Newest (`wire: .v2`, `.auto`): an `Origin` header must be allowed;
+    /// only without one may the `Referer` vouch. 1.14 (`wire: .v1`): either an allowed
+    /// `Origin` or a `Referer` under an allowed origin is enough (a bad Origin with a good
+    /// Referer passes). Neither header: refused.
     func originAllowed(_ request: ConnectionRequest, _ allowed: Set<String>) -> Bool {
-        if let origin = request.header("origin") { return allowed.contains(origin) }
-        if let referer = request.header("referer") { return allowed.contains { referer.hasPrefix($0 + "/") } }
-        return false
+        let origin = request.header("origin")
+        let refererAllowed = request.header("referer").map { referer in allowed.contains { referer.hasPrefix($0 + "/") } } ?? false
+        if options.wire == .v1 { return origin.map(allowed.contains) == true || refererAllowed }
+        if let origin { return allowed.contains(origin) }
+        return refererAllowed
     }
 
     /// The uid of a request, or the nil-uid keyword: v1's under `wire: .v1`, else v2's (under
@@ -277,6 +283,11 @@ public final class ChannelSocketServer: Sendable {
     public func post(_ request: ConnectionRequest) async -> HTTPReply {
         let clientID = request.clientID ?? ""
         guard let ppstr = request.params["ppstr"] else {
+            if options.wire == .v1 {
+                // Sente 1.14 fails an invariant here (HTTP 500, nothing delivered); say why.
+                return rejected(request, 400, "Missing ppstr parameter (the packed event)")
+            }
+            // Newest Sente delivers [:chsk/bad-event nil] and answers :chsk/dummy-cb-200.
             let generation = forcedGeneration() ?? .v2
             let uid = userID(request)
             deliver(ServerEventMessage(event: .badEvent(.null), uid: uid, clientID: clientID, request: request, replier: nil))

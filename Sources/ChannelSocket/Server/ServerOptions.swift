@@ -33,7 +33,8 @@ public struct ChannelSocketServerOptions: Sendable {
     public var csrf: CSRFCheck
     /// Allowed `Origin`s (e.g. `http://localhost:8090`); `nil` allows all (Sente's `:all`).
     /// Newest rule: an Origin header must be in the set; without one, the `Referer` must start
-    /// with an allowed origin + `/`; with neither the request is refused.
+    /// with an allowed origin + `/`; with neither the request is refused. Under `wire: .v1`
+    /// the 1.14 rule applies: an allowed Origin or an allowed Referer suffices.
     public var allowedOrigins: Set<String>?
     /// Called after CSRF and origin checks; `false` ⇒ 401 `Unauthorized request`.
     public var authorize: (@Sendable (ConnectionRequest) -> Bool)?
@@ -53,8 +54,10 @@ public struct ChannelSocketServerOptions: Sendable {
     public var sendBufferWS: Duration
     /// Push batching window for Ajax clients (`send-buf-ms-ajax`, 100 ms).
     public var sendBufferAjax: Duration
-    /// Grace before a closed WebSocket client counts as gone (2.5 s).
-    public var wsReconnectGrace: Duration
+    /// Grace before a closed WebSocket client counts as gone; `nil` (default) is Sente's for
+    /// the wire spoken: 5 s under `wire: .v1` (1.14), 2.5 s otherwise
+    /// (`ms-allow-reconnect-before-close-ws`).
+    public var wsReconnectGrace: Duration?
     /// Grace before an Ajax client between polls counts as gone (5 s).
     public var ajaxReconnectGrace: Duration
     /// Accept WebSocket upgrades (default). Off, the server is Ajax-only: upgrades are refused
@@ -81,7 +84,7 @@ public struct ChannelSocketServerOptions: Sendable {
         longPollTimeout: Duration = .milliseconds(20_000),
         sendBufferWS: Duration = .milliseconds(30),
         sendBufferAjax: Duration = .milliseconds(100),
-        wsReconnectGrace: Duration = .milliseconds(2_500),
+        wsReconnectGrace: Duration? = nil,
         ajaxReconnectGrace: Duration = .milliseconds(5_000),
         maxMessageBytes: Int = 1 << 20,
         clock: any ChannelSocketClock = SystemClock()
@@ -124,4 +127,12 @@ public struct OptionsError: Error, Sendable, CustomStringConvertible {
     /// An options error.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension ChannelSocketServerOptions {
+    /// The WebSocket reconnect grace in force: the set one, else 5 s for 1.14 (`wire: .v1`)
+    /// and 2.5 s for newer Sente.
+    var effectiveWSReconnectGrace: Duration {
+        wsReconnectGrace ?? (wire == .v1 ? .milliseconds(5_000) : .milliseconds(2_500))
+    }
 }

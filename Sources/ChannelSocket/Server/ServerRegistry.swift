@@ -146,7 +146,7 @@ actor ServerRegistry {
         entry.ws = nil
         entry.wsGraceToken = token
         clients[key] = entry
-        let grace = owner?.options.wsReconnectGrace ?? .seconds(2)
+        let grace = owner?.options.effectiveWSReconnectGrace ?? .milliseconds(2_500)
         _ = schedule(after: grace) { registry in registry.wsGraceExpired(key, token: token, request: connection.request) }
     }
 
@@ -177,9 +177,14 @@ actor ServerRegistry {
                 held.continuation.resume(returning: reply(.keyword(Reserved.timeout), generation))
                 ajax.held = nil
             }
+            // 1.14 counts the handshake poll as a connection (uidport-open now); newest waits
+            // for the first real poll (sente-protocol.md §3.3).
+            let countNow = server.options.wire == .v1 && !ajax.counted
+            if countNow { ajax.counted = true }
             entry.ajax = ajax
             clients[key] = entry
             index(key)
+            if countNow { refresh(uid, cause: request, clientID: clientID) }
             startAjaxGrace(key)
             server.log(.info, "ajax handshake: uid \(EDNPrinter.string(uid)) client \(clientID) (\(generation.rawValue))")
             return HTTPReply(status: 200, body: server.packed(server.handshakeValue(uid: uid, request: request, generation: generation), generation: generation))
