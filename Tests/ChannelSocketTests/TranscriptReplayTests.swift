@@ -12,6 +12,8 @@ import Testing
     struct Outcome {
         var matched = 0
         var mismatches: [String] = []
+        /// What the app saw, in order (for the server-side-events recordings).
+        var appEvents: [AppEvent] = []
     }
 
     static let webSocketFiles: [(String, WireOption)] = [
@@ -150,7 +152,7 @@ import Testing
             }
         }
         await flushAll()
-        await replay.server.shutdown()
+        outcome.appEvents = await replay.finish()
         return outcome
     }
 
@@ -290,7 +292,7 @@ import Testing
                 }
             }
         }
-        await server.shutdown()
+        outcome.appEvents = await replay.finish()
         return outcome
     }
 }

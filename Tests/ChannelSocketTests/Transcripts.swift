@@ -67,6 +67,7 @@ final class ReplayServer: @unchecked Sendable {
     let clock = ManualClock()
     let server: ChannelSocketServer
     let appTask: Task<Void, Never>
+    let seen = AppEventLog()
 
     init(wire: WireOption, serverName: String, packer: any Packer = EDNPacker()) throws {
         server = try ChannelSocketServer(options: .init(
@@ -79,7 +80,27 @@ final class ReplayServer: @unchecked Sendable {
             longPollTimeout: .milliseconds(5000),
             clock: clock))
         let app = EchoApp(server: server)
-        appTask = Task { await app.run() }
+        appTask = Task { [server, seen] in
+            for await message in server.events {
+                var membership: AppEvent.Membership? = nil
+                if message.id == Reserved.uidportOpen || message.id == Reserved.uidportClose {
+                    let c = await server.connectedUIDs
+                    membership = .init(ws: c.ws.contains(message.uid), ajax: c.ajax.contains(message.uid), any: c.any.contains(message.uid))
+                }
+                seen.append(AppEvent(event: message.event.value, uid: message.uid, clientID: message.clientID,
+                                     hasReply: message.wantsReply, membership: membership))
+                await app.handle(message)
+            }
+        }
+    }
+
+    /// Lets the reconnect grace periods run out (so the app sees the uidport-closes), stops
+    /// the server and returns what the app saw.
+    func finish() async -> [AppEvent] {
+        await clock.advance(by: .seconds(6))
+        await server.shutdown()
+        await clock.settle()
+        return seen.events
     }
 
     deinit { appTask.cancel() }
@@ -123,4 +144,31 @@ final class TaskDone: @unchecked Sendable {
     private var value = false
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// One event-msg as the app saw it: the fields of the recordings' `RECV {...}` lines, and for
+/// `uidport-open`/`-close` the uid's membership in connected-uids at that moment.
+struct AppEvent: Equatable, CustomStringConvertible {
+    struct Membership: Equatable { var ws, ajax, any: Bool }
+    var event: EDNValue
+    var uid: EDNValue
+    var clientID: String
+    var hasReply: Bool
+    var membership: Membership?
+
+    var isUIDPortEvent: Bool {
+        if case .vector(let v) = event, case .keyword(let k) = v.first { return k == Reserved.uidportOpen || k == Reserved.uidportClose }
+        return false
+    }
+    var description: String {
+        "\(EDNPrinter.string(event)) uid \(EDNPrinter.string(uid)) cid \(clientID) reply? \(hasReply)"
+            + (membership.map { " ws \($0.ws) ajax \($0.ajax) any \($0.any)" } ?? "")
+    }
+}
+
+final class AppEventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [AppEvent] = []
+    func append(_ e: AppEvent) { lock.withLock { stored.append(e) } }
+    var events: [AppEvent] { lock.withLock { stored } }
 }
