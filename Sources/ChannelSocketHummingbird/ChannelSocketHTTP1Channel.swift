@@ -13,7 +13,8 @@ import NIOWebSocket
 /// on SwiftNIO channel handlers: an upgraded connection has no tasks and no async sequences
 /// of its own; frames go from the event loop straight into the engine
 /// (`WebSocketConnection.receive`) and the engine's writes go straight to the channel.
-/// Everything else (Ajax long-polls and POSTs, refused upgrades, the app's own routes) is
+/// Ajax long-polls are served on the event loop too (`AjaxPollHandler`: keep-alive, hang-ups
+/// seen at once). Everything else (Ajax POSTs, refused upgrades, the app's own routes) is
 /// Hummingbird's ordinary HTTP handling with the application's router.
 ///
 /// A refused upgrade (CSRF, origin, authorization, missing client id) is answered with Sente's
@@ -94,6 +95,10 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        if refusal.value == nil {
+                            // Long-polls on the event loop, with keep-alive; the rest goes on.
+                            try sync.addHandler(AjaxPollHandler(server: server, path: path))
+                        }
                         try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try sync.addHandlers(http1.additionalChannelHandlers())
                         try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
