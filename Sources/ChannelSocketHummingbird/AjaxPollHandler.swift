@@ -31,7 +31,11 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var state = State.idle
     private var waiting = CircularBuffer<HTTPServerRequestPart>()
     private var task: Task<Void, Never>?
+    /// The request of the poll in progress.
+    private var pollRequest: ConnectionRequest?
     private var inactive = false
+    /// Graceful shutdown asked this connection to wind down during a poll: answer, then close.
+    private var quiescing = false
 
     init(server: ChannelSocketServer, path: String) {
         self.server = server
@@ -99,6 +103,7 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             answer(HTTPReply(status: 400, text: "WebSocket upgrade failed"), context: context)
             return
         }
+        pollRequest = request
         let server = self.server
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
@@ -119,11 +124,12 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: reply.contentType ?? "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(reply.body.count))
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let close = !keepAlive || quiescing
+        if close { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
-        if keepAlive {
+        if !close {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
             let channel = context.channel
@@ -167,6 +173,26 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let event = event as? ChannelEvent, event == .inputClosed, case .polling = state {
             task?.cancel()
             context.close(promise: nil)
+            return
+        }
+        // Graceful shutdown: Hummingbird closes connections it thinks idle, and a held poll
+        // looks idle to it. Answer the poll now (:chsk/timeout, so the client polls again
+        // elsewhere or later), then close.
+        if event is ChannelShouldQuiesceEvent, case .polling(_, false, _) = state {
+            quiescing = true
+            if let request = pollRequest {
+                let server = self.server
+                Task { await server.releasePoll(request) }
+            }
+            // Should the poll not have been registered yet, give up on it after a second.
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .seconds(1)) {
+                let (handler, context) = loopBound.value
+                if case .polling(_, false, _) = handler.state {
+                    handler.task?.cancel()
+                    context.close(promise: nil)
+                }
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)

@@ -45,7 +45,9 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
     let path: String
     let http1: HTTP1Channel.Configuration
 
-    /// A child channel serving `server` on `path`, and `responder` for all other HTTP.
+    /// A child channel serving `server` on `path`, and `responder` for all other HTTP. An
+    /// `http1.idleTimeout`, if set, must be longer than the long-poll timeout: a held poll does
+    /// not count as activity for Hummingbird's idle timer.
     public init(responder: @escaping HTTPChannelHandler.Responder, server: ChannelSocketServer, path: String,
                 http1: HTTP1Channel.Configuration = .init()) {
         self.responder = responder

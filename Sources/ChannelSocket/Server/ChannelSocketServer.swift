@@ -277,6 +277,13 @@ public final class ChannelSocketServer: Sendable {
         return await registry.poll(request: request, clientID: clientID, wantsHandshake: request.params["handshake?"] != nil)
     }
 
+    /// Answers the held long-poll of the request's client at once with `:chsk/timeout` (as if
+    /// its time were up), so the client polls again; for an adapter that must let go of the
+    /// connection (graceful shutdown). Nothing happens when no poll is held.
+    public func releasePoll(_ request: ConnectionRequest) async {
+        await registry.releasePoll(uid: userID(request), clientID: request.clientID ?? "")
+    }
+
     /// Answers an Ajax POST (a request that passed `check(_:)`, with `ppstr` in `params`):
     /// `:chsk/dummy-cb-200` at once without a callback, else the app's reply or `:chsk/timeout`
     /// after `longPollTimeout`.

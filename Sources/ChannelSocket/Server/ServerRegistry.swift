@@ -236,6 +236,13 @@ actor ServerRegistry {
         }
     }
 
+    /// Answers a held poll with `:chsk/timeout` now.
+    func releasePoll(uid: EDNValue, clientID: String) {
+        let key = ClientKey(uid: uid, clientID: clientID)
+        guard let ajax = clients[key]?.ajax, let held = ajax.held else { return }
+        answerHeld(key, token: held.token, with: reply(.keyword(Reserved.timeout), ajax.generation))
+    }
+
     /// Under `auto`, a v1-framed POST tells that this Ajax client speaks v1.
     func noteAjaxGeneration(uid: EDNValue, clientID: String, _ generation: WireGeneration) {
         let key = ClientKey(uid: uid, clientID: clientID)
