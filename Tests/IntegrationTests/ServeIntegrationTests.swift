@@ -137,6 +137,31 @@ import Testing
         #expect(r.output.contains("closed 1009"), "\(r.output)")
     }
 
+    /// A message sent in fragments is joined before the engine reads it; fragments adding up
+    /// to more than the limit close the socket with 1009.
+    @Test(.enabled(if: ServeProcess.python != nil))
+    func fragmentedMessagesAreJoinedWithinTheLimit() throws {
+        let server = try ServeProcess(["--echo", "--max-message-bytes", "1000"])
+        defer { _ = server.terminate() }
+        let script = """
+            import asyncio, websockets
+            async def main():
+                ws = await websockets.connect('ws://127.0.0.1:\(server.port)/chsk?client-id=frag&uid=fay', max_size=None)
+                await ws.recv()
+                await ws.send(['[[:my/frag ', '{:n 1}] ', '"cb9"]'])
+                print('reply', await asyncio.wait_for(ws.recv(), 5))
+                await ws.send(['[[:my/big "', 'x' * 600, 'y' * 600, '"] "cb2"]'])
+                try:
+                    print('unexpected', await asyncio.wait_for(ws.recv(), 5))
+                except websockets.ConnectionClosed as e:
+                    print('closed', e.rcvd.code if e.rcvd else None)
+            asyncio.run(main())
+            """
+        let r = ServeProcess.run(ServeProcess.python!, ["-c", script], timeout: 30)
+        #expect(r.output.contains("reply [{:echo [:my/frag {:n 1}], :uid \"fay\", :client-id \"frag\"} \"cb9\"]"), "\(r.output)")
+        #expect(r.output.contains("closed 1009"), "\(r.output)")
+    }
+
     /// SIGTERM closes every WebSocket with 1001 before the process ends (no task per socket
     /// holds the HTTP server open; the engine waits for the closes instead).
     @Test(.enabled(if: ServeProcess.python != nil))
