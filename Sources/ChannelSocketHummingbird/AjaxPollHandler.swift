@@ -30,9 +30,11 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let path: String
     private var state = State.idle
     private var waiting = CircularBuffer<HTTPServerRequestPart>()
-    private var task: Task<Void, Never>?
-    /// The request of the poll in progress.
+    /// The poll in progress: its request, id, and the task that registers it with the engine
+    /// (a withdrawal waits for it, so it never overtakes the registration).
     private var pollRequest: ConnectionRequest?
+    private var pollID: UInt64 = 0
+    private var registration: Task<Void, Never>?
     private var inactive = false
     /// Graceful shutdown asked this connection to wind down during a poll: answer, then close.
     private var quiescing = false
@@ -105,15 +107,30 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         pollRequest = request
         let server = self.server
+        let id = server.nextPollID()
+        pollID = id
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        task = Task {
-            let reply = await server.poll(request)
-            eventLoop.execute {
-                let (handler, context) = loopBound.value
-                handler.task = nil
-                handler.answer(reply, context: context)
+        // The engine calls back with the answer; no task waits for it.
+        registration = Task {
+            await server.startPoll(request, id: id) { reply in
+                eventLoop.execute {
+                    let (handler, context) = loopBound.value
+                    guard handler.pollID == id else { return }
+                    handler.registration = nil
+                    handler.answer(reply, context: context)
+                }
             }
+        }
+    }
+
+    /// The client hung up while its poll is held: withdraw it, so a push waits for the next poll.
+    private func withdrawPoll() {
+        guard case .polling(_, false, _) = state, let request = pollRequest else { return }
+        let server = self.server, id = pollID, registration = self.registration
+        Task {
+            await registration?.value
+            await server.cancelPoll(request, id: id)
         }
     }
 
@@ -171,7 +188,7 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The server allows half-closure: a client that hangs up shows as input closed.
         if let event = event as? ChannelEvent, event == .inputClosed, case .polling = state {
-            task?.cancel()
+            withdrawPoll()
             context.close(promise: nil)
             return
         }
@@ -181,15 +198,18 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if event is ChannelShouldQuiesceEvent, case .polling(_, false, _) = state {
             quiescing = true
             if let request = pollRequest {
-                let server = self.server
-                Task { await server.releasePoll(request) }
+                let server = self.server, registration = self.registration
+                Task {
+                    await registration?.value
+                    await server.releasePoll(request)
+                }
             }
             // Should the poll not have been registered yet, give up on it after a second.
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.scheduleTask(in: .seconds(1)) {
                 let (handler, context) = loopBound.value
                 if case .polling(_, false, _) = handler.state {
-                    handler.task?.cancel()
+                    handler.withdrawPoll()
                     context.close(promise: nil)
                 }
             }
@@ -199,8 +219,8 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if !inactive { withdrawPoll() }
         inactive = true
-        task?.cancel()
         context.fireChannelInactive()
     }
 

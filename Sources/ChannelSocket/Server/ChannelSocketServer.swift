@@ -48,7 +48,7 @@ public final class ChannelSocketServer: Sendable {
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: ServerEventMessage.self, bufferingPolicy: .unbounded)
         registry = ServerRegistry()
-        keepAliveScheduler = KeepAliveScheduler(clock: options.clock)
+        keepAliveScheduler = KeepAliveScheduler(clock: options.clock, registry: registry)
         registry.attach(self)
     }
 
@@ -275,6 +275,26 @@ public final class ChannelSocketServer: Sendable {
         // Under `auto` an Ajax client gets v2 frames (which 1.14 EDN clients read, §1) until a
         // `+`/`-` prefixed POST shows it speaks v1.
         return await registry.poll(request: request, clientID: clientID, wantsHandshake: request.params["handshake?"] != nil)
+    }
+
+    /// A fresh id for `startPoll` / `cancelPoll`.
+    public func nextPollID() -> UInt64 { makeID() }
+
+    /// Starts an Ajax GET (a request that passed `check(_:)`) without waiting for its answer,
+    /// for adapters that write answers from callbacks: returns once the poll is registered;
+    /// `answer` is called exactly once (at once for a handshake or waiting pushes, else when a
+    /// push batch or the long-poll timeout comes), on the engine's executor — hand it to your
+    /// event loop. `poll(_:)` is the same as one `await`.
+    public func startPoll(_ request: ConnectionRequest, id: UInt64, answer: @escaping @Sendable (HTTPReply) -> Void) async {
+        await registry.startPoll(request: request, clientID: request.clientID ?? "",
+                                 wantsHandshake: request.params["handshake?"] != nil, pollID: id, answer: answer)
+    }
+
+    /// Withdraws a poll started with `startPoll` whose client hung up (call it after
+    /// `startPoll` returned): a push then waits for the client's next poll. Its `answer` gets a
+    /// 499, which nobody needs to write.
+    public func cancelPoll(_ request: ConnectionRequest, id: UInt64) async {
+        await registry.cancelPoll(uid: userID(request), clientID: request.clientID ?? "", pollID: id)
     }
 
     /// Answers the held long-poll of the request's client at once with `:chsk/timeout` (as if

@@ -1,20 +1,38 @@
 import Synchronization
 
-/// The keep-alive timers of all of a server's WebSockets on one task (a sleeping task per
-/// connection cost 3.3 KB of memory each). Every connection has at most one pending step, due
-/// at its own deadline, so the timing is exactly what a task per connection would give.
+/// Every timer of a server on one task: the WebSockets' keep-alive steps (a sleeping task per
+/// connection cost 3.3 KB of memory each) and the registry's long-poll timeouts and reconnect
+/// grace periods (a task per poll, created and cancelled for every answered poll, was a large
+/// part of an Ajax round's cost). Each timer fires at its own deadline, so the timing is
+/// exactly what a task per timer would give.
 ///
-/// Steps wait in one FIFO queue per delay (the v1 window, the v2/auto half window, the ping
-/// timeout): a queue's entries are appended in deadline order, so the next step is the
-/// earliest head. The task sleeps until then, and ends when nothing is pending; a new step
-/// restarts it, or replaces it when the new step is due before the current sleep ends.
+/// Timers wait in one FIFO queue per delay (the keep-alive windows, the ping timeout, the
+/// long-poll timeout, the two grace periods): a queue's entries are appended in deadline
+/// order, so the next timer is the earliest head. The task sleeps until then, and ends when
+/// nothing is pending; a new timer restarts it, or replaces it when the new one is due before
+/// the current sleep ends. A cancelled registry timer stays queued until its deadline and is
+/// skipped then (cancelling costs one atomic store, no task).
 final class KeepAliveScheduler: Sendable {
     enum Step: Sendable { case window, pongCheck }
 
+    /// A registry timer that may be cancelled.
+    final class Handle: Sendable {
+        let cancelled = Atomic<Bool>(false)
+        func cancel() { cancelled.store(true, ordering: .relaxed) }
+        var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    }
+
+    enum Action: Sendable {
+        case keepAlive(WeakConnection, Step)
+        /// Run on the registry; due ones are run together, in one visit to the actor.
+        case registry(Handle, @Sendable (isolated ServerRegistry) -> Void)
+    }
+
+    struct WeakConnection: Sendable { weak var connection: WebSocketConnection? }
+
     struct Entry {
         let deadline: Duration
-        weak var connection: WebSocketConnection?
-        let step: Step
+        let action: Action
     }
 
     /// A FIFO with amortised O(1) pops.
@@ -52,15 +70,30 @@ final class KeepAliveScheduler: Sendable {
     }
 
     let clock: any ChannelSocketClock
+    let registry: ServerRegistry
     let state = Mutex(State())
 
-    init(clock: any ChannelSocketClock) { self.clock = clock }
+    init(clock: any ChannelSocketClock, registry: ServerRegistry) {
+        self.clock = clock
+        self.registry = registry
+    }
 
     /// Runs `step` for `connection` after `delay`.
     func schedule(_ connection: WebSocketConnection, _ step: Step, after delay: Duration) {
+        add(.keepAlive(WeakConnection(connection: connection), step), after: delay)
+    }
+
+    /// Runs `body` on the registry after `delay`, unless the returned handle is cancelled first.
+    func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated ServerRegistry) -> Void) -> Handle {
+        let handle = Handle()
+        add(.registry(handle, body), after: delay)
+        return handle
+    }
+
+    private func add(_ action: Action, after delay: Duration) {
         let deadline = clock.now() + delay
         state.withLock { s in
-            s.queues[delay, default: Queue()].items.append(Entry(deadline: deadline, connection: connection, step: step))
+            s.queues[delay, default: Queue()].items.append(Entry(deadline: deadline, action: action))
             if !s.running {
                 s.running = true
                 s.task = Task { await self.run() }
@@ -72,7 +105,7 @@ final class KeepAliveScheduler: Sendable {
         }
     }
 
-    /// Cancels the loop (server shutdown); pending steps are dropped.
+    /// Cancels the loop (server shutdown); pending timers are dropped.
     func stop() {
         state.withLock { s in
             s.task?.cancel()
@@ -95,9 +128,16 @@ final class KeepAliveScheduler: Sendable {
                 s.sleepingUntil = nil
                 return due
             }
+            var registryActions: [@Sendable (isolated ServerRegistry) -> Void] = []
             for entry in due {
-                if let connection = entry.connection { await connection.keepAliveStep(entry.step) }
+                switch entry.action {
+                case .keepAlive(let weak, let step):
+                    if let connection = weak.connection { await connection.keepAliveStep(step) }
+                case .registry(let handle, let body):
+                    if !handle.isCancelled { registryActions.append(body) }
+                }
             }
+            if !registryActions.isEmpty { await registry.runTimers(registryActions) }
             if Task.isCancelled { return }
             let next = state.withLock { s -> Duration? in
                 guard let (_, entry) = s.earliest() else {

@@ -11,8 +11,11 @@ actor ServerRegistry {
 
     struct HeldPoll {
         let token: UInt64
-        let continuation: CheckedContinuation<HTTPReply, Never>
-        let timer: Task<Void, Never>
+        /// The id the caller gave the poll (`cancelPoll`).
+        let pollID: UInt64
+        /// Where the answer goes (the adapter writes it out; called once, on the actor).
+        let answer: @Sendable (HTTPReply) -> Void
+        let timer: KeepAliveScheduler.Handle?
     }
 
     struct AjaxClient {
@@ -66,12 +69,15 @@ actor ServerRegistry {
         return tokenCounter
     }
 
-    private func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated ServerRegistry) -> Void) -> Task<Void, Never> {
-        let clock = owner?.options.clock ?? SystemClock()
-        return Task {
-            do { try await clock.sleep(for: delay) } catch { return }
-            body(self)
-        }
+    /// Runs `body` here after `delay` (on the server's one timer task).
+    @discardableResult
+    private func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated ServerRegistry) -> Void) -> KeepAliveScheduler.Handle? {
+        owner?.keepAliveScheduler.schedule(after: delay, body)
+    }
+
+    /// Runs timers that came due (the scheduler brings all due ones in one visit).
+    func runTimers(_ actions: [@Sendable (isolated ServerRegistry) -> Void]) {
+        for action in actions { action(self) }
     }
 
     // MARK: connected-uids
@@ -147,7 +153,7 @@ actor ServerRegistry {
         entry.wsGraceToken = token
         clients[key] = entry
         let grace = owner?.options.effectiveWSReconnectGrace ?? .milliseconds(2_500)
-        _ = schedule(after: grace) { registry in registry.wsGraceExpired(key, token: token, request: connection.request) }
+        schedule(after: grace) { registry in registry.wsGraceExpired(key, token: token, request: connection.request) }
     }
 
     private func wsGraceExpired(_ key: ClientKey, token: UInt64, request: ConnectionRequest) {
@@ -160,8 +166,33 @@ actor ServerRegistry {
 
     // MARK: Ajax
 
+    /// Waits for the answer to an Ajax GET: see `startPoll`. Cancelling the calling task
+    /// withdraws a held poll (the client hung up): it is answered 499 and a push waits for the
+    /// client's next poll.
     func poll(request: ConnectionRequest, clientID: String, wantsHandshake: Bool) async -> HTTPReply {
-        guard let server = owner, !isShutDown else { return HTTPReply(status: 503, text: "Server shutting down") }
+        let pollID = nextToken()
+        let uid = owner?.userID(request) ?? .null
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<HTTPReply, Never>) in
+                startPoll(request: request, clientID: clientID, wantsHandshake: wantsHandshake, pollID: pollID) {
+                    continuation.resume(returning: $0)
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelPoll(uid: uid, clientID: clientID, pollID: pollID) }
+        }
+    }
+
+    /// An Ajax GET: the handshake when asked for (or for an unknown client), a batch of pushes
+    /// that waited for this poll, or else the poll is held until a push batch or the
+    /// long-poll timeout (`:chsk/timeout`). `answer` is called exactly once, here on the actor
+    /// (at once, or later from a flush or a timer); `pollID` names the poll for `cancelPoll`.
+    func startPoll(request: ConnectionRequest, clientID: String, wantsHandshake: Bool, pollID: UInt64,
+                   answer: @escaping @Sendable (HTTPReply) -> Void) {
+        guard let server = owner, !isShutDown else {
+            answer(HTTPReply(status: 503, text: "Server shutting down"))
+            return
+        }
         let uid = server.userID(request)
         let key = ClientKey(uid: uid, clientID: clientID)
         let generation = server.forcedGeneration() ?? clients[key]?.ajax?.generation ?? .v2
@@ -173,8 +204,8 @@ actor ServerRegistry {
             ajax.generation = generation
             ajax.request = request
             if let held = ajax.held {
-                held.timer.cancel()
-                held.continuation.resume(returning: reply(.keyword(Reserved.timeout), generation))
+                held.timer?.cancel()
+                held.answer(reply(.keyword(Reserved.timeout), generation))
                 ajax.held = nil
             }
             // 1.14 counts the handshake poll as a connection (uidport-open now); newest waits
@@ -187,7 +218,8 @@ actor ServerRegistry {
             if countNow { refresh(uid, cause: request, clientID: clientID) }
             startAjaxGrace(key)
             server.log(.info, "ajax handshake: uid \(EDNPrinter.string(uid)) client \(clientID) (\(generation.rawValue))")
-            return HTTPReply(status: 200, body: server.packed(server.handshakeValue(uid: uid, request: request, generation: generation), generation: generation))
+            answer(HTTPReply(status: 200, body: server.packed(server.handshakeValue(uid: uid, request: request, generation: generation), generation: generation)))
+            return
         }
 
         var ajax = entry.ajax!
@@ -197,8 +229,8 @@ actor ServerRegistry {
         ajax.counted = true
         if let old = ajax.held {
             // A newer poll supersedes the held one: answer the old one rather than leave it hanging.
-            old.timer.cancel()
-            old.continuation.resume(returning: reply(.keyword(Reserved.timeout), ajax.generation))
+            old.timer?.cancel()
+            old.answer(reply(.keyword(Reserved.timeout), ajax.generation))
             ajax.held = nil
         }
         if !ajax.pending.isEmpty {
@@ -208,32 +240,25 @@ actor ServerRegistry {
             clients[key] = entry
             if newlyCounted { refresh(uid, cause: request, clientID: clientID) }
             startAjaxGrace(key)
-            return reply(batch, ajax.generation)
+            answer(reply(batch, ajax.generation))
+            return
         }
+        let token = nextToken()
+        let generationForReply = ajax.generation
+        let timer = schedule(after: server.options.longPollTimeout) { registry in
+            registry.answerHeld(key, token: token, with: registry.reply(.keyword(Reserved.timeout), generationForReply))
+        }
+        ajax.held = HeldPoll(token: token, pollID: pollID, answer: answer, timer: timer)
         entry.ajax = ajax
         clients[key] = entry
         if newlyCounted { refresh(uid, cause: request, clientID: clientID) }
+    }
 
-        let token = nextToken()
-        let generationForReply = ajax.generation
-        let timeout = server.options.longPollTimeout
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<HTTPReply, Never>) in
-                let timer = schedule(after: timeout) { registry in
-                    registry.answerHeld(key, token: token, with: registry.reply(.keyword(Reserved.timeout), generationForReply))
-                }
-                if var e = clients[key], var a = e.ajax {
-                    a.held = HeldPoll(token: token, continuation: continuation, timer: timer)
-                    e.ajax = a
-                    clients[key] = e
-                } else {
-                    timer.cancel()
-                    continuation.resume(returning: reply(.keyword(Reserved.timeout), generationForReply))
-                }
-            }
-        } onCancel: {
-            Task { await self.answerHeld(key, token: token, with: HTTPReply(status: 499, text: "client closed request")) }
-        }
+    /// Withdraws a held poll whose client hung up (answered 499, which nobody reads).
+    func cancelPoll(uid: EDNValue, clientID: String, pollID: UInt64) {
+        let key = ClientKey(uid: uid, clientID: clientID)
+        guard let held = clients[key]?.ajax?.held, held.pollID == pollID else { return }
+        answerHeld(key, token: held.token, with: HTTPReply(status: 499, text: "client closed request"))
     }
 
     /// Answers a held poll with `:chsk/timeout` now.
@@ -258,11 +283,11 @@ actor ServerRegistry {
 
     private func answerHeld(_ key: ClientKey, token: UInt64, with response: HTTPReply) {
         guard var entry = clients[key], var ajax = entry.ajax, let held = ajax.held, held.token == token else { return }
-        held.timer.cancel()
+        held.timer?.cancel()
         ajax.held = nil
         entry.ajax = ajax
         clients[key] = entry
-        held.continuation.resume(returning: response)
+        held.answer(response)
         startAjaxGrace(key)
     }
 
@@ -274,7 +299,7 @@ actor ServerRegistry {
         entry.ajax = ajax
         clients[key] = entry
         let grace = owner?.options.ajaxReconnectGrace ?? .seconds(5)
-        _ = schedule(after: grace) { registry in registry.ajaxGraceExpired(key, token: token) }
+        schedule(after: grace) { registry in registry.ajaxGraceExpired(key, token: token) }
     }
 
     private func ajaxGraceExpired(_ key: ClientKey, token: UInt64) {
@@ -314,7 +339,7 @@ actor ServerRegistry {
             pendingWS.append(uid)
             if !wsTimerScheduled {
                 wsTimerScheduled = true
-                _ = schedule(after: server.options.sendBufferWS) { registry in registry.flushPendingWS() }
+                schedule(after: server.options.sendBufferWS) { registry in registry.flushPendingWS() }
             }
         }
         if !buffer.ajaxTimer {
@@ -322,7 +347,7 @@ actor ServerRegistry {
             pendingAjax.append(uid)
             if !ajaxTimerScheduled {
                 ajaxTimerScheduled = true
-                _ = schedule(after: server.options.sendBufferAjax) { registry in registry.flushPendingAjax() }
+                schedule(after: server.options.sendBufferAjax) { registry in registry.flushPendingAjax() }
             }
         }
         buffers[uid] = buffer
@@ -389,11 +414,11 @@ actor ServerRegistry {
         for key in byUID[uid] ?? [] {
             guard var entry = clients[key], var ajax = entry.ajax else { continue }
             if let held = ajax.held {
-                held.timer.cancel()
+                held.timer?.cancel()
                 ajax.held = nil
                 entry.ajax = ajax
                 clients[key] = entry
-                held.continuation.resume(returning: reply(.vector(ajax.pending + events), ajax.generation))
+                held.answer(reply(.vector(ajax.pending + events), ajax.generation))
                 ajax.pending = []
                 entry.ajax = ajax
                 clients[key] = entry
@@ -426,10 +451,10 @@ actor ServerRegistry {
         guard var entry = clients[key] else { return }
         entry.ws?.close(code: code, reason: reason)
         if var ajax = entry.ajax, let held = ajax.held {
-            held.timer.cancel()
+            held.timer?.cancel()
             ajax.held = nil
             entry.ajax = ajax
-            held.continuation.resume(returning: reply(.keyword(Reserved.timeout), ajax.generation))
+            held.answer(reply(.keyword(Reserved.timeout), ajax.generation))
         }
         clients[key] = entry
     }
