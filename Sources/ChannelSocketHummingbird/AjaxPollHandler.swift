@@ -30,11 +30,9 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let path: String
     private var state = State.idle
     private var waiting = CircularBuffer<HTTPServerRequestPart>()
-    /// The poll in progress: its request, id, and the task that registers it with the engine
-    /// (a withdrawal waits for it, so it never overtakes the registration).
+    /// The poll in progress: its request and id.
     private var pollRequest: ConnectionRequest?
     private var pollID: UInt64 = 0
-    private var registration: Task<Void, Never>?
     private var inactive = false
     /// Graceful shutdown asked this connection to wind down during a poll: answer, then close.
     private var quiescing = false
@@ -112,14 +110,11 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         // The engine calls back with the answer; no task waits for it.
-        registration = Task {
-            await server.startPoll(request, id: id) { reply in
-                eventLoop.execute {
-                    let (handler, context) = loopBound.value
-                    guard handler.pollID == id else { return }
-                    handler.registration = nil
-                    handler.answer(reply, context: context)
-                }
+        server.startPoll(request, id: id) { reply in
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                guard handler.pollID == id else { return }
+                handler.answer(reply, context: context)
             }
         }
     }
@@ -127,11 +122,7 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The client hung up while its poll is held: withdraw it, so a push waits for the next poll.
     private func withdrawPoll() {
         guard case .polling(_, false, _) = state, let request = pollRequest else { return }
-        let server = self.server, id = pollID, registration = self.registration
-        Task {
-            await registration?.value
-            await server.cancelPoll(request, id: id)
-        }
+        server.cancelPoll(request, id: pollID)
     }
 
     private func answer(_ reply: HTTPReply, context: ChannelHandlerContext) {
@@ -197,13 +188,7 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // elsewhere or later), then close.
         if event is ChannelShouldQuiesceEvent, case .polling(_, false, _) = state {
             quiescing = true
-            if let request = pollRequest {
-                let server = self.server, registration = self.registration
-                Task {
-                    await registration?.value
-                    await server.releasePoll(request)
-                }
-            }
+            if let request = pollRequest { server.releasePoll(request) }
             // Should the poll not have been registered yet, give up on it after a second.
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.scheduleTask(in: .seconds(1)) {

@@ -38,4 +38,12 @@ import Testing
         #expect(throws: FramingError.self) { try Framing.unpack(Array(":x".utf8), generation: .v2, packer: packer) }
         #expect(throws: FramingError.self) { try Framing.unpack(Array("+:x".utf8), packer: packer) }
     }
+
+    @Test func formDecodingOfQueriesAndBodies() {
+        let d = FormDecoding.decode("a=1&b=x%20y+z&handshake%3F=1&empty=&novalue&&c=%zz&a=2&ppstr=%5B%5B%3Aa%2Fb%5D%20nil%5D&u=%C3%A9")
+        #expect(d == ["a": "2", "b": "x y z", "handshake?": "1", "empty": "", "novalue": "", "c": "%zz",
+                      "ppstr": "[[:a/b] nil]", "u": "é"])
+        #expect(FormDecoding.decode("") == [:])
+        #expect(FormDecoding.decode(FormDecoding.escape("k") + "=" + FormDecoding.escape("a&b=c d/é")) == ["k": "a&b=c d/é"])
+    }
 }

@@ -27,6 +27,8 @@ public final class ChannelSocketServer: Sendable {
     let keepAliveScheduler: KeepAliveScheduler
     let logger: Logger
     let uidWatchers = Mutex<[UInt64: AsyncStream<ConnectedUIDs>.Continuation]>([:])
+    /// Ajax poll starts, withdrawals and releases waiting for the registry (`startPoll`).
+    let pollCommands = Mutex(PollCommands())
     /// Boxed: a closure kept directly in a `Mutex` is re-wrapped in a reabstraction thunk on
     /// every `withLock` (the inout write-back), so each event nested one thunk deeper until
     /// the stack overflowed (seen as a crash after ~100 000 events).
@@ -281,27 +283,62 @@ public final class ChannelSocketServer: Sendable {
     public func nextPollID() -> UInt64 { makeID() }
 
     /// Starts an Ajax GET (a request that passed `check(_:)`) without waiting for its answer,
-    /// for adapters that write answers from callbacks: returns once the poll is registered;
-    /// `answer` is called exactly once (at once for a handshake or waiting pushes, else when a
-    /// push batch or the long-poll timeout comes), on the engine's executor — hand it to your
-    /// event loop. `poll(_:)` is the same as one `await`.
-    public func startPoll(_ request: ConnectionRequest, id: UInt64, answer: @escaping @Sendable (HTTPReply) -> Void) async {
-        await registry.startPoll(request: request, clientID: request.clientID ?? "",
-                                 wantsHandshake: request.params["handshake?"] != nil, pollID: id, answer: answer)
+    /// for adapters that write answers from callbacks. `answer` is called exactly once (at
+    /// once for a handshake or waiting pushes, else when a push batch or the long-poll timeout
+    /// comes), on the engine's executor: hand it to your event loop. `poll(_:)` is the same as
+    /// one `await`. Starts, withdrawals and releases take effect in the order they are made,
+    /// and many of them at once cost one visit to the engine's state.
+    public func startPoll(_ request: ConnectionRequest, id: UInt64, answer: @escaping @Sendable (HTTPReply) -> Void) {
+        submit(.start(request, id: id, answer: answer))
     }
 
-    /// Withdraws a poll started with `startPoll` whose client hung up (call it after
-    /// `startPoll` returned): a push then waits for the client's next poll. Its `answer` gets a
-    /// 499, which nobody needs to write.
-    public func cancelPoll(_ request: ConnectionRequest, id: UInt64) async {
-        await registry.cancelPoll(uid: userID(request), clientID: request.clientID ?? "", pollID: id)
+    /// Withdraws a poll started with `startPoll` whose client hung up: a push then waits for
+    /// the client's next poll. Its `answer` gets a 499, which nobody needs to write.
+    public func cancelPoll(_ request: ConnectionRequest, id: UInt64) {
+        submit(.cancel(request, id: id))
     }
 
     /// Answers the held long-poll of the request's client at once with `:chsk/timeout` (as if
     /// its time were up), so the client polls again; for an adapter that must let go of the
     /// connection (graceful shutdown). Nothing happens when no poll is held.
-    public func releasePoll(_ request: ConnectionRequest) async {
-        await registry.releasePoll(uid: userID(request), clientID: request.clientID ?? "")
+    public func releasePoll(_ request: ConnectionRequest) {
+        submit(.release(request))
+    }
+
+    enum PollCommand: Sendable {
+        case start(ConnectionRequest, id: UInt64, answer: @Sendable (HTTPReply) -> Void)
+        case cancel(ConnectionRequest, id: UInt64)
+        case release(ConnectionRequest)
+    }
+
+    struct PollCommands {
+        var items: [PollCommand] = []
+        var draining = false
+    }
+
+    private func submit(_ command: PollCommand) {
+        let startDrain = pollCommands.withLock { q -> Bool in
+            q.items.append(command)
+            if q.draining { return false }
+            q.draining = true
+            return true
+        }
+        if startDrain { Task { await self.drainPollCommands() } }
+    }
+
+    private func drainPollCommands() async {
+        while true {
+            let batch = pollCommands.withLock { q -> [PollCommand] in
+                if q.items.isEmpty {
+                    q.draining = false
+                    return []
+                }
+                defer { q.items = [] }
+                return q.items
+            }
+            if batch.isEmpty { return }
+            await registry.run(batch)
+        }
     }
 
     /// Answers an Ajax POST (a request that passed `check(_:)`, with `ppstr` in `params`):

@@ -67,19 +67,42 @@ public struct HTTPReply: Sendable, Equatable {
 public enum FormDecoding {
     /// Decodes `a=1&b=x%20y` into a dictionary (later keys win).
     public static func decode(_ text: some StringProtocol) -> [String: String] {
+        var s = String(text)
+        return s.withUTF8 { decode(bytes: $0) }
+    }
+
+    /// Decodes the bytes of a form or query string (one pass, no intermediate arrays).
+    public static func decode(bytes u: UnsafeBufferPointer<UInt8>) -> [String: String] {
         var out: [String: String] = [:]
-        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let key = unescape(parts[0])
-            let value = parts.count > 1 ? unescape(parts[1]) : ""
-            out[key] = value
+        out.reserveCapacity(4)
+        let n = u.count
+        var i = 0
+        while i < n {
+            var j = i, eq = -1
+            while j < n && u[j] != UInt8(ascii: "&") {
+                if eq < 0 && u[j] == UInt8(ascii: "=") { eq = j }
+                j += 1
+            }
+            if j > i {
+                let keyEnd = eq < 0 ? j : eq
+                let key = unescape(bytes: UnsafeBufferPointer(rebasing: u[i..<keyEnd]))
+                out[key] = eq < 0 ? "" : unescape(bytes: UnsafeBufferPointer(rebasing: u[(eq + 1)..<j]))
+            }
+            i = j + 1
         }
         return out
     }
 
     /// Percent-decodes bytes (with `+` as space); invalid escapes are kept literally.
     public static func unescape(_ bytes: some Collection<UInt8>) -> String {
-        let a = Array(bytes)
+        Array(bytes).withUnsafeBufferPointer { unescape(bytes: $0) }
+    }
+
+    static func unescape(bytes a: UnsafeBufferPointer<UInt8>) -> String {
+        // Most keys and values (client ids, uids, timestamps) need no decoding at all.
+        if !a.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
+            return String(decoding: a, as: UTF8.self)
+        }
         var out: [UInt8] = []
         out.reserveCapacity(a.count)
         var i = 0

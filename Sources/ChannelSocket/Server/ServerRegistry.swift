@@ -254,6 +254,22 @@ actor ServerRegistry {
         if newlyCounted { refresh(uid, cause: request, clientID: clientID) }
     }
 
+    /// Runs adapters' poll commands, in order.
+    func run(_ commands: [ChannelSocketServer.PollCommand]) {
+        guard let server = owner else { return }
+        for command in commands {
+            switch command {
+            case .start(let request, let id, let answer):
+                startPoll(request: request, clientID: request.clientID ?? "", wantsHandshake: request.params["handshake?"] != nil,
+                          pollID: id, answer: answer)
+            case .cancel(let request, let id):
+                cancelPoll(uid: server.userID(request), clientID: request.clientID ?? "", pollID: id)
+            case .release(let request):
+                releasePoll(uid: server.userID(request), clientID: request.clientID ?? "")
+            }
+        }
+    }
+
     /// Withdraws a held poll whose client hung up (answered 499, which nobody reads).
     func cancelPoll(uid: EDNValue, clientID: String, pollID: UInt64) {
         let key = ClientKey(uid: uid, clientID: clientID)
