@@ -1,3 +1,4 @@
+import EDN
 import Foundation
 import TestSupport
 import Testing
@@ -229,5 +230,37 @@ import Testing
             let r = ServeProcess.run(python, ["-c", script])
             #expect(r.output.contains("[{:echo [:my/req 1], :uid \"tls\", :client-id \"t2\"} \"cb1\"]"), "\(r.output)")
         }
+    }
+}
+
+/// `chsk bench` against `chsk serve --echo`, every mode briefly: it reports what it measured,
+/// and the figures add up (every delivery made, every request answered, nothing refused).
+@Suite(.serialized) struct BenchCommandTests {
+    static func bench(_ url: String, _ args: [String]) throws -> EDNValue {
+        let (status, output) = ServeProcess.run(Checkout.chsk.path, ["bench", url] + args + ["--json"], timeout: 60)
+        #expect(status == 0, "\(output)")
+        let line = output.split(separator: "\n").last.map(String.init) ?? ""
+        return try JSONBridge.readAll(Array(line.utf8), options: .init(keywordizeKeys: false)).first ?? .null
+    }
+
+    @Test func everyModeMeasuresAgainstTheEchoServer() throws {
+        let server = try ServeProcess(["--echo"])
+        defer { _ = server.terminate() }
+        let url = "http://127.0.0.1:\(server.port)/chsk"
+        let pid = String(server.process.processIdentifier)
+        let echo = try Self.bench(url, ["echo", "--connections", "10", "--duration", "1", "--server-pid", pid])
+        #expect(echo[.string("errors")] == 0)
+        #expect((echo[.string("operations")]?.int64Value ?? 0) > 100)
+        #expect(echo[.string("latency-ms-p99")] != nil && echo[.string("server-cpu-seconds")] != nil)
+        let conns = try Self.bench(url, ["conns", "--connections", "50", "--duration", "1", "--server-pid", pid])
+        #expect(conns[.string("opened")] == 50 && conns[.string("held-and-answering")] == 50)
+        for mode in ["fanout", "ajax"] {
+            let fan = try Self.bench(url, [mode, "--connections", "20", "--uids", "10", "--duration", "1"])
+            #expect((fan[.string("rounds")]?.int64Value ?? 0) >= 1, "\(mode)")
+            #expect(fan[.string("deliveries")] == fan[.string("deliveries-expected")], "\(mode): \(fan)")
+            #expect((fan[.string("deliveries")]?.int64Value ?? 0) >= 20, "\(mode)")
+        }
+        let burst = try Self.bench(url, ["burst", "--connections", "50", "--duration", "5"])
+        #expect(burst[.string("answered")] == 50 && burst[.string("unanswered")] == 0 && burst[.string("wrong-replies")] == 0)
     }
 }
