@@ -16,7 +16,19 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
     public init() {}
 
     public init(dictionaryLiteral elements: (EDNValue, EDNValue)...) {
-        for (k, v) in elements { self[k] = v }
+        self.init(interleaved: Self.flatten(elements))
+    }
+
+    /// `[(k, v)…]` as `[k, v, …]` (for `init(interleaved:)`: one pass over the keys instead of
+    /// an insertion per pair).
+    static func flatten(_ pairs: [(EDNValue, EDNValue)]) -> [EDNValue] {
+        var flat: [EDNValue] = []
+        flat.reserveCapacity(pairs.count * 2)
+        for (k, v) in pairs {
+            flat.append(k)
+            flat.append(v)
+        }
+        return flat
     }
 
     /// A map of keys and values interleaved (`[k0, v0, k1, v1, …]`, an even count), built in
@@ -46,10 +58,7 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
     /// replaces the earlier value, as with `init(interleaved:)`.
     public init(keys: [EDNValue], values: [EDNValue]) {
         precondition(keys.count == values.count, "EDNMap(keys:values:) needs as many values as keys")
-        var flat: [EDNValue] = []
-        flat.reserveCapacity(keys.count * 2)
-        for (k, v) in zip(keys, values) { flat.append(k); flat.append(v) }
-        self.init(interleaved: flat)
+        self.init(interleaved: Self.flatten(Array(zip(keys, values))))
     }
 
     /// The first key of interleaved `entries` that equals an earlier key, if any.

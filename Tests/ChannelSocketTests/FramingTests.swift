@@ -46,4 +46,26 @@ import Testing
         #expect(FormDecoding.decode("") == [:])
         #expect(FormDecoding.decode(FormDecoding.escape("k") + "=" + FormDecoding.escape("a&b=c d/é")) == ["k": "a&b=c d/é"])
     }
+
+    /// A packer that keeps `Packer`'s default `packFramed` (pack, then concatenate).
+    struct PlainEDN: Packer {
+        var name: String { "edn" }
+        var isBinary: Bool { false }
+        func pack(_ value: EDNValue) throws -> [UInt8] { try EDNPacker().pack(value) }
+        func unpack(_ payload: [UInt8]) throws -> EDNValue { try EDNPacker().unpack(payload) }
+    }
+
+    @Test func ednPackersOneBufferFramingEqualsPackingThePair() throws {
+        let values: [EDNValue] = [.null, "x\"y", [":a": [1, 2.5, .set([":k"])]], [":chsk/handshake", ["u", .null, .null]], .keyword("chsk/ws-ping")]
+        let cbs: [EDNValue?] = [nil, .null, "a1b2c3", 0, .keyword("ajax")]
+        for v in values {
+            for cb in cbs {
+                for generation in WireGeneration.allCases {
+                    let fast = try Framing.pack(v, callbackID: cb, generation: generation, packer: EDNPacker())
+                    let plain = try Framing.pack(v, callbackID: cb, generation: generation, packer: PlainEDN())
+                    #expect(fast == plain, "\(v) \(String(describing: cb)) \(generation)")
+                }
+            }
+        }
+    }
 }

@@ -56,12 +56,12 @@ public enum Framing {
         switch generation {
         case .v1:
             if let callbackID {
-                return [UInt8(ascii: "+")] + (try packer.pack(.vector([value, callbackID])))
+                return try packer.packFramed(value, pairedWith: callbackID, prefix: UInt8(ascii: "+"))
             }
             if alwaysWrap { return [UInt8(ascii: "+")] + (try packer.pack(.vector([value]))) }
-            return [UInt8(ascii: "-")] + (try packer.pack(value))
+            return try packer.packFramed(value, pairedWith: nil, prefix: UInt8(ascii: "-"))
         case .v2:
-            return try packer.pack(.vector([value, callbackID ?? .null]))
+            return try packer.packFramed(value, pairedWith: callbackID ?? .null, prefix: nil)
         }
     }
 

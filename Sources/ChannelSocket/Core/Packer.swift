@@ -11,6 +11,18 @@ public protocol Packer: Sendable {
     func pack(_ value: EDNValue) throws -> [UInt8]
     /// The value of one payload, read as the peer's packer reads it.
     func unpack(_ payload: [UInt8]) throws -> EDNValue
+    /// `prefix` (if any), then the payload of `value`, or of the pair `[value second]` when
+    /// `second` is given: what `Framing` sends. The default packs and then concatenates; a
+    /// packer can write it in one buffer.
+    func packFramed(_ value: EDNValue, pairedWith second: EDNValue?, prefix: UInt8?) throws -> [UInt8]
+}
+
+extension Packer {
+    public func packFramed(_ value: EDNValue, pairedWith second: EDNValue?, prefix: UInt8?) throws -> [UInt8] {
+        let payload = try pack(second.map { .vector([value, $0]) } ?? value)
+        guard let prefix else { return payload }
+        return [prefix] + payload
+    }
 }
 
 /// Sente's default `:edn` packer: Clojure's `pr-str` to write, tools.reader's `read-string` to
@@ -28,6 +40,23 @@ public struct EDNPacker: Packer {
     public var isBinary: Bool { false }
 
     public func pack(_ value: EDNValue) throws -> [UInt8] { EDNPrinter.bytes(value) }
+
+    /// `pr-str` of `[value second]` is `[`, the two printed with a space between, `]`.
+    public func packFramed(_ value: EDNValue, pairedWith second: EDNValue?, prefix: UInt8?) throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        if let prefix { out.append(prefix) }
+        if let second {
+            out.append(UInt8(ascii: "["))
+            EDNPrinter.write(value, into: &out)
+            out.append(UInt8(ascii: " "))
+            EDNPrinter.write(second, into: &out)
+            out.append(UInt8(ascii: "]"))
+        } else {
+            EDNPrinter.write(value, into: &out)
+        }
+        return out
+    }
 
     public func unpack(_ payload: [UInt8]) throws -> EDNValue {
         var reader = EDNReader(payload, options: readerOptions)

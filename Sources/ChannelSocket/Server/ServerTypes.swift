@@ -37,13 +37,35 @@ public struct ServerEventMessage: Sendable {
 
 /// Sends a reply once (Ajax) or per call (WebSocket).
 final class Replier: Sendable {
-    let send: @Sendable (EDNValue) -> Void
+    enum Target: Sendable {
+        /// A WebSocket callback: packed in the request's framing with its callback id.
+        case webSocket(any WebSocketOutbound, callbackID: EDNValue, generation: WireGeneration, packer: any Packer)
+        case callback(@Sendable (EDNValue) -> Void)
+    }
+    let target: Target
     let once: Bool
     let used = Mutex(false)
 
     init(once: Bool, send: @escaping @Sendable (EDNValue) -> Void) {
         self.once = once
-        self.send = send
+        self.target = .callback(send)
+    }
+
+    /// A WebSocket callback (one object per event, no closure).
+    init(webSocket outbound: any WebSocketOutbound, callbackID: EDNValue, generation: WireGeneration, packer: any Packer) {
+        self.once = false
+        self.target = .webSocket(outbound, callbackID: callbackID, generation: generation, packer: packer)
+    }
+
+    private func send(_ value: EDNValue) {
+        switch target {
+        case .webSocket(let out, let callbackID, let generation, let packer):
+            if let bytes = try? Framing.pack(value, callbackID: callbackID, generation: generation, packer: packer) {
+                out.write(bytes, binary: packer.isBinary)
+            }
+        case .callback(let send):
+            send(value)
+        }
     }
 
     func reply(_ value: EDNValue) {

@@ -46,9 +46,9 @@ public final class WebSocketConnection: Sendable {
 
     /// Handles one inbound message (a text frame's bytes).
     public func receive(_ message: [UInt8]) {
-        let options = server.options
-        if message.count > options.maxMessageBytes {
-            server.log(.warning, "ws #\(connectionID) \(clientID): message of \(message.count) bytes exceeds \(options.maxMessageBytes); closing (1009)")
+        let maxBytes = server.options.maxMessageBytes
+        if message.count > maxBytes {
+            server.log(.warning, "ws #\(connectionID) \(clientID): message of \(message.count) bytes exceeds \(maxBytes); closing (1009)")
             outbound.close(code: 1009, reason: "Message too big")
             return
         }
@@ -63,13 +63,7 @@ public final class WebSocketConnection: Sendable {
         let event = Event(validating: value) ?? Event.badEvent(value)
         var replier: Replier? = nil
         if let callbackID {
-            let packer = options.packer
-            let out = outbound
-            replier = Replier(once: false) { reply in
-                if let bytes = try? Framing.pack(reply, callbackID: callbackID, generation: generation, packer: packer) {
-                    out.write(bytes, binary: packer.isBinary)
-                }
-            }
+            replier = Replier(webSocket: outbound, callbackID: callbackID, generation: generation, packer: server.options.packer)
         }
         if event.id == Reserved.wsPing, let replier {
             // Newest clients ping with a callback and reconnect unless "pong" comes back;
