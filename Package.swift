@@ -77,6 +77,8 @@ let package = Package(
             name: "chsk",
             dependencies: [
                 "EDN", "Transit", "ChannelSocket", "ChannelSocketHummingbird", "ChannelSocketClientNIO", "CReadline",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

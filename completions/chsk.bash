@@ -446,7 +446,7 @@ _chsk_bench() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--connections --duration --rate --uids --path --type --protocol --csrf-token --server-pid)
+    non_repeating_options=(--connections --duration --rate --uids --path --type --protocol --csrf-token --server-pid --client)
     __chsk_offer_flags_options 2
 
     # Offer option value completions
@@ -478,6 +478,10 @@ _chsk_bench() {
         return
         ;;
     '--server-pid')
+        return
+        ;;
+    '--client')
+        __chsk_add_completions -W 'full'$'\n''lean'
         return
         ;;
     esac

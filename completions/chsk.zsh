@@ -222,6 +222,7 @@ _chsk_bench() {
     local -ar _mode=('conns' 'echo' 'fanout' 'ajax' 'burst')
     local -ar ___type=('auto' 'ws' 'ajax')
     local -ar ___protocol=('auto' 'v1' 'v2')
+    local -ar ___client=('full' 'lean')
     local -ar arg_specs=(
         ':url:'
         ':mode:{__chsk_complete "${_mode[@]}"}'
@@ -234,6 +235,7 @@ _chsk_bench() {
         '--protocol[Wire generation\: auto, v1 or v2.]:protocol:{__chsk_complete "${___protocol[@]}"}'
         '--csrf-token[CSRF token.]:csrf-token:'
         '--server-pid[The server'\''s PID, for CPU and RSS figures.]:server-pid:'
+        '--client[Clients for fanout over ws\: full or lean.]:client:{__chsk_complete "${___client[@]}"}'
         '--json[Print the result as JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

@@ -3,6 +3,8 @@ import ChannelSocket
 import ChannelSocketClientNIO
 import EDN
 import Histogram
+import NIOCore
+import NIOPosix
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -39,6 +41,10 @@ struct BenchCommand: AsyncParsableCommand {
         case conns, echo, fanout, ajax, burst
     }
 
+    enum ClientKind: String, ExpressibleByArgument, CaseIterable {
+        case full, lean
+    }
+
     @Argument(help: "Server URL (loopback).")
     var url: String
 
@@ -72,6 +78,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-pid"), help: "The server's PID, for CPU and RSS figures.")
     var serverPID: Int32?
 
+    @Option(help: ArgumentHelp("Clients for fanout over ws: full or lean.", discussion: """
+        full: chsk's client library (ChannelSocketClient), as an app uses it. lean: a minimal v2 \
+        receiver on NIO (upgrade, handshake, pushes, pong), far cheaper, so that on a machine \
+        shared with the server the generator is not what is measured.
+        """))
+    var client: ClientKind = .full
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -80,6 +93,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard duration > 0 && duration <= 600 else { throw ValidationError("--duration must be 0…600 s") }
         guard url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]") else {
             throw ValidationError("chsk bench only targets loopback servers (127.0.0.0/8, localhost, [::1])")
+        }
+        if client == .lean && (mode != .fanout || type != .ws || protocolGeneration == .v1) {
+            throw ValidationError("--client lean is for fanout over ws with the v2 protocol")
         }
     }
 
@@ -259,22 +275,32 @@ struct BenchCommand: AsyncParsableCommand {
 
     func runFanout(_ result: inout [String: EDNValue], type: ClientType) async throws {
         let m = max(1, min(uids, connections))
-        let clients = (0..<connections).map { makeClient($0, uid: "fan-\($0 % m)", type: type) }
         let histogram = SharedHistogram()
         let received = Counter()
-        var readers: [Task<Void, Never>] = []
-        for c in clients {
-            let events = c.events
-            readers.append(Task {
-                for await e in events where e.id == "bench/fan" {
-                    if case .vector(let v)? = e.data, let sent = v.first?.int64Value {
-                        histogram.record(.nanoseconds(monotonicNanos() - sent))
-                        received.add()
-                    }
-                }
-            })
+        let record: @Sendable (EDNValue) -> Void = { value in
+            guard let e = Event(validating: value), e.id == "bench/fan", case .vector(let v)? = e.data,
+                  let sent = v.first?.int64Value else { return }
+            histogram.record(.nanoseconds(monotonicNanos() - sent))
+            received.add()
         }
-        let opened = await openAll(clients, limit: .seconds(60))
+        let opened: Int
+        let closeAll: () async -> Void
+        if client == .lean {
+            let channels = await openLean(count: connections, uids: m, onEvent: record)
+            opened = channels.count
+            closeAll = { for c in channels { try? await c.close() } }
+        } else {
+            let clients = (0..<connections).map { makeClient($0, uid: "fan-\($0 % m)", type: type) }
+            let readers = clients.map { c in
+                let events = c.events
+                return Task { for await e in events { record(e.value) } }
+            }
+            opened = await openAll(clients, limit: .seconds(60))
+            closeAll = {
+                readers.forEach { $0.cancel() }
+                for c in clients { await c.disconnect() }
+            }
+        }
         // One server-side broadcast per round (the echo app's GET /broadcast).
         var base = url
         if base.hasPrefix("ws://") { base = "http://" + base.dropFirst(5) }
@@ -292,8 +318,7 @@ struct BenchCommand: AsyncParsableCommand {
             try? await Task.sleep(for: .milliseconds(500))
         }
         try? await Task.sleep(for: .seconds(type == .ajax ? 3 : 1))
-        readers.forEach { $0.cancel() }
-        for c in clients { await c.disconnect() }
+        await closeAll()
         result["broadcast-failures"] = .integer(Int64(triggerFailures))
         let expected = rounds * opened
         result["opened"] = .integer(Int64(opened))
@@ -303,6 +328,35 @@ struct BenchCommand: AsyncParsableCommand {
         result["deliveries"] = .integer(Int64(received.value))
         result["operations"] = .integer(Int64(received.value))
         histogram.report(into: &result)
+    }
+}
+
+extension BenchCommand {
+    /// Opens `count` lean WebSocket clients in waves (each done when its handshake came).
+    func openLean(count: Int, uids: Int, onEvent: @escaping @Sendable (EDNValue) -> Void) async -> [any Channel] {
+        guard let (host, port, path) = Self.hostPortPath(url) else { return [] }
+        let group = MultiThreadedEventLoopGroup.singleton
+        var channels: [any Channel] = []
+        for start in stride(from: 0, to: count, by: 200) {
+            let futures = (start..<min(start + 200, count)).map { i in
+                var target = path + "?client-id=bench-\(i)&uid=fan-\(i % uids)"
+                if let csrfToken { target += "&csrf-token=" + FormDecoding.escape(csrfToken) }
+                return LeanWebSocketClient.connect(host: host, port: port, target: target, group: group, onEvent: onEvent)
+            }
+            for f in futures { if let c = try? await f.get() { channels.append(c) } }
+        }
+        return channels
+    }
+
+    /// `http://127.0.0.1:8090/chsk` → ("127.0.0.1", 8090, "/chsk").
+    static func hostPortPath(_ url: String) -> (String, Int, String)? {
+        let u = Array(url.utf8)
+        guard let i = (0..<max(0, u.count - 2)).first(where: { u[$0] == 58 && u[$0 + 1] == 47 && u[$0 + 2] == 47 }) else { return nil }
+        let rest = url.dropFirst(i + 3)
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = rest[..<slash]
+        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) else { return nil }
+        return (String(authority[..<colon]), port, slash == rest.endIndex ? "/" : String(rest[slash...]))
     }
 }
 

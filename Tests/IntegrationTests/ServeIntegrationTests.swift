@@ -260,6 +260,11 @@ import Testing
             #expect(fan[.string("deliveries")] == fan[.string("deliveries-expected")], "\(mode): \(fan)")
             #expect((fan[.string("deliveries")]?.int64Value ?? 0) >= 20, "\(mode)")
         }
+        let lean = try Self.bench(url, ["fanout", "--client", "lean", "--connections", "30", "--uids", "10", "--duration", "1"])
+        #expect(lean[.string("opened")] == 30 && (lean[.string("rounds")]?.int64Value ?? 0) >= 1)
+        #expect(lean[.string("deliveries")] == lean[.string("deliveries-expected")], "lean: \(lean)")
+        let refused = ServeProcess.run(Checkout.chsk.path, ["bench", url, "ajax", "--client", "lean"], timeout: 30)
+        #expect(refused.status != 0 && refused.output.contains("--client lean is for fanout over ws"), "\(refused.output)")
         let burst = try Self.bench(url, ["burst", "--connections", "50", "--duration", "5"])
         #expect(burst[.string("answered")] == 50 && burst[.string("unanswered")] == 0 && burst[.string("wrong-replies")] == 0)
     }

@@ -1,0 +1,160 @@
+import ChannelSocket
+import EDN
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A minimal v2 Sente WebSocket client for `chsk bench fanout --client lean`: the upgrade,
+/// the handshake frame, pushed batches handed to `onEvent`, and `[:chsk/ws-ping nil]` answered
+/// with `[[:chsk/ws-pong] nil]`, all on one NIO event loop with no task per client. It
+/// receives what a real client receives, at a fraction of the cost of a full
+/// `ChannelSocketClient` (an actor, an event stream and a reader task each), so that on a
+/// machine shared with the server the generator is not what is being measured.
+final class LeanWebSocketClient: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum LeanError: Error, CustomStringConvertible {
+        case refused(String)
+        var description: String {
+            switch self {
+            case .refused(let head): "upgrade refused: \(head)"
+            }
+        }
+    }
+
+    private let host: String
+    private let target: String
+    private let onEvent: @Sendable (EDNValue) -> Void
+    private let opened: EventLoopPromise<Void>
+    private var upgraded = false
+    private var handshook = false
+    private var buffer: ByteBuffer?
+
+    init(host: String, target: String, opened: EventLoopPromise<Void>, onEvent: @escaping @Sendable (EDNValue) -> Void) {
+        self.host = host
+        self.target = target
+        self.opened = opened
+        self.onEvent = onEvent
+    }
+
+    /// Connects and upgrades; the future completes when the server's handshake frame came.
+    static func connect(host: String, port: Int, target: String, group: any EventLoopGroup,
+                        onEvent: @escaping @Sendable (EDNValue) -> Void) -> EventLoopFuture<any Channel> {
+        let loop = group.next()
+        let opened = loop.makePromise(of: Void.self)
+        return ClientBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        LeanWebSocketClient(host: "\(host):\(port)", target: target, opened: opened, onEvent: onEvent))
+                }
+            }
+            .connect(host: host, port: port)
+            .flatMap { channel in opened.futureResult.map { channel } }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let request = "GET \(target) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        opened.fail(ChannelError.eof)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        opened.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+        if !upgraded {
+            guard let view = buffer?.readableBytesView, let end = Self.headerEnd(view) else { return }
+            let head = buffer!.readString(length: end - buffer!.readerIndex + 4) ?? ""
+            guard head.hasPrefix("HTTP/1.1 101") else {
+                opened.fail(LeanError.refused(String(head.prefix(80))))
+                context.close(promise: nil)
+                return
+            }
+            upgraded = true
+        }
+        while let payload = nextFrame(context: context) {
+            guard let value = try? EDNReader.read(payload) else { continue }
+            handle(value, context: context)
+        }
+        if buffer?.readableBytes == 0 { buffer = nil }
+    }
+
+    private static func headerEnd(_ view: ByteBufferView) -> Int? {
+        var i = view.startIndex
+        while i + 3 < view.endIndex {
+            if view[i] == 13 && view[i + 1] == 10 && view[i + 2] == 13 && view[i + 3] == 10 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The payload of the next complete text frame (server frames are unmasked), if any.
+    private func nextFrame(context: ChannelHandlerContext) -> [UInt8]? {
+        while var b = buffer, b.readableBytes >= 2 {
+            let b0 = b.readInteger(as: UInt8.self)!, b1 = b.readInteger(as: UInt8.self)!
+            var length = Int(b1 & 0x7F)
+            if length == 126 {
+                guard let l = b.readInteger(as: UInt16.self) else { return nil }
+                length = Int(l)
+            } else if length == 127 {
+                guard let l = b.readInteger(as: UInt64.self) else { return nil }
+                length = Int(l)
+            }
+            guard let payload = b.readBytes(length: length) else { return nil }
+            buffer = b
+            switch b0 & 0x0F {
+            case 1, 2: return payload
+            case 9: send(opcode: 0xA, payload, context: context)              // ping → pong
+            case 8: context.close(promise: nil); return nil
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    private func handle(_ value: EDNValue, context: ChannelHandlerContext) {
+        // v2 frames are [value cb-id]: the handshake, a batch of pushes, or a server ping.
+        guard case .vector(let frame) = value, let body = frame.first else { return }
+        switch body {
+        case .vector(let items) where items.first == .keyword(Reserved.handshake):
+            if !handshook {
+                handshook = true
+                opened.succeed(())
+            }
+        case .vector(let events):
+            for event in events { onEvent(event) }
+        case .keyword(Reserved.wsPing):
+            send(opcode: 1, Array("[[:chsk/ws-pong] nil]".utf8), context: context)
+        default:
+            break
+        }
+    }
+
+    /// A masked client frame (the mask is fixed: this is a load generator).
+    private func send(opcode: UInt8, _ payload: [UInt8], context: ChannelHandlerContext) {
+        var out = context.channel.allocator.buffer(capacity: payload.count + 14)
+        out.writeInteger(0x80 | opcode)
+        let key: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+        if payload.count < 126 {
+            out.writeInteger(UInt8(0x80 | payload.count))
+        } else {
+            out.writeInteger(UInt8(0x80 | 126))
+            out.writeInteger(UInt16(payload.count))
+        }
+        out.writeBytes(key)
+        out.writeBytes(payload.enumerated().map { $0.element ^ key[$0.offset & 3] })
+        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+    }
+}
