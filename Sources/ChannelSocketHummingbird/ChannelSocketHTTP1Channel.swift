@@ -82,7 +82,8 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
                 },
                 upgradePipelineHandler: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(WebSocketEngineHandler(server: server, request: Self.connectionRequest(head)))
+                        try channel.pipeline.syncOperations.addHandler(
+                            WebSocketEngineHandler(server: server, request: Self.connectionRequest(head, connected: true)))
                         return UpgradeResult.webSocket
                     }
                 }
@@ -142,14 +143,25 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
         }
     }
 
-    /// The engine's view of an upgrade request head.
-    static func connectionRequest(_ head: HTTPRequestHead) -> ConnectionRequest {
+    /// The engine's view of an upgrade request head. The request a WebSocket keeps for its
+    /// life (`connected`) leaves out the headers that only served the upgrade itself
+    /// (`Upgrade`, `Connection`, `Sec-WebSocket-Key`, `-Version`, `-Extensions`): one request
+    /// is held per connection, and they are a good part of its memory.
+    static func connectionRequest(_ head: HTTPRequestHead, connected: Bool = false) -> ConnectionRequest {
         let uri = head.uri
         let mark = uri.firstIndex(of: "?")
         return ChannelSocketRoutes.connectionRequest(
             method: head.method.rawValue, path: mark.map { String(uri[..<$0]) } ?? uri,
             query: mark.map { String(uri[uri.index(after: $0)...]) },
-            headers: head.headers.lazy.map { ($0.name, $0.value) }, webSocket: true)
+            headers: head.headers.lazy.filter { !connected || !Self.upgradeOnly($0.name) }.map { ($0.name, $0.value) },
+            webSocket: true)
+    }
+
+    static func upgradeOnly(_ name: String) -> Bool {
+        switch name.lowercased() {
+        case "upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions": true
+        default: false
+        }
     }
 }
 

@@ -30,14 +30,25 @@ actor ServerRegistry {
         var graceToken: UInt64?
     }
 
+    /// One client (uid, client id). Kept small, since there is one per connection: the Ajax
+    /// state (a request, a held poll, pending pushes) lives out of line, only for Ajax clients.
     struct ClientEntry {
         var ws: WebSocketConnection?
         /// Set while a closed WebSocket's reconnect grace runs.
         var wsGraceToken: UInt64?
-        var ajax: AjaxClient?
-        var lastRequest: ConnectionRequest
+        private var ajaxBox: AjaxBox?
 
-        var isEmpty: Bool { ws == nil && wsGraceToken == nil && ajax == nil }
+        var ajax: AjaxClient? {
+            get { ajaxBox?.value }
+            set { ajaxBox = newValue.map(AjaxBox.init) }
+        }
+
+        var isEmpty: Bool { ws == nil && wsGraceToken == nil && ajaxBox == nil }
+    }
+
+    final class AjaxBox {
+        let value: AjaxClient
+        init(_ value: AjaxClient) { self.value = value }
     }
 
     struct SendBuffer {
@@ -132,10 +143,9 @@ actor ServerRegistry {
             return
         }
         let key = ClientKey(uid: connection.uid, clientID: connection.clientID)
-        var entry = clients[key] ?? ClientEntry(lastRequest: connection.request)
+        var entry = clients[key] ?? ClientEntry()
         entry.ws = connection
         entry.wsGraceToken = nil
-        entry.lastRequest = connection.request
         clients[key] = entry
         index(key)
         refresh(connection.uid, cause: connection.request, clientID: connection.clientID)
@@ -196,8 +206,7 @@ actor ServerRegistry {
         let uid = server.userID(request)
         let key = ClientKey(uid: uid, clientID: clientID)
         let generation = server.forcedGeneration() ?? clients[key]?.ajax?.generation ?? .v2
-        var entry = clients[key] ?? ClientEntry(lastRequest: request)
-        entry.lastRequest = request
+        var entry = clients[key] ?? ClientEntry()
 
         if wantsHandshake || entry.ajax == nil {
             var ajax = entry.ajax ?? AjaxClient(generation: generation, request: request)
