@@ -32,7 +32,12 @@ public final class ChannelSocketServer: Sendable {
     /// Boxed: a closure kept directly in a `Mutex` is re-wrapped in a reabstraction thunk on
     /// every `withLock` (the inout write-back), so each event nested one thunk deeper until
     /// the stack overflowed (seen as a crash after ~100 000 events).
-    let inlineHandler = Mutex<InlineHandler?>(nil)
+    ///
+    /// Read on every event from every event loop, so it is an atomic reference rather than a
+    /// lock both loops would contend for. Handlers set are kept alive until the server ends
+    /// (`handleEventsInline` is called once, before the server takes connections).
+    let inlineHandler = Atomic<Unmanaged<InlineHandler>?>(nil)
+    let inlineHandlers = Mutex<[InlineHandler]>([])
 
     final class InlineHandler: Sendable {
         let handle: @Sendable (ServerEventMessage) -> Void
@@ -66,8 +71,8 @@ public final class ChannelSocketServer: Sendable {
     }
 
     func deliver(_ message: ServerEventMessage) {
-        if let handler = inlineHandler.withLock({ $0 }) {
-            handler.handle(message)
+        if let handler = inlineHandler.load(ordering: .acquiring) {
+            handler._withUnsafeGuaranteedRef { $0.handle(message) }
         } else {
             eventSink.yield(message)
         }
@@ -81,7 +86,8 @@ public final class ChannelSocketServer: Sendable {
     /// takes connections; `EchoApp.runInline()` is an example.
     public func handleEventsInline(_ handler: @escaping @Sendable (ServerEventMessage) -> Void) {
         let box = InlineHandler(handler)
-        inlineHandler.withLock { $0 = box }
+        inlineHandlers.withLock { $0.append(box) }   // owns it: the atomic holds it unretained
+        inlineHandler.store(Unmanaged.passUnretained(box), ordering: .releasing)
     }
 
     // MARK: - App API
