@@ -26,7 +26,12 @@ final class RawHTTPConnection {
     deinit { close(fd) }
 
     func send(_ method: String, _ target: String) {
-        let text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-CSRF-Token: tok\r\n\r\n"
+        sendPipelined([(method, target)])
+    }
+
+    /// Several requests in one write (HTTP/1.1 pipelining).
+    func sendPipelined(_ requests: [(String, String)]) {
+        let text = requests.map { "\($0.0) \($0.1) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-CSRF-Token: tok\r\n\r\n" }.joined()
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
@@ -107,6 +112,26 @@ struct TranscriptError: Error, CustomStringConvertible {
         #expect(refused?.status == 403 && refused?.body == "Bad CSRF token")
         c.send("GET", q)
         #expect(c.response(within: 5)?.body == "[:chsk/timeout nil]")
+    }
+
+    /// Pipelined requests are answered in order, whichever of them is a held poll.
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let server = try ServeProcess(["--echo", "--csrf-token", "tok", "--lp-timeout-ms", "300"])
+        defer { _ = server.terminate() }
+        let c = try RawHTTPConnection(port: server.port)
+        let q = "/chsk?client-id=p1&uid=pia"
+        c.send("GET", q + "&handshake%3F=1")
+        #expect(c.response(within: 5)?.status == 200)
+        // A held poll first, a Hummingbird route behind it: the route waits for the poll.
+        c.sendPipelined([("GET", q), ("GET", "/connected")])
+        let first = c.response(within: 5), second = c.response(within: 5)
+        #expect(first?.body == "[:chsk/timeout nil]", "\(String(describing: first))")
+        #expect(second?.status == 200 && second?.body.contains("\"pia\"") == true, "\(String(describing: second))")
+        // The other way round, and two polls in a row.
+        c.sendPipelined([("GET", "/csrf"), ("GET", q), ("GET", q)])
+        let csrf = c.response(within: 5), poll1 = c.response(within: 5), poll2 = c.response(within: 5)
+        #expect(csrf?.status == 200 && csrf?.body.contains("tok") == true, "\(String(describing: csrf))")
+        #expect(poll1?.body == "[:chsk/timeout nil]" && poll2?.body == "[:chsk/timeout nil]")
     }
 
     @Test func aClientThatHangsUpMidPollLosesNoPush() throws {
