@@ -185,19 +185,11 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // Graceful shutdown: Hummingbird closes connections it thinks idle, and a held poll
         // looks idle to it. Answer the poll now (:chsk/timeout, so the client polls again
-        // elsewhere or later), then close.
+        // elsewhere or later), then close. The release reaches the engine after the poll's
+        // start (one ordered queue), so the answer always comes.
         if event is ChannelShouldQuiesceEvent, case .polling(_, false, _) = state {
             quiescing = true
             if let request = pollRequest { server.releasePoll(request) }
-            // Should the poll not have been registered yet, give up on it after a second.
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: .seconds(1)) {
-                let (handler, context) = loopBound.value
-                if case .polling(_, false, _) = handler.state {
-                    handler.withdrawPoll()
-                    context.close(promise: nil)
-                }
-            }
             return
         }
         context.fireUserInboundEventTriggered(event)

@@ -10,7 +10,7 @@ import Synchronization
 /// receives what a real client receives, at a fraction of the cost of a full
 /// `ChannelSocketClient` (an actor, an event stream and a reader task each), so that on a
 /// machine shared with the server the generator is not what is being measured.
-final class LeanWebSocketClient: ChannelInboundHandler, @unchecked Sendable {
+final class LeanWebSocketClient: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 

@@ -362,18 +362,27 @@ enum EngineReplay {
             result.mismatches.append("section titles differ:\n file: \(transcript.titles)\n ours: \(steps.map(\.title))")
             return result
         }
+        try await run(transcript, from: 0, adapter: adapter, steps: steps, endAt: endAt, timed: timed, into: &result)
+        return result
+    }
+
+    /// Runs `steps` as the transcript's sections from `offset` on, then compares our outputs
+    /// with the recorded ones of those sections (each deviating section's with what it
+    /// declares instead).
+    static func run(_ transcript: EngineTranscript, from offset: Int, adapter: StubAdapter, steps: [ScenarioStep],
+                    endAt: Int, timed: Bool, into result: inout ReplayResult) async throws {
         for (i, step) in steps.enumerated() {
             try await adapter.run(section: i, at: step.at) { try await step.inputs(adapter) }
         }
         await adapter.advance(to: endAt)
-        var expected = transcript.outputs
+        var expected = transcript.outputs.filter { (offset..<(offset + steps.count)).contains($0.section) }
+            .map { StampedOutput(output: $0.output, at: $0.at, section: $0.section - offset) }
         for (i, step) in steps.enumerated() {
             guard let deviation = step.deviation else { continue }
             expected.removeAll { $0.section == i }
             expected += deviation.instead.map { StampedOutput(output: $0, at: nil, section: i) }
         }
         compare(expected: expected, ours: adapter.recorded, sections: steps.map(\.title), timed: timed, into: &result)
-        return result
     }
 
     static func compare(expected: [StampedOutput], ours: [StampedOutput], sections: [String], timed: Bool, into result: inout ReplayResult) {
@@ -691,18 +700,7 @@ enum EngineReplay {
         #expect(transcript.titles == (oldSteps + newSteps).map(\.title))
         var total = ReplayResult()
         for (adapter, steps, offset) in [(old, oldSteps, 0), (new, newSteps, oldSteps.count)] {
-            for (i, step) in steps.enumerated() {
-                try await adapter.run(section: i, at: step.at) { try await step.inputs(adapter) }
-            }
-            await adapter.advance(to: 100)
-            var expected = transcript.outputs.filter { (offset..<(offset + steps.count)).contains($0.section) }
-                .map { StampedOutput(output: $0.output, at: $0.at, section: $0.section - offset) }
-            for (i, step) in steps.enumerated() {
-                guard let deviation = step.deviation else { continue }
-                expected.removeAll { $0.section == i }
-                expected += deviation.instead.map { StampedOutput(output: $0, at: nil, section: i) }
-            }
-            EngineReplay.compare(expected: expected, ours: adapter.recorded, sections: steps.map(\.title), timed: false, into: &total)
+            try await EngineReplay.run(transcript, from: offset, adapter: adapter, steps: steps, endAt: 100, timed: false, into: &total)
         }
         Self.report("transcript-origin-and-post-edgecases.txt", total)
     }

@@ -23,8 +23,9 @@ public final class ChannelSocketServer: Sendable {
     let nextID = Atomic<UInt64>(1)
     /// WebSockets opened and not yet reported closed (for `shutdown(waitingForCloses:)`).
     let openWebSocketCount = Atomic<Int>(0)
-    /// Every WebSocket's keep-alive steps, on one task.
-    let keepAliveScheduler: KeepAliveScheduler
+    /// Every timer of the server (keep-alives, long-poll timeouts, grace periods, push
+    /// windows), on one task.
+    let timers: ServerTimers
     let logger: Logger
     let uidWatchers = Mutex<[UInt64: AsyncStream<ConnectedUIDs>.Continuation]>([:])
     /// Ajax poll starts, withdrawals and releases waiting for the registry (`startPoll`).
@@ -55,7 +56,7 @@ public final class ChannelSocketServer: Sendable {
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: ServerEventMessage.self, bufferingPolicy: .unbounded)
         registry = ServerRegistry()
-        keepAliveScheduler = KeepAliveScheduler(clock: options.clock, registry: registry)
+        timers = ServerTimers(clock: options.clock, registry: registry)
         registry.attach(self)
     }
 
@@ -167,7 +168,7 @@ public final class ChannelSocketServer: Sendable {
     /// the 1001 close frames are out before the process ends.
     public func shutdown(waitingForCloses limit: Duration) async {
         await registry.shutdown()
-        keepAliveScheduler.stop()
+        timers.stop()
         eventSink.finish()
         for c in uidWatchers.withLock({ Array($0.values) }) { c.finish() }
         let deadline = ContinuousClock.now + limit
@@ -278,11 +279,7 @@ public final class ChannelSocketServer: Sendable {
     /// (`handshake?`) or for an unknown client, else a long-poll held until a push batch or
     /// `longPollTimeout` (`:chsk/timeout`). Cancel the calling task when the client hangs up.
     public func poll(_ request: ConnectionRequest) async -> HTTPReply {
-        let clientID = request.clientID ?? ""
-        // `handshake?=true` does not tell v1 from v2: 1.18–1.20 browser clients send it too.
-        // Under `auto` an Ajax client gets v2 frames (which 1.14 EDN clients read, §1) until a
-        // `+`/`-` prefixed POST shows it speaks v1.
-        return await registry.poll(request: request, clientID: clientID, wantsHandshake: request.params["handshake?"] != nil)
+        await registry.poll(request: request)
     }
 
     /// A fresh id for `startPoll` / `cancelPoll`.

@@ -15,7 +15,7 @@ actor ServerRegistry {
         let pollID: UInt64
         /// Where the answer goes (the adapter writes it out; called once, on the actor).
         let answer: @Sendable (HTTPReply) -> Void
-        let timer: KeepAliveScheduler.Handle?
+        let timer: ServerTimers.Handle?
     }
 
     struct AjaxClient {
@@ -82,8 +82,8 @@ actor ServerRegistry {
 
     /// Runs `body` here after `delay` (on the server's one timer task).
     @discardableResult
-    private func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated ServerRegistry) -> Void) -> KeepAliveScheduler.Handle? {
-        owner?.keepAliveScheduler.schedule(after: delay, body)
+    private func schedule(after delay: Duration, _ body: @escaping @Sendable (isolated ServerRegistry) -> Void) -> ServerTimers.Handle? {
+        owner?.timers.schedule(after: delay, body)
     }
 
     /// Runs timers that came due (the scheduler brings all due ones in one visit).
@@ -179,17 +179,15 @@ actor ServerRegistry {
     /// Waits for the answer to an Ajax GET: see `startPoll`. Cancelling the calling task
     /// withdraws a held poll (the client hung up): it is answered 499 and a push waits for the
     /// client's next poll.
-    func poll(request: ConnectionRequest, clientID: String, wantsHandshake: Bool) async -> HTTPReply {
+    func poll(request: ConnectionRequest) async -> HTTPReply {
         let pollID = nextToken()
         let uid = owner?.userID(request) ?? .null
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<HTTPReply, Never>) in
-                startPoll(request: request, clientID: clientID, wantsHandshake: wantsHandshake, pollID: pollID) {
-                    continuation.resume(returning: $0)
-                }
+                startPoll(request: request, pollID: pollID) { continuation.resume(returning: $0) }
             }
         } onCancel: {
-            Task { await self.cancelPoll(uid: uid, clientID: clientID, pollID: pollID) }
+            Task { await self.cancelPoll(uid: uid, clientID: request.clientID ?? "", pollID: pollID) }
         }
     }
 
@@ -197,12 +195,17 @@ actor ServerRegistry {
     /// that waited for this poll, or else the poll is held until a push batch or the
     /// long-poll timeout (`:chsk/timeout`). `answer` is called exactly once, here on the actor
     /// (at once, or later from a flush or a timer); `pollID` names the poll for `cancelPoll`.
-    func startPoll(request: ConnectionRequest, clientID: String, wantsHandshake: Bool, pollID: UInt64,
-                   answer: @escaping @Sendable (HTTPReply) -> Void) {
+    ///
+    /// `handshake?=true` does not tell v1 from v2: 1.18–1.20 browser clients send it too. Under
+    /// `auto` an Ajax client gets v2 frames (which 1.14 EDN clients read, §1) until a `+`/`-`
+    /// prefixed POST shows it speaks v1.
+    func startPoll(request: ConnectionRequest, pollID: UInt64, answer: @escaping @Sendable (HTTPReply) -> Void) {
         guard let server = owner, !isShutDown else {
             answer(HTTPReply(status: 503, text: "Server shutting down"))
             return
         }
+        let clientID = request.clientID ?? ""
+        let wantsHandshake = request.params["handshake?"] != nil
         let uid = server.userID(request)
         let key = ClientKey(uid: uid, clientID: clientID)
         let generation = server.forcedGeneration() ?? clients[key]?.ajax?.generation ?? .v2
@@ -269,8 +272,7 @@ actor ServerRegistry {
         for command in commands {
             switch command {
             case .start(let request, let id, let answer):
-                startPoll(request: request, clientID: request.clientID ?? "", wantsHandshake: request.params["handshake?"] != nil,
-                          pollID: id, answer: answer)
+                startPoll(request: request, pollID: id, answer: answer)
             case .cancel(let request, let id):
                 cancelPoll(uid: server.userID(request), clientID: request.clientID ?? "", pollID: id)
             case .release(let request):
@@ -440,13 +442,12 @@ actor ServerRegistry {
             guard var entry = clients[key], var ajax = entry.ajax else { continue }
             if let held = ajax.held {
                 held.timer?.cancel()
+                let batch = ajax.pending + events
                 ajax.held = nil
-                entry.ajax = ajax
-                clients[key] = entry
-                held.answer(reply(.vector(ajax.pending + events), ajax.generation))
                 ajax.pending = []
                 entry.ajax = ajax
                 clients[key] = entry
+                held.answer(reply(.vector(batch), ajax.generation))
                 startAjaxGrace(key)
             } else {
                 ajax.pending += events

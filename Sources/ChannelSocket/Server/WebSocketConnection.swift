@@ -125,14 +125,14 @@ public final class WebSocketConnection: Sendable {
     /// Sente's keep-alive: v1 pings every `ws-kalive-ms` of silence and expects nothing; v2
     /// checks every half window, pings, and closes the socket when nothing arrives within
     /// `ws-ping-timeout-ms`. Until `auto` knows the generation it pings but never closes
-    /// (a 1.14 client does not answer pings). The server's `KeepAliveScheduler` runs the steps.
+    /// (a 1.14 client does not answer pings). The server's `ServerTimers` runs the steps.
     func startKeepAlive() {
-        server.keepAliveScheduler.schedule(self, .window, after: keepAliveWindow())
+        server.timers.schedule(self, .window, after: keepAliveWindow())
     }
 
     /// One keep-alive step, due now: the end of a window, or of the wait for a ping's answer.
-    func keepAliveStep(_ step: KeepAliveScheduler.Step) async {
-        let scheduler = server.keepAliveScheduler
+    func keepAliveStep(_ step: ServerTimers.Step) async {
+        let timers = server.timers
         switch step {
         case .window:
             let (active, generation, closed) = state.withLock { s -> (Bool, WireGeneration?, Bool) in
@@ -143,15 +143,15 @@ public final class WebSocketConnection: Sendable {
             }
             if closed { return }
             if active {
-                scheduler.schedule(self, .window, after: keepAliveWindow())
+                timers.schedule(self, .window, after: keepAliveWindow())
                 return
             }
             server.log(.debug, "ws #\(connectionID) \(clientID): idle, ping")
             sendValue(.keyword(Reserved.wsPing))
             if generation == .v2 {
-                scheduler.schedule(self, .pongCheck, after: server.options.wsPingTimeout)
+                timers.schedule(self, .pongCheck, after: server.options.wsPingTimeout)
             } else {
-                scheduler.schedule(self, .window, after: keepAliveWindow())
+                timers.schedule(self, .window, after: keepAliveWindow())
             }
         case .pongCheck:
             let (answered, closed) = state.withLock { s -> (Bool, Bool) in
@@ -161,7 +161,7 @@ public final class WebSocketConnection: Sendable {
             }
             if closed { return }
             if answered {
-                scheduler.schedule(self, .window, after: keepAliveWindow())
+                timers.schedule(self, .window, after: keepAliveWindow())
                 return
             }
             server.log(.info, "ws #\(connectionID) \(clientID): no answer to ping within \(server.options.wsPingTimeout.milliseconds) ms, closing")

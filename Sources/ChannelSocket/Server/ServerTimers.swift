@@ -12,7 +12,7 @@ import Synchronization
 /// nothing is pending; a new timer restarts it, or replaces it when the new one is due before
 /// the current sleep ends. A cancelled registry timer stays queued until its deadline and is
 /// skipped then (cancelling costs one atomic store, no task).
-final class KeepAliveScheduler: Sendable {
+final class ServerTimers: Sendable {
     enum Step: Sendable { case window, pongCheck }
 
     /// A registry timer that may be cancelled.
