@@ -61,13 +61,16 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
         HTTPServerBuilder { responder in ChannelSocketHTTP1Channel(responder: responder, server: server, path: path, http1: http1) }
     }
 
+    /// Receive buffer sizes: from 256 bytes, doubling up to 64 KB while reads fill them.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
+
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let server = self.server
             let path = self.path
             let maxFrame = max(server.options.maxMessageBytes, 1 << 14)
             let refusal = NIOLoopBoundBox<HTTPReply?>(nil, eventLoop: channel.eventLoop)
-            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+            let negotiation = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrame,
                 shouldUpgrade: { channel, head in
                     let request = Self.connectionRequest(head)
@@ -80,14 +83,17 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
                     }
                     return channel.eventLoop.makeSucceededFuture(nil)
                 },
-                upgradePipelineHandler: { channel, head in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            WebSocketEngineHandler(server: server, request: Self.connectionRequest(head, connected: true)))
-                        return UpgradeResult.webSocket
-                    }
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeSucceededFuture(UpgradeResult.webSocket)   // not called: see below
                 }
             )
+            let upgrader = RawWebSocketUpgrader(negotiation: negotiation) { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        WebSocketEngineHandler(server: server, request: Self.connectionRequest(head, connected: true), maxFrameSize: maxFrame))
+                    return UpgradeResult.webSocket
+                }
+            }
             let http1 = self.http1
             let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration(
                 upgraders: [upgrader],
@@ -115,6 +121,11 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
             configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
             configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
             configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
+            // NIO keeps each connection's receive buffer for reuse, for the connection's life, at
+            // the size of its largest read so far. Its default first size (2 KB) is most of an idle
+            // WebSocket's memory; requests and Sente events are far smaller, and the buffer still
+            // doubles on every read that fills it.
+            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
             return Value(upgradeResult: result, channel: channel)
         }
@@ -165,28 +176,54 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
     }
 }
 
-/// One upgraded WebSocket on the event loop: complete messages go to the engine as they
-/// arrive (unmasked straight into the engine's bytes; fragmented messages joined here, up to
-/// the message size limit); pings are answered here; a close frame is answered and the
-/// channel closed; the channel's end is reported to the engine.
+/// NIO's WebSocket upgrade negotiation (header checks, `Sec-WebSocket-Accept`), with the
+/// upgraded pipeline being only `WebSocketEngineHandler`: NIO's own upgrade would add its frame
+/// encoder and a cumulating frame decoder to every connection.
+struct RawWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
+    typealias UpgradeResult = ChannelSocketHTTP1Channel.UpgradeResult
+    let negotiation: NIOTypedWebSocketServerUpgrader<UpgradeResult>
+    let pipeline: @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<UpgradeResult>
+
+    var supportedProtocol: String { negotiation.supportedProtocol }
+    var requiredUpgradeHeaders: [String] { negotiation.requiredUpgradeHeaders }
+
+    func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead,
+                              initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+        negotiation.buildUpgradeResponse(channel: channel, upgradeRequest: upgradeRequest, initialResponseHeaders: initialResponseHeaders)
+    }
+
+    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
+        pipeline(channel, upgradeRequest)
+    }
+}
+
+/// One upgraded WebSocket on the event loop, reading and writing the frames itself (no NIO
+/// frame decoder, encoder or cumulation buffer per connection): complete messages go to the
+/// engine as they arrive (unmasked straight into the engine's bytes; fragmented messages
+/// joined here, up to the message size limit); pings are answered here; a close frame is
+/// answered and the channel closed; the channel's end is reported to the engine.
 final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let server: ChannelSocketServer
     let request: ConnectionRequest
+    private var reader: WebSocketFrameReader
     /// Set on the event loop once the engine has registered the connection.
     private var connection: WebSocketConnection?
     /// Messages that arrived before that (the client may speak right after the upgrade).
     private var early: [[UInt8]] = []
     private var inactive = false
     private var sentClose = false
+    /// After a protocol error nothing more is read.
+    private var failed = false
     /// A fragmented message being joined (first frame's opcode was text or binary).
     private var fragments: [UInt8]?
 
-    init(server: ChannelSocketServer, request: ConnectionRequest) {
+    init(server: ChannelSocketServer, request: ConnectionRequest, maxFrameSize: Int) {
         self.server = server
         self.request = request
+        self.reader = WebSocketFrameReader(maxFrameSize: maxFrameSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -208,16 +245,26 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !failed else { return }
+        do {
+            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { frame in
+                if !failed { handle(frame, context: context) }
+            }
+        } catch {
+            fail(context: context, code: error.code, error.reason)
+        }
+    }
+
+    private func handle(_ frame: WebSocketFrameIn, context: ChannelHandlerContext) {
         switch frame.opcode {
-        case .text, .binary, .continuation:
-            let isContinuation = frame.opcode == .continuation
+        case 0, 1, 2:
+            let isContinuation = frame.opcode == 0
             guard isContinuation == (fragments != nil) else {
                 // A continuation with nothing to continue, or a new message inside a fragmented one.
                 fail(context: context, code: 1002, "fragmentation out of order")
                 return
             }
-            var bytes = Self.unmaskedBytes(frame)
+            var bytes = frame.payload
             if !frame.fin || isContinuation {
                 fragments?.append(contentsOf: bytes) ?? (fragments = bytes)
                 if fragments!.count > server.options.maxMessageBytes {
@@ -230,13 +277,13 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
                 fragments = nil
             }
             if let connection { connection.receive(bytes) } else { early.append(bytes) }
-        case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+        case 9:
+            let pong = WebSocketFrameOut.frame(opcode: 10, payload: frame.payload, allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .connectionClose:
+        case 8:
             // Answer the client's close with its code (or 1000), then hang up.
-            var data = frame.unmaskedData
-            let code = data.readInteger(as: UInt16.self) ?? 1000
+            let p = frame.payload
+            let code = p.count >= 2 ? UInt16(p[0]) << 8 | UInt16(p[1]) : 1000
             if !sentClose {
                 sentClose = true
                 ChannelWebSocketOutbound(channel: context.channel).close(code: code, reason: "")
@@ -244,47 +291,17 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
                 context.close(promise: nil)
             }
         default:
-            break
+            break   // pong
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A frame over the size limit, or a protocol error: close with 1009 / 1002.
-        let code: UInt16 = (error as? NIOWebSocketError) == .invalidFrameLength ? 1009 : 1002
-        fail(context: context, code: code, "\(error)")
-    }
-
     private func fail(context: ChannelHandlerContext, code: UInt16, _ why: String) {
+        failed = true
+        fragments = nil
         server.log(.info, "ws \(request.params["client-id"] ?? "?"): \(why); closing (\(code))")
         guard !sentClose else { return }
         sentClose = true
         ChannelWebSocketOutbound(channel: context.channel).close(code: code, reason: "")
-    }
-
-    /// The frame's payload, unmasked, as the engine's bytes (one copy, eight bytes a step).
-    static func unmaskedBytes(_ frame: WebSocketFrame) -> [UInt8] {
-        let data = frame.data
-        guard let key = frame.maskKey else { return Array(data.readableBytesView) }
-        let k = (UInt32(key[0]) | UInt32(key[1]) << 8 | UInt32(key[2]) << 16 | UInt32(key[3]) << 24)
-        let word = UInt64(k) | UInt64(k) << 32
-        return data.withUnsafeReadableBytes { src in
-            [UInt8](unsafeUninitializedCapacity: src.count) { dst, initialized in
-                let n = src.count
-                var i = 0
-                if let s = src.baseAddress, let d = dst.baseAddress {
-                    let out = UnsafeMutableRawPointer(d)
-                    while i &+ 8 <= n {
-                        out.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ word, toByteOffset: i, as: UInt64.self)
-                        i &+= 8
-                    }
-                    while i < n {
-                        d[i] = s.load(fromByteOffset: i, as: UInt8.self) ^ key[i & 3]
-                        i &+= 1
-                    }
-                }
-                initialized = n
-            }
-        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -311,24 +328,16 @@ struct ChannelWebSocketOutbound: WebSocketOutbound {
     let channel: any Channel
 
     func write(_ message: [UInt8], binary: Bool) {
-        // Room for the frame header in front of the payload: the encoder writes it there
-        // instead of into a buffer of its own (one allocation and one iovec less per message).
-        var buffer = channel.allocator.buffer(capacity: message.count + Self.headerRoom)
-        buffer.moveWriterIndex(forwardBy: Self.headerRoom)
-        buffer.moveReaderIndex(forwardBy: Self.headerRoom)
-        buffer.writeBytes(message)
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: binary ? .binary : .text, data: buffer), promise: nil)
+        // Room for the frame header in front of the payload: one buffer and one iovec per message.
+        var buffer = WebSocketFrameOut.buffer(message, allocator: channel.allocator)
+        WebSocketFrameOut.seal(&buffer, opcode: binary ? 2 : 1)
+        channel.writeAndFlush(buffer, promise: nil)
     }
 
-    /// The largest header of an unmasked server frame: 2 bytes + an 8-byte length.
-    static let headerRoom = 10
-
     func close(code: UInt16, reason: String) {
-        var buffer = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-        buffer.writeInteger(code)
-        buffer.writeString(reason)
+        let payload = [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(reason.utf8.prefix(123))
         let channel = self.channel
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)).whenComplete { _ in
+        channel.writeAndFlush(WebSocketFrameOut.frame(opcode: 8, payload: payload, allocator: channel.allocator)).whenComplete { _ in
             channel.close(promise: nil)
         }
     }

@@ -163,6 +163,91 @@ import Testing
         #expect(r.output.contains("closed 1009"), "\(r.output)")
     }
 
+    /// Frames as a raw socket sends them: an event one byte per write, two events (7- and
+    /// 16-bit lengths) and a ping in one write, then refusals: a reserved opcode (1002), a header
+    /// announcing a frame over the limit (1009, answered before any payload), a client close
+    /// (echoed with its code).
+    @Test(.enabled(if: ServeProcess.python != nil))
+    func rawFramesAreReadWhateverTheSplit() throws {
+        let server = try ServeProcess(["--echo"])
+        defer { _ = server.terminate() }
+        let script = #"""
+            import socket, os, base64, struct, time
+            PORT = \#(server.port)
+            def connect(cid):
+                s = socket.create_connection(('127.0.0.1', PORT), timeout=5)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                key = base64.b64encode(os.urandom(16)).decode()
+                s.sendall(('GET /chsk?client-id=%s&uid=u%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n'
+                           'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n' % (cid, cid, key)).encode())
+                buf = b''
+                while b'\r\n\r\n' not in buf:
+                    buf += s.recv(4096)
+                head, rest = buf.split(b'\r\n\r\n', 1)
+                assert head.startswith(b'HTTP/1.1 101'), head
+                return s, [rest]
+            def frame(op, payload, fin=True, mask=b'\x37\xfa\x21\x3d'):
+                n = len(payload)
+                h = bytes([(0x80 if fin else 0) | op])
+                h += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack('>H', n) if n < 65536 else bytes([0x80 | 127]) + struct.pack('>Q', n)
+                return h + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            def need(s, held, n):
+                while len(held[0]) < n:
+                    d = s.recv(65536)
+                    if not d:
+                        raise EOFError
+                    held[0] += d
+            def read_frame(s, held):
+                need(s, held, 2)
+                b0, b1 = held[0][0], held[0][1]
+                n, off = b1 & 0x7f, 2
+                if n == 126:
+                    need(s, held, 4); n, off = struct.unpack('>H', held[0][2:4])[0], 4
+                elif n == 127:
+                    need(s, held, 10); n, off = struct.unpack('>Q', held[0][2:10])[0], 10
+                need(s, held, off + n)
+                payload = held[0][off:off + n]
+                held[0] = held[0][off + n:]
+                return b0 & 0x0f, payload
+            def closed(s, held):
+                try:
+                    read_frame(s, held)
+                    return False
+                except (EOFError, ConnectionResetError):
+                    return True
+            s, held = connect('r1')
+            print('handshake', read_frame(s, held))
+            for b in frame(1, b'[[:my/bytewise {:n 1}] "cb1"]'):
+                s.send(bytes([b])); time.sleep(0.002)
+            print('reply1', read_frame(s, held))
+            big = b'[[:my/mid "' + b'x' * 300 + b'"] "cb2"]'
+            s.sendall(frame(1, b'[[:my/a 1] "cb3"]') + frame(9, b'abc') + frame(1, big))
+            for op, p in sorted([read_frame(s, held) for _ in range(3)]):
+                print('got', op, len(p), p[:40])
+            s2, held2 = connect('r2'); read_frame(s2, held2)
+            s2.sendall(frame(3, b'x'))
+            op, p = read_frame(s2, held2)
+            print('reserved', op, struct.unpack('>H', p[:2])[0], closed(s2, held2))
+            s3, held3 = connect('r3'); read_frame(s3, held3)
+            s3.sendall(bytes([0x81, 0x80 | 127]) + struct.pack('>Q', 2000000) + b'\0\0\0\0')
+            op, p = read_frame(s3, held3)
+            print('oversize', op, struct.unpack('>H', p[:2])[0], closed(s3, held3))
+            s.sendall(frame(8, struct.pack('>H', 4001)))
+            op, p = read_frame(s, held)
+            print('close', op, struct.unpack('>H', p[:2])[0], closed(s, held))
+            """#
+        let r = ServeProcess.run(ServeProcess.python!, ["-c", script], timeout: 30)
+        let out = r.output
+        #expect(out.contains(#"handshake (1, b'[[:chsk/handshake ["ur1""#), "\(out)")
+        #expect(out.contains(#"reply1 (1, b'[{:echo [:my/bytewise {:n 1}], :uid "ur1", :client-id "r1"} "cb1"]')"#), "\(out)")
+        #expect(out.contains(#"got 1 54 b'[{:echo [:my/a 1], :uid "ur1", :client-i"#), "\(out)")
+        #expect(out.contains(#"got 1 357 b'[{:echo [:my/mid "xxxxx"#), "\(out)")
+        #expect(out.contains("got 10 3 b'abc'"), "\(out)")
+        #expect(out.contains("reserved 8 1002 True"), "\(out)")
+        #expect(out.contains("oversize 8 1009 True"), "\(out)")
+        #expect(out.contains("close 8 4001 True"), "\(out)")
+    }
+
     /// SIGTERM closes every WebSocket with 1001 before the process ends (no task per socket
     /// holds the HTTP server open; the engine waits for the closes instead).
     @Test(.enabled(if: ServeProcess.python != nil))

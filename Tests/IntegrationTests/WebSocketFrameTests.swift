@@ -1,0 +1,101 @@
+@testable import ChannelSocketHummingbird
+import NIOCore
+import TestSupport
+import Testing
+
+/// The server's own WebSocket frame reading and writing (no NIO frame codec on a connection).
+@Suite struct WebSocketFrameTests {
+    /// A client frame: masked with `key` unless nil.
+    static func clientFrame(fin: Bool = true, opcode: UInt8, _ payload: [UInt8], key: [UInt8]? = [0x37, 0xfa, 0x21, 0x3d],
+                            rsv: UInt8 = 0) -> [UInt8] {
+        var out: [UInt8] = [(fin ? 0x80 : 0) | rsv | opcode]
+        let maskBit: UInt8 = key == nil ? 0 : 0x80
+        if payload.count <= 125 {
+            out.append(maskBit | UInt8(payload.count))
+        } else if payload.count <= 0xFFFF {
+            out += [maskBit | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        } else {
+            out.append(maskBit | 127)
+            out += (0 ..< 8).reversed().map { UInt8((payload.count >> ($0 * 8)) & 0xFF) }
+        }
+        guard let key else { return out + payload }
+        return out + key + payload.enumerated().map { $0.element ^ key[$0.offset & 3] }
+    }
+
+    static func readAll(_ chunks: [[UInt8]], max: Int = 1 << 20) throws(WebSocketFrameError) -> ([WebSocketFrameIn], Bool) {
+        var reader = WebSocketFrameReader(maxFrameSize: max)
+        var frames: [WebSocketFrameIn] = []
+        for chunk in chunks {
+            try reader.read(ByteBuffer(bytes: chunk), allocator: ByteBufferAllocator()) { frames.append($0) }
+        }
+        return (frames, reader.hasPendingBytes)
+    }
+
+    /// Text (7-bit, 16-bit and 64-bit lengths, odd sizes for the unmasking tail), a fragmented
+    /// message around a ping, an unmasked frame, a close: the same frames whatever the reads'
+    /// split, at every split point into two reads and one byte per read.
+    @Test func framesSurviveEverySplit() throws {
+        let long = (0 ..< 70_001).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let mid = Array(String(repeating: "[:my/ev {:n 1}]", count: 20).utf8)
+        let stream = Self.clientFrame(opcode: 1, Array("[[:chsk/ws-ping] \"cb1\"]".utf8))
+            + Self.clientFrame(opcode: 1, mid)
+            + Self.clientFrame(fin: false, opcode: 1, Array("[[:a".utf8))
+            + Self.clientFrame(opcode: 9, Array("ping!".utf8))
+            + Self.clientFrame(opcode: 0, Array(" 1]]".utf8))
+            + Self.clientFrame(opcode: 2, [], key: nil)
+            + Self.clientFrame(opcode: 2, long)
+            + Self.clientFrame(opcode: 8, [0x03, 0xe8])
+        let expected: [WebSocketFrameIn] = [
+            .init(fin: true, opcode: 1, payload: Array("[[:chsk/ws-ping] \"cb1\"]".utf8)),
+            .init(fin: true, opcode: 1, payload: mid),
+            .init(fin: false, opcode: 1, payload: Array("[[:a".utf8)),
+            .init(fin: true, opcode: 9, payload: Array("ping!".utf8)),
+            .init(fin: true, opcode: 0, payload: Array(" 1]]".utf8)),
+            .init(fin: true, opcode: 2, payload: []),
+            .init(fin: true, opcode: 2, payload: long),
+            .init(fin: true, opcode: 8, payload: [0x03, 0xe8]),
+        ]
+        let whole = try Self.readAll([stream])
+        #expect(whole.0 == expected)
+        #expect(!whole.1)
+        // Every split point in the first 400 bytes and around the long frame's header.
+        let longStart = stream.count - long.count - 14 - 8
+        for cut in Array(1 ..< 400) + Array(longStart - 3 ... longStart + 20) {
+            let (frames, pending) = try Self.readAll([Array(stream[..<cut]), Array(stream[cut...])])
+            #expect(frames == expected, "split at \(cut)")
+            #expect(!pending)
+        }
+        let bytewise = try Self.readAll(stream.prefix(600).map { [$0] } + [Array(stream.dropFirst(600))])
+        #expect(bytewise.0 == expected)
+        // An incomplete frame is held, and nothing is reported for it.
+        let partial = try Self.readAll([Array(stream.prefix(stream.count - 1))])
+        #expect(partial.0 == Array(expected.dropLast()))
+        #expect(partial.1)
+    }
+
+    @Test func badFramesAreRefusedWithTheirCloseCode() {
+        func code(_ bytes: [UInt8], max: Int = 1000) -> UInt16? {
+            do { _ = try Self.readAll([bytes], max: max); return nil } catch { return error.code }
+        }
+        #expect(code(Self.clientFrame(opcode: 3, [1])) == 1002)                   // reserved opcode
+        #expect(code(Self.clientFrame(opcode: 0xB, [])) == 1002)
+        #expect(code(Self.clientFrame(opcode: 1, [1], rsv: 0x40)) == 1002)        // RSV1 without an extension
+        #expect(code(Self.clientFrame(fin: false, opcode: 9, [])) == 1002)        // fragmented control frame
+        #expect(code(Self.clientFrame(opcode: 8, Array(repeating: 1, count: 126))) == 1002)
+        // Over the limit: refused from the header alone, before any payload arrives.
+        #expect(code(Array(Self.clientFrame(opcode: 1, Array(repeating: 65, count: 1001)).prefix(8))) == 1009)
+        #expect(code([0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0]) == 1009)            // a 2^63-byte length
+        #expect(code(Self.clientFrame(opcode: 1, Array(repeating: 65, count: 1000))) == nil)
+    }
+
+    @Test func serverFramesHaveTheRightHeader() {
+        for (n, header) in [(0, [0x81, 0]), (125, [0x81, 125]), (126, [0x81, 126, 0, 126]), (65_535, [0x81, 126, 0xFF, 0xFF]),
+                            (65_536, [0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0])] as [(Int, [UInt8])] {
+            let payload = [UInt8](repeating: 0x61, count: n)
+            let frame = WebSocketFrameOut.frame(opcode: 1, payload: payload, allocator: ByteBufferAllocator())
+            #expect(Array(frame.readableBytesView) == header + payload, "payload of \(n)")
+        }
+        let close = WebSocketFrameOut.frame(opcode: 8, payload: [0x03, 0xe9], allocator: ByteBufferAllocator())
+        #expect(Array(close.readableBytesView) == [0x88, 2, 0x03, 0xe9])
+    }
+}
