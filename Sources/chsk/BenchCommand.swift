@@ -307,6 +307,18 @@ struct BenchCommand: AsyncParsableCommand {
         if base.hasPrefix("wss://") { base = "https://" + base.dropFirst(6) }
         let root = base.hasSuffix(path) ? String(base.dropLast(path.count)) : base
         let transport = NIOClientTransport()
+        // A client is open once its handshake came, but over Ajax (v2) the server counts it as
+        // connected only from its next poll: wait (up to 10 s) until the server lists every
+        // uid, so that the first broadcast can reach every client.
+        let settled = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < settled {
+            let listing = try? await transport.http(ClientHTTPRequest(method: "GET", url: root + "/connected"), timeout: .seconds(5))
+            if let body = listing?.body, case .map(let listed)? = try? EDNReader.read(body),
+               case .set(let any)? = listed[.keyword(Keyword("any"))], any.count >= min(m, opened) {
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         let stopAt = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
         var rounds = 0
         var triggerFailures = 0
