@@ -3,7 +3,14 @@
 // connect; every `[event "cb"]` answered `[true "cb"]`) and does no other protocol work: no
 // EDN parsing, no tasks, no batching. chsk's server is measured against it.
 //
+// The floor of a push fan-out too, for `chsk bench fanout`: `GET /broadcast?ev=<edn>` waits
+// Sente's 30 ms WebSocket batching window, then writes one v2 batch frame `[[ev] nil]`, framed
+// once and shared, to every WebSocket, with one task per event loop for all its sockets. No
+// uids, no registry, no per-socket copy: what is left is NIO's and the kernel's cost per socket.
+//
 //   nio-ws-echo [--port 0]      prints the bound port on the first stdout line
+import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -12,11 +19,17 @@ import NIOWebSocket
 import Glibc
 #endif
 
+/// Every upgraded WebSocket, for the broadcast.
+let sockets = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
 final class SenteFloorHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        sockets.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
+        channel.closeFuture.whenComplete { _ in _ = sockets.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) } }
         send(#"[[:chsk/handshake ["bench" nil nil]] nil]"#, context: context)
     }
 
@@ -45,6 +58,49 @@ final class SenteFloorHandler: ChannelInboundHandler {
     }
 }
 
+/// `GET /broadcast?ev=<edn>` (anything else: 404), on connections that did not upgrade.
+final class BroadcastHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    private var uri: String?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): uri = head.uri
+        case .body: break
+        case .end:
+            let target = uri ?? ""
+            var status = HTTPResponseStatus.notFound
+            if target.hasPrefix("/broadcast?ev="), let ev = String(target.dropFirst("/broadcast?ev=".count)).removingPercentEncoding {
+                status = .ok
+                broadcast("[[\(ev)] nil]", loops: MultiThreadedEventLoopGroup.singleton)
+            }
+            let body = context.channel.allocator.buffer(string: status == .ok ? "ok" : "not found")
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: String(body.readableBytes))
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+}
+
+/// After the 30 ms window: one frame, shared, written to every socket by its own loop.
+func broadcast(_ text: String, loops: MultiThreadedEventLoopGroup) {
+    let frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text))
+    let first = loops.next()
+    first.scheduleTask(in: .milliseconds(30)) {
+        let all = sockets.withLockedValue { Array($0.values) }
+        var byLoop: [ObjectIdentifier: (any EventLoop, [any Channel])] = [:]
+        for channel in all { byLoop[ObjectIdentifier(channel.eventLoop), default: (channel.eventLoop, [])].1.append(channel) }
+        for (loop, channels) in byLoop.values {
+            loop.execute {
+                for channel in channels { channel.writeAndFlush(frame, promise: nil) }
+            }
+        }
+    }
+}
+
 var port = 0
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
@@ -64,7 +120,11 @@ let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(ChannelOptions.backlog, value: 4096)
     .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
     .childChannelInitializer { channel in
-        channel.pipeline.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+        channel.pipeline.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+            context.pipeline.removeHandler(name: "broadcast", promise: nil)
+        })).flatMapThrowing {
+            try channel.pipeline.syncOperations.addHandler(BroadcastHandler(), name: "broadcast")
+        }
     }
 let channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
 // The port, unbuffered: whoever started us reads it from a pipe.
