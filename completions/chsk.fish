@@ -192,7 +192,7 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" protocol' -l 'protocol' -d 'Wire generation: auto, v1 or v2.' -rfka 'auto v1 v2'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" csrf-token' -l 'csrf-token' -d 'CSRF token.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" server-pid' -l 'server-pid' -d 'The server\'s PID, for CPU and RSS figures.' -rfka ''
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" client' -l 'client' -d 'Clients for fanout over ws: full or lean.' -rfka 'full lean'
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" client' -l 'client' -d 'Clients for fanout and ajax: full or lean.' -rfka 'full lean'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" json' -l 'json' -d 'Print the result as JSON.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" version' -l 'version' -d 'Show the version.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -235,7 +235,7 @@ _chsk_bench() {
         '--protocol[Wire generation\: auto, v1 or v2.]:protocol:{__chsk_complete "${___protocol[@]}"}'
         '--csrf-token[CSRF token.]:csrf-token:'
         '--server-pid[The server'\''s PID, for CPU and RSS figures.]:server-pid:'
-        '--client[Clients for fanout over ws\: full or lean.]:client:{__chsk_complete "${___client[@]}"}'
+        '--client[Clients for fanout and ajax\: full or lean.]:client:{__chsk_complete "${___client[@]}"}'
         '--json[Print the result as JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

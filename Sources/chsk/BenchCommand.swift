@@ -78,10 +78,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-pid"), help: "The server's PID, for CPU and RSS figures.")
     var serverPID: Int32?
 
-    @Option(help: ArgumentHelp("Clients for fanout over ws: full or lean.", discussion: """
+    @Option(help: ArgumentHelp("Clients for fanout and ajax: full or lean.", discussion: """
         full: chsk's client library (ChannelSocketClient), as an app uses it. lean: a minimal v2 \
-        receiver on NIO (upgrade, handshake, pushes, pong), far cheaper, so that on a machine \
-        shared with the server the generator is not what is measured.
+        receiver on NIO (for fanout over ws: upgrade, handshake, pushes, pong; for ajax: one \
+        keep-alive connection polling again as each answer comes), far cheaper, so that on a \
+        machine shared with the server the generator is not what is measured.
         """))
     var client: ClientKind = .full
 
@@ -94,14 +95,14 @@ struct BenchCommand: AsyncParsableCommand {
         guard url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]") else {
             throw ValidationError("chsk bench only targets loopback servers (127.0.0.0/8, localhost, [::1])")
         }
-        if client == .lean && (mode != .fanout || type != .ws || protocolGeneration == .v1) {
-            throw ValidationError("--client lean is for fanout over ws with the v2 protocol")
+        if client == .lean && (!(mode == .fanout && type == .ws || mode == .ajax) || protocolGeneration == .v1) {
+            throw ValidationError("--client lean is for fanout over ws and for ajax, with the v2 protocol")
         }
     }
 
     func makeClient(_ index: Int, uid: String, type: ClientType) -> ChannelSocketClient {
         ChannelSocketClient(url: url, options: .init(type: type, protocolGeneration: protocolGeneration,
-                                                     clientID: "bench-\(index)", csrfToken: csrfToken, params: ["uid": uid],
+                                                     clientID: "bench-\(Self.run)-\(index)", csrfToken: csrfToken, params: ["uid": uid],
                                                      backoff: Backoff(cap: .seconds(2), floor: .milliseconds(100))),
                             transport: NIOClientTransport())
     }
@@ -286,7 +287,7 @@ struct BenchCommand: AsyncParsableCommand {
         let opened: Int
         let closeAll: () async -> Void
         if client == .lean {
-            let channels = await openLean(count: connections, uids: m, onEvent: record)
+            let channels = await openLean(count: connections, uids: m, ajax: type == .ajax, onEvent: record)
             opened = channels.count
             closeAll = { for c in channels { try? await c.close() } }
         } else {
@@ -343,14 +344,22 @@ struct BenchCommand: AsyncParsableCommand {
 }
 
 extension BenchCommand {
-    /// Opens `count` lean WebSocket clients in waves (each done when its handshake came).
-    func openLean(count: Int, uids: Int, onEvent: @escaping @Sendable (EDNValue) -> Void) async -> [any Channel] {
+    /// This run's mark in every client id: a server still holds a client id for a while after
+    /// its client left (Sente's grace periods) and hands what was buffered for it to whoever
+    /// polls with that id next, so ids are never reused across runs against one server.
+    static let run = String(UInt32.random(in: 0 ... .max), radix: 36)
+
+    /// Opens `count` lean WebSocket or Ajax clients in waves (each done when its handshake came).
+    func openLean(count: Int, uids: Int, ajax: Bool, onEvent: @escaping @Sendable (EDNValue) -> Void) async -> [any Channel] {
         guard let (host, port, path) = Self.hostPortPath(url) else { return [] }
         let group = MultiThreadedEventLoopGroup.singleton
         var channels: [any Channel] = []
         for start in stride(from: 0, to: count, by: 200) {
             let futures = (start..<min(start + 200, count)).map { i in
-                var target = path + "?client-id=bench-\(i)&uid=fan-\(i % uids)"
+                var target = path + "?client-id=bench-\(Self.run)-\(i)&uid=fan-\(i % uids)"
+                if ajax {
+                    return LeanAjaxClient.connect(host: host, port: port, target: target, csrfToken: csrfToken, group: group, onEvent: onEvent)
+                }
                 if let csrfToken { target += "&csrf-token=" + FormDecoding.escape(csrfToken) }
                 return LeanWebSocketClient.connect(host: host, port: port, target: target, group: group, onEvent: onEvent)
             }

@@ -1,5 +1,6 @@
 import ChannelSocket
 import EDN
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -156,5 +157,139 @@ final class LeanWebSocketClient: ChannelInboundHandler {
         out.writeBytes(key)
         out.writeBytes(payload.enumerated().map { $0.element ^ key[$0.offset & 3] })
         context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+    }
+}
+
+/// A minimal v2 Sente Ajax client for `chsk bench ajax --client lean`: one keep-alive HTTP/1.1
+/// connection that sends the handshake poll, then a new long-poll as soon as each answer came,
+/// handing pushed batches to `onEvent` (`:chsk/timeout` answers are just polled again). Like
+/// `LeanWebSocketClient` it costs a fraction of a full client, so that on a machine shared with
+/// the server the generator is not what is being measured. Responses must carry a
+/// `Content-Length` (Sente's and chsk's do); anything else, or a status other than 200, ends
+/// the client.
+final class LeanAjaxClient: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum LeanAjaxError: Error, CustomStringConvertible {
+        case refused(String)
+        var description: String {
+            switch self {
+            case .refused(let head): "poll refused: \(head)"
+            }
+        }
+    }
+
+    private let host: String
+    private let target: String
+    private let headers: String
+    private let onEvent: @Sendable (EDNValue) -> Void
+    private let opened: EventLoopPromise<Void>
+    private var handshook = false
+    private var buffer: ByteBuffer?
+
+    init(host: String, target: String, csrfToken: String?, opened: EventLoopPromise<Void>, onEvent: @escaping @Sendable (EDNValue) -> Void) {
+        self.host = host
+        self.target = target
+        self.headers = "Host: \(host)\r\n" + (csrfToken.map { "X-CSRF-Token: \($0)\r\n" } ?? "") + "\r\n"
+        self.opened = opened
+        self.onEvent = onEvent
+    }
+
+    /// Connects and polls; the future completes when the handshake answer came.
+    static func connect(host: String, port: Int, target: String, csrfToken: String?, group: any EventLoopGroup,
+                        onEvent: @escaping @Sendable (EDNValue) -> Void) -> EventLoopFuture<any Channel> {
+        let loop = group.next()
+        let opened = loop.makePromise(of: Void.self)
+        return ClientBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        LeanAjaxClient(host: "\(host):\(port)", target: target, csrfToken: csrfToken, opened: opened, onEvent: onEvent))
+                }
+            }
+            .connect(host: host, port: port)
+            .flatMap { channel in opened.futureResult.map { channel } }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        poll(context: context)
+        context.fireChannelActive()
+    }
+
+    private func poll(context: ChannelHandlerContext) {
+        let query = target + "&udt=\(Int(Date().timeIntervalSince1970 * 1000))" + (handshook ? "" : "&handshake%3F=1")
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: "GET \(query) HTTP/1.1\r\n" + headers)), promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        opened.fail(ChannelError.eof)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        opened.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+        while let (status, body) = nextResponse() {
+            guard status == 200 else {
+                opened.fail(LeanAjaxError.refused("status \(status)"))
+                context.close(promise: nil)
+                return
+            }
+            if let value = try? EDNReader.read(body) { handle(value) }
+            poll(context: context)
+        }
+        if buffer?.readableBytes == 0 { buffer = nil }
+    }
+
+    /// The next complete response's status and body, if one is all there.
+    private func nextResponse() -> (Int, [UInt8])? {
+        guard var b = buffer, let end = Self.headerEnd(b.readableBytesView),
+              let head = b.getString(at: b.readerIndex, length: end - b.readerIndex) else { return nil }
+        let lines = head.split(separator: "\r\n")
+        guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        var length = 0
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "content-length" {
+                length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
+            }
+        }
+        let bodyStart = end + 4
+        guard b.writerIndex - bodyStart >= length else { return nil }
+        b.moveReaderIndex(to: bodyStart)
+        let body = b.readBytes(length: length) ?? []
+        buffer = b
+        return (status, body)
+    }
+
+    private static func headerEnd(_ view: ByteBufferView) -> Int? {
+        var i = view.startIndex
+        while i + 3 < view.endIndex {
+            if view[i] == 13 && view[i + 1] == 10 && view[i + 2] == 13 && view[i + 3] == 10 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private func handle(_ value: EDNValue) {
+        // v2 answers are [value cb-id]: the handshake, a batch of pushes, or :chsk/timeout.
+        guard case .vector(let frame) = value, let body = frame.first else { return }
+        switch body {
+        case .vector(let items) where items.first == .keyword(Reserved.handshake):
+            if !handshook {
+                handshook = true
+                opened.succeed(())
+            }
+        case .vector(let events):
+            for event in events { onEvent(event) }
+        default:
+            break
+        }
     }
 }

@@ -3,10 +3,12 @@
 // connect; every `[event "cb"]` answered `[true "cb"]`) and does no other protocol work: no
 // EDN parsing, no tasks, no batching. chsk's server is measured against it.
 //
-// The floor of a push fan-out too, for `chsk bench fanout`: `GET /broadcast?ev=<edn>` waits
-// Sente's 30 ms WebSocket batching window, then writes one v2 batch frame `[[ev] nil]`, framed
-// once and shared, to every WebSocket, with one task per event loop for all its sockets. No
-// uids, no registry, no per-socket copy: what is left is NIO's and the kernel's cost per socket.
+// The floor of a push fan-out too, for `chsk bench fanout` and `chsk bench ajax`:
+// `GET /broadcast?ev=<edn>` waits Sente's 30 ms WebSocket batching window, then writes one v2
+// batch frame `[[ev] nil]`, framed once and shared, to every WebSocket, with one task per event
+// loop for all its sockets; after Sente's 100 ms Ajax window it answers every held v2 long-poll
+// with the same batch. No uids, no registry, no per-socket copy: what is left is NIO's and the
+// kernel's cost per socket.
 //
 //   nio-ws-echo [--port 0]      prints the bound port on the first stdout line
 import Foundation
@@ -58,7 +60,12 @@ final class SenteFloorHandler: ChannelInboundHandler {
     }
 }
 
-/// `GET /broadcast?ev=<edn>` (anything else: 404), on connections that did not upgrade.
+/// Held Ajax long-polls, for the broadcast.
+let polls = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+/// Plain HTTP on connections that did not upgrade: `GET /broadcast?ev=<edn>`; Sente v2 Ajax
+/// polls on `/chsk` (a handshake poll answered at once, any other poll held until a broadcast
+/// or 20 s, then `[:chsk/timeout nil]`); anything else 404.
 final class BroadcastHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -70,34 +77,61 @@ final class BroadcastHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .body: break
         case .end:
             let target = uri ?? ""
-            var status = HTTPResponseStatus.notFound
             if target.hasPrefix("/broadcast?ev="), let ev = String(target.dropFirst("/broadcast?ev=".count)).removingPercentEncoding {
-                status = .ok
-                broadcast("[[\(ev)] nil]", loops: MultiThreadedEventLoopGroup.singleton)
+                broadcast("[[\(ev)] nil]")
+                respond(context.channel, .ok, "ok")
+            } else if target.hasPrefix("/chsk?"), target.contains("handshake") {
+                respond(context.channel, .ok, #"[[:chsk/handshake ["bench" nil nil]] nil]"#)
+            } else if target.hasPrefix("/chsk?") {
+                let channel = context.channel
+                polls.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
+                channel.eventLoop.scheduleTask(in: .seconds(20)) {
+                    if polls.withLockedValue({ $0.removeValue(forKey: ObjectIdentifier(channel)) }) != nil {
+                        respond(channel, .ok, "[:chsk/timeout nil]")
+                    }
+                }
+            } else {
+                respond(context.channel, .notFound, "not found")
             }
-            let body = context.channel.allocator.buffer(string: status == .ok ? "ok" : "not found")
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Length", value: String(body.readableBytes))
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        _ = polls.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(context.channel)) }
+        context.fireChannelInactive()
     }
 }
 
-/// After the 30 ms window: one frame, shared, written to every socket by its own loop.
-func broadcast(_ text: String, loops: MultiThreadedEventLoopGroup) {
+func respond(_ channel: any Channel, _ status: HTTPResponseStatus, _ text: String) {
+    let body = channel.allocator.buffer(string: text)
+    var headers = HTTPHeaders()
+    headers.add(name: "Content-Length", value: String(body.readableBytes))
+    headers.add(name: "Content-Type", value: "text/html; charset=utf-8")
+    channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)), promise: nil)
+    channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+    channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+}
+
+/// Sente's windows: after 30 ms one frame, shared, written to every socket by its own loop;
+/// after 100 ms every held poll answered, also by its own loop.
+func broadcast(_ text: String) {
+    let loop = MultiThreadedEventLoopGroup.singleton.next()
     let frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text))
-    let first = loops.next()
-    first.scheduleTask(in: .milliseconds(30)) {
-        let all = sockets.withLockedValue { Array($0.values) }
-        var byLoop: [ObjectIdentifier: (any EventLoop, [any Channel])] = [:]
-        for channel in all { byLoop[ObjectIdentifier(channel.eventLoop), default: (channel.eventLoop, [])].1.append(channel) }
-        for (loop, channels) in byLoop.values {
-            loop.execute {
-                for channel in channels { channel.writeAndFlush(frame, promise: nil) }
-            }
-        }
+    loop.scheduleTask(in: .milliseconds(30)) {
+        forEachByLoop(sockets.withLockedValue { Array($0.values) }) { $0.writeAndFlush(frame, promise: nil) }
+    }
+    loop.scheduleTask(in: .milliseconds(100)) {
+        let held = polls.withLockedValue { p in defer { p = [:] }; return Array(p.values) }
+        forEachByLoop(held) { respond($0, .ok, text) }
+    }
+}
+
+/// `body` for each channel, on its event loop, one task per loop.
+func forEachByLoop(_ channels: [any Channel], _ body: @escaping @Sendable (any Channel) -> Void) {
+    var byLoop: [ObjectIdentifier: (any EventLoop, [any Channel])] = [:]
+    for channel in channels { byLoop[ObjectIdentifier(channel.eventLoop), default: (channel.eventLoop, [])].1.append(channel) }
+    for (loop, group) in byLoop.values {
+        loop.execute { for channel in group { body(channel) } }
     }
 }
 
