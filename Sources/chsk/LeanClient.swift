@@ -5,62 +5,99 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A minimal v2 Sente WebSocket client for `chsk bench fanout --client lean`: the upgrade,
-/// the handshake frame, pushed batches handed to `onEvent`, and `[:chsk/ws-ping nil]` answered
-/// with `[[:chsk/ws-pong] nil]`, all on one NIO event loop with no task per client. It
-/// receives what a real client receives, at a fraction of the cost of a full
-/// `ChannelSocketClient` (an actor, an event stream and a reader task each), so that on a
-/// machine shared with the server the generator is not what is being measured.
-final class LeanWebSocketClient: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    enum LeanError: Error, CustomStringConvertible {
-        case refused(String)
-        var description: String {
-            switch self {
-            case .refused(let head): "upgrade refused: \(head)"
-            }
-        }
+/// What the lean clients share: the refusal error, connecting, the end of an HTTP head, and
+/// reading a v2 frame's value (the handshake or a batch of pushes).
+enum Lean {
+    /// The server refused the upgrade or the poll.
+    struct Refused: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "refused: \(what)" }
     }
 
-    private let host: String
-    private let target: String
-    private let onEvent: @Sendable (EDNValue) -> Void
-    private let opened: EventLoopPromise<Void>
-    private var upgraded = false
-    private var handshook = false
-    private var buffer: ByteBuffer?
-
-    init(host: String, target: String, opened: EventLoopPromise<Void>, onEvent: @escaping @Sendable (EDNValue) -> Void) {
-        self.host = host
-        self.target = target
-        self.opened = opened
-        self.onEvent = onEvent
-    }
-
-    /// Connects and upgrades; the future completes when the server's handshake frame came.
-    static func connect(host: String, port: Int, target: String, group: any EventLoopGroup,
-                        onEvent: @escaping @Sendable (EDNValue) -> Void) -> EventLoopFuture<any Channel> {
+    /// Connects a client made by `handler` (given the promise it completes on its handshake);
+    /// the future completes when the handshake came.
+    static func connect(host: String, port: Int, group: any EventLoopGroup,
+                        handler: @escaping @Sendable (EventLoopPromise<Void>) -> any ChannelHandler) -> EventLoopFuture<any Channel> {
         let loop = group.next()
         let opened = loop.makePromise(of: Void.self)
         return ClientBootstrap(group: loop)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        LeanWebSocketClient(host: "\(host):\(port)", target: target, opened: opened, onEvent: onEvent))
-                }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(opened)) }
             }
             .connect(host: host, port: port)
             .flatMap { channel in opened.futureResult.map { channel } }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        let request = "GET \(target) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
-        context.fireChannelActive()
+    /// The index of the `\r\n\r\n` ending an HTTP head, if it is all there.
+    static func headerEnd(_ view: ByteBufferView) -> Int? {
+        var i = view.startIndex
+        while i + 3 < view.endIndex {
+            if view[i] == 13 && view[i + 1] == 10 && view[i + 2] == 13 && view[i + 3] == 10 { return i }
+            i += 1
+        }
+        return nil
     }
+
+    /// What a v2 frame `[value cb-id]` from the server holds.
+    enum Frame {
+        case handshake
+        case events([EDNValue])
+        case other(EDNValue)
+    }
+
+    static func frame(_ value: EDNValue) -> Frame? {
+        guard case .vector(let frame) = value, let body = frame.first else { return nil }
+        switch body {
+        case .vector(let items) where items.first == .keyword(Reserved.handshake): return .handshake
+        case .vector(let events): return .events(events)
+        default: return .other(body)
+        }
+    }
+}
+
+/// The part of a lean client's handler both kinds share: the handshake promise, the bytes
+/// received and not yet read, and the end of the connection failing the handshake.
+class LeanClientHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let opened: EventLoopPromise<Void>
+    let onEvent: @Sendable (EDNValue) -> Void
+    var buffer: ByteBuffer?
+    var handshook = false
+
+    init(opened: EventLoopPromise<Void>, onEvent: @escaping @Sendable (EDNValue) -> Void) {
+        self.opened = opened
+        self.onEvent = onEvent
+    }
+
+    /// Takes a v2 frame from the server `[value cb-id]`: the handshake completes `opened`,
+    /// a batch of pushes goes to `onEvent`; anything else is returned.
+    func take(_ value: EDNValue) -> EDNValue? {
+        switch Lean.frame(value) {
+        case .handshake?:
+            if !handshook {
+                handshook = true
+                opened.succeed(())
+            }
+        case .events(let events)?:
+            for event in events { onEvent(event) }
+        case .other(let body)?:
+            return body
+        case nil:
+            break
+        }
+        return nil
+    }
+
+    func accumulate(_ incoming: ByteBuffer) {
+        var incoming = incoming
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+    }
+
+    // Declared here so that the subclasses' versions are what NIO calls.
+    func channelActive(context: ChannelHandlerContext) { context.fireChannelActive() }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 
     func channelInactive(context: ChannelHandlerContext) {
         opened.fail(ChannelError.eof)
@@ -71,15 +108,47 @@ final class LeanWebSocketClient: ChannelInboundHandler {
         opened.fail(error)
         context.close(promise: nil)
     }
+}
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
-        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+/// A minimal v2 Sente WebSocket client for `chsk bench fanout --client lean`: the upgrade,
+/// the handshake frame, pushed batches handed to `onEvent`, and `[:chsk/ws-ping nil]` answered
+/// with `[[:chsk/ws-pong] nil]`, all on one NIO event loop with no task per client. It
+/// receives what a real client receives, at a fraction of the cost of a full
+/// `ChannelSocketClient` (an actor, an event stream and a reader task each), so that on a
+/// machine shared with the server the generator is not what is being measured.
+final class LeanWebSocketClient: LeanClientHandler {
+    private let host: String
+    private let target: String
+    private var upgraded = false
+
+    init(host: String, target: String, opened: EventLoopPromise<Void>, onEvent: @escaping @Sendable (EDNValue) -> Void) {
+        self.host = host
+        self.target = target
+        super.init(opened: opened, onEvent: onEvent)
+    }
+
+    /// Connects and upgrades; the future completes when the server's handshake frame came.
+    static func connect(host: String, port: Int, target: String, group: any EventLoopGroup,
+                        onEvent: @escaping @Sendable (EDNValue) -> Void) -> EventLoopFuture<any Channel> {
+        Lean.connect(host: host, port: port, group: group) { opened in
+            LeanWebSocketClient(host: "\(host):\(port)", target: target, opened: opened, onEvent: onEvent)
+        }
+    }
+
+    override func channelActive(context: ChannelHandlerContext) {
+        let request = "GET \(target) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    override func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        accumulate(unwrapInboundIn(data))
         if !upgraded {
-            guard let view = buffer?.readableBytesView, let end = Self.headerEnd(view) else { return }
+            guard let view = buffer?.readableBytesView, let end = Lean.headerEnd(view) else { return }
             let head = buffer!.readString(length: end - buffer!.readerIndex + 4) ?? ""
             guard head.hasPrefix("HTTP/1.1 101") else {
-                opened.fail(LeanError.refused(String(head.prefix(80))))
+                opened.fail(Lean.Refused(what: String(head.prefix(80))))
                 context.close(promise: nil)
                 return
             }
@@ -90,15 +159,6 @@ final class LeanWebSocketClient: ChannelInboundHandler {
             handle(value, context: context)
         }
         if buffer?.readableBytes == 0 { buffer = nil }
-    }
-
-    private static func headerEnd(_ view: ByteBufferView) -> Int? {
-        var i = view.startIndex
-        while i + 3 < view.endIndex {
-            if view[i] == 13 && view[i + 1] == 10 && view[i + 2] == 13 && view[i + 3] == 10 { return i }
-            i += 1
-        }
-        return nil
     }
 
     /// The payload of the next complete text frame (server frames are unmasked), if any.
@@ -127,19 +187,8 @@ final class LeanWebSocketClient: ChannelInboundHandler {
 
     private func handle(_ value: EDNValue, context: ChannelHandlerContext) {
         // v2 frames are [value cb-id]: the handshake, a batch of pushes, or a server ping.
-        guard case .vector(let frame) = value, let body = frame.first else { return }
-        switch body {
-        case .vector(let items) where items.first == .keyword(Reserved.handshake):
-            if !handshook {
-                handshook = true
-                opened.succeed(())
-            }
-        case .vector(let events):
-            for event in events { onEvent(event) }
-        case .keyword(Reserved.wsPing):
+        if take(value) == .keyword(Reserved.wsPing) {
             send(opcode: 1, Array("[[:chsk/ws-pong] nil]".utf8), context: context)
-        default:
-            break
         }
     }
 
@@ -167,52 +216,27 @@ final class LeanWebSocketClient: ChannelInboundHandler {
 /// the server the generator is not what is being measured. Responses must carry a
 /// `Content-Length` (Sente's and chsk's do); anything else, or a status other than 200, ends
 /// the client.
-final class LeanAjaxClient: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    enum LeanAjaxError: Error, CustomStringConvertible {
-        case refused(String)
-        var description: String {
-            switch self {
-            case .refused(let head): "poll refused: \(head)"
-            }
-        }
-    }
-
+final class LeanAjaxClient: LeanClientHandler {
     private let host: String
     private let target: String
     private let headers: String
-    private let onEvent: @Sendable (EDNValue) -> Void
-    private let opened: EventLoopPromise<Void>
-    private var handshook = false
-    private var buffer: ByteBuffer?
 
     init(host: String, target: String, csrfToken: String?, opened: EventLoopPromise<Void>, onEvent: @escaping @Sendable (EDNValue) -> Void) {
         self.host = host
         self.target = target
         self.headers = "Host: \(host)\r\n" + (csrfToken.map { "X-CSRF-Token: \($0)\r\n" } ?? "") + "\r\n"
-        self.opened = opened
-        self.onEvent = onEvent
+        super.init(opened: opened, onEvent: onEvent)
     }
 
     /// Connects and polls; the future completes when the handshake answer came.
     static func connect(host: String, port: Int, target: String, csrfToken: String?, group: any EventLoopGroup,
                         onEvent: @escaping @Sendable (EDNValue) -> Void) -> EventLoopFuture<any Channel> {
-        let loop = group.next()
-        let opened = loop.makePromise(of: Void.self)
-        return ClientBootstrap(group: loop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        LeanAjaxClient(host: "\(host):\(port)", target: target, csrfToken: csrfToken, opened: opened, onEvent: onEvent))
-                }
-            }
-            .connect(host: host, port: port)
-            .flatMap { channel in opened.futureResult.map { channel } }
+        Lean.connect(host: host, port: port, group: group) { opened in
+            LeanAjaxClient(host: "\(host):\(port)", target: target, csrfToken: csrfToken, opened: opened, onEvent: onEvent)
+        }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    override func channelActive(context: ChannelHandlerContext) {
         poll(context: context)
         context.fireChannelActive()
     }
@@ -222,26 +246,15 @@ final class LeanAjaxClient: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: "GET \(query) HTTP/1.1\r\n" + headers)), promise: nil)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        opened.fail(ChannelError.eof)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        opened.fail(error)
-        context.close(promise: nil)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
-        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+    override func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        accumulate(unwrapInboundIn(data))
         while let (status, body) = nextResponse() {
             guard status == 200 else {
-                opened.fail(LeanAjaxError.refused("status \(status)"))
+                opened.fail(Lean.Refused(what: "poll answered \(status)"))
                 context.close(promise: nil)
                 return
             }
-            if let value = try? EDNReader.read(body) { handle(value) }
+            if let value = try? EDNReader.read(body) { _ = take(value) }   // :chsk/timeout: just poll again
             poll(context: context)
         }
         if buffer?.readableBytes == 0 { buffer = nil }
@@ -249,7 +262,7 @@ final class LeanAjaxClient: ChannelInboundHandler {
 
     /// The next complete response's status and body, if one is all there.
     private func nextResponse() -> (Int, [UInt8])? {
-        guard var b = buffer, let end = Self.headerEnd(b.readableBytesView),
+        guard var b = buffer, let end = Lean.headerEnd(b.readableBytesView),
               let head = b.getString(at: b.readerIndex, length: end - b.readerIndex) else { return nil }
         let lines = head.split(separator: "\r\n")
         guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { return nil }
@@ -268,28 +281,4 @@ final class LeanAjaxClient: ChannelInboundHandler {
         return (status, body)
     }
 
-    private static func headerEnd(_ view: ByteBufferView) -> Int? {
-        var i = view.startIndex
-        while i + 3 < view.endIndex {
-            if view[i] == 13 && view[i + 1] == 10 && view[i + 2] == 13 && view[i + 3] == 10 { return i }
-            i += 1
-        }
-        return nil
-    }
-
-    private func handle(_ value: EDNValue) {
-        // v2 answers are [value cb-id]: the handshake, a batch of pushes, or :chsk/timeout.
-        guard case .vector(let frame) = value, let body = frame.first else { return }
-        switch body {
-        case .vector(let items) where items.first == .keyword(Reserved.handshake):
-            if !handshook {
-                handshook = true
-                opened.succeed(())
-            }
-        case .vector(let events):
-            for event in events { onEvent(event) }
-        default:
-            break
-        }
-    }
 }
