@@ -94,10 +94,10 @@ public enum ChannelSocketRoutes {
                                   headers: some Sequence<(String, String)>, webSocket: Bool) -> ConnectionRequest {
         var merged: [String: String] = [:]
         for (name, value) in headers {
-            let key = name.lowercased()
+            let key = ConnectionRequest.lowercasedName(name)
             if let existing = merged[key] { merged[key] = existing + ", " + value } else { merged[key] = value }
         }
-        return ConnectionRequest(method: method, path: path, params: FormDecoding.decode(query ?? ""), headers: merged,
+        return ConnectionRequest(method: method, path: path, params: FormDecoding.decode(query ?? ""), lowercasedHeaders: merged,
                                  isWebSocket: webSocket)
     }
 

@@ -282,6 +282,40 @@ final class EngineHarness: @unchecked Sendable {
         #expect(s1.messages.last == "[[[:a/all 1]] nil]" && s2.messages.last == "[[[:a/all 1]] nil]")
     }
 
+    /// A broadcast is packed once and shared by every WebSocket and held poll it reaches; a
+    /// client between polls gets it with its next poll; a later broadcast of an equal value
+    /// (a list where the last had a vector) is not mistaken for the last one.
+    @Test func broadcastBatchesAreSharedByWebSocketsAndPolls() async throws {
+        let h = try EngineHarness(wire: .v2, echo: false)
+        let (_, socket) = await h.connect(uid: "w", client: "ws")
+        for (client, uid) in [("a1", "u1"), ("a2", "u2")] {
+            _ = await h.server.poll(h.request("GET", ["client-id": client, "uid": uid, "handshake?": "1"]))
+        }
+        // a2's poll is answered by its own event, so a2 is between polls when the broadcast comes.
+        let first = h.start("GET", ["client-id": "a2", "uid": "u2"])
+        await h.clock.advance(by: .milliseconds(5))
+        try await h.server.send(Event("a/only"), to: "u2", flush: true)
+        #expect(await h.eventually { first.value != nil })
+        #expect(first.value?.bodyText == "[[[:a/only]] nil]")
+        let held = h.start("GET", ["client-id": "a1", "uid": "u1"])
+        await h.clock.advance(by: .milliseconds(5))
+        try await h.server.broadcast(Event("a/all", .vector([1])))
+        await h.clock.advance(by: .milliseconds(101))
+        #expect(await h.eventually { held.value != nil })
+        #expect(held.value?.bodyText == "[[[:a/all [1]]] nil]")
+        #expect(socket.messages.last == "[[[:a/all [1]]] nil]")
+        let late = h.start("GET", ["client-id": "a2", "uid": "u2"])
+        #expect(await h.eventually { late.value != nil })
+        #expect(late.value?.bodyText == "[[[:a/all [1]]] nil]")
+        let again = h.start("GET", ["client-id": "a1", "uid": "u1"])
+        await h.clock.advance(by: .milliseconds(5))
+        try await h.server.broadcast(Event("a/all", .list([1])))
+        await h.clock.advance(by: .milliseconds(101))
+        #expect(await h.eventually { again.value != nil })
+        #expect(again.value?.bodyText == "[[[:a/all (1)]] nil]")
+        #expect(socket.messages.last == "[[[:a/all (1)]] nil]")
+    }
+
     @Test func pushToClientsWithoutUID() async throws {
         let h = try EngineHarness(wire: .v2)
         let (_, socket) = await h.connect(uid: nil, client: "anon")

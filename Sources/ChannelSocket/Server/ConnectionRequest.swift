@@ -17,14 +17,27 @@ public struct ConnectionRequest: Sendable {
     /// A request view.
     public init(method: String, path: String, params: [String: String] = [:], headers: [String: String] = [:],
                 isWebSocket: Bool = false, remoteAddress: String? = nil) {
+        var lowered: [String: String] = [:]
+        lowered.reserveCapacity(headers.count)
+        for (k, v) in headers { lowered[Self.lowercasedName(k)] = v }
+        self.init(method: method, path: path, params: params, lowercasedHeaders: lowered, isWebSocket: isWebSocket,
+                  remoteAddress: remoteAddress)
+    }
+
+    /// A request view whose header names are lower case already (an adapter that merged them).
+    public init(method: String, path: String, params: [String: String], lowercasedHeaders: [String: String],
+                isWebSocket: Bool = false, remoteAddress: String? = nil) {
         self.method = method
         self.path = path
         self.params = params
-        var lowered: [String: String] = [:]
-        for (k, v) in headers { lowered[k.lowercased()] = v }
-        self.headers = lowered
+        self.headers = lowercasedHeaders
         self.isWebSocket = isWebSocket
         self.remoteAddress = remoteAddress
+    }
+
+    /// `name` in lower case (ASCII, as header names are), the same string when it already is.
+    public static func lowercasedName(_ name: String) -> String {
+        name.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? name.lowercased() : name
     }
 
     /// The `client-id` parameter, if present and not blank.

@@ -412,24 +412,24 @@ actor ServerRegistry {
         buffer.ws = []
         buffer.wsTimer = false
         store(buffer, uid)
-        guard !events.isEmpty, let server = owner else { return }
-        let batch = EDNValue.vector(events)
-        // A broadcast leaves the same batch in many buffers: pack it once per generation.
-        if !(lastPacked.map { EDNValue.identical($0.events, events) } ?? false) { lastPacked = (events, [:]) }
+        guard !events.isEmpty else { return }
         for key in byUID[uid] ?? [] {
             guard let connection = clients[key]?.ws else { continue }
-            let generation = connection.generation ?? .v2
-            if let bytes = lastPacked?.bytes[generation] {
-                connection.sendPacked(bytes)
-            } else {
-                let bytes = server.packed(batch, generation: generation)
-                lastPacked?.bytes[generation] = bytes
-                connection.sendPacked(bytes)
-            }
+            connection.sendPacked(packedBatch(events, connection.generation ?? .v2))
         }
     }
 
+    /// A broadcast leaves the same batch in many buffers (WebSocket and Ajax alike): it is
+    /// packed once per generation, not once per client.
     private var lastPacked: (events: [EDNValue], bytes: [WireGeneration: [UInt8]])?
+
+    private func packedBatch(_ events: [EDNValue], _ generation: WireGeneration) -> [UInt8] {
+        if !(lastPacked.map { EDNValue.identical($0.events, events) } ?? false) { lastPacked = (events, [:]) }
+        if let bytes = lastPacked?.bytes[generation] { return bytes }
+        let bytes = owner?.packed(.vector(events), generation: generation) ?? []
+        lastPacked?.bytes[generation] = bytes
+        return bytes
+    }
 
     private func flushAjax(_ uid: EDNValue) {
         guard var buffer = buffers[uid] else { return }
@@ -447,7 +447,7 @@ actor ServerRegistry {
                 ajax.pending = []
                 entry.ajax = ajax
                 clients[key] = entry
-                held.answer(reply(.vector(batch), ajax.generation))
+                held.answer(HTTPReply(status: 200, body: packedBatch(batch, ajax.generation)))
                 startAjaxGrace(key)
             } else {
                 ajax.pending += events
