@@ -37,6 +37,7 @@ public struct NIOClientTransport: ClientTransport {
     }
 
     public func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket {
+        if let problem = ClientURL.problem(url) { throw TransportError(problem) }
         var fields = HTTPFields()
         for (k, v) in headers {
             if let name = HTTPField.Name(k) { fields[name] = v }
@@ -88,6 +89,7 @@ public struct NIOClientTransport: ClientTransport {
     }
 
     public func http(_ request: ClientHTTPRequest, timeout: Duration) async throws -> ClientHTTPResponse {
+        if let problem = ClientURL.problem(request.url) { throw TransportError(problem) }
         var req = HTTPClientRequest(url: request.url)
         req.method = request.method == "POST" ? .POST : .GET
         for (k, v) in request.headers { req.headers.add(name: k, value: v) }

@@ -90,6 +90,7 @@ struct BenchCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
+        if let problem = ClientURL.problem(url) { throw ValidationError(problem) }
         guard (1...19_000).contains(connections) else { throw ValidationError("--connections must be 1…19000") }
         guard duration > 0 && duration <= 600 else { throw ValidationError("--duration must be 0…600 s") }
         guard url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]") else {

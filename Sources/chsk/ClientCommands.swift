@@ -53,9 +53,7 @@ struct ClientConnectionOptions: ParsableArguments {
     var connectTimeout: Double = 10
 
     func validate() throws {
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("ws://") || url.hasPrefix("wss://") else {
-            throw ValidationError("URL must start with http://, https://, ws:// or wss://")
-        }
+        if let problem = ClientURL.problem(url) { throw ValidationError(problem) }
         for p in params where !p.contains("=") { throw ValidationError("--param wants k=v, got \(p)") }
         for h in headers where !h.contains(":") { throw ValidationError("--header wants k:v, got \(h)") }
         if packer == .transitMsgpack { throw ValidationError("Sente does not carry transit-msgpack") }

@@ -76,3 +76,41 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { status.map { "HTTP \($0): \(message)" } ?? message }
 }
+
+/// Checks a channel-socket URL before any connection is tried, so that a malformed one is a
+/// clear error rather than whatever the network stack makes of it (a port past 65535 is a
+/// runtime trap deep in NIO).
+public enum ClientURL {
+    /// Why `url` cannot be connected to, or nil when it can: the scheme must be `http`,
+    /// `https`, `ws` or `wss`, the host present, and a port, if given, 1…65535.
+    public static func problem(_ url: String) -> String? {
+        let lower = url.lowercased()
+        guard let scheme = ["http://", "https://", "ws://", "wss://"].first(where: { lower.hasPrefix($0) }) else {
+            return "URL must start with http://, https://, ws:// or wss://: \(url)"
+        }
+        let rest = url.dropFirst(scheme.count)
+        var authority = rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex)]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let host: Substring
+        var port: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return "unclosed [ in the host of \(url)" }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { return "unexpected \(after) after the host of \(url)" }
+                port = after.dropFirst()
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            port = authority[authority.index(after: colon)...]
+        } else {
+            host = authority
+        }
+        if host.isEmpty { return "no host in \(url)" }
+        if let port, !(Int(port).map { (1...65_535).contains($0) } ?? false) {
+            return "port \(port.isEmpty ? "(empty)" : String(port)) of \(url) is not 1…65535"
+        }
+        return nil
+    }
+}
