@@ -93,6 +93,10 @@ struct BenchCommand: AsyncParsableCommand {
         if let problem = ClientURL.problem(url) { throw ValidationError(problem) }
         guard (1...19_000).contains(connections) else { throw ValidationError("--connections must be 1…19000") }
         guard duration > 0 && duration <= 600 else { throw ValidationError("--duration must be 0…600 s") }
+        if uids < 1 { throw ValidationError("--uids must be at least 1") }
+        if let rate, !(rate.isFinite && rate > 0 && rate <= 10_000_000) {
+            throw ValidationError("--rate must be above 0 and at most 10000000 round trips per second, got \(rate)")
+        }
         guard url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]") else {
             throw ValidationError("chsk bench only targets loopback servers (127.0.0.0/8, localhost, [::1])")
         }

@@ -54,6 +54,7 @@ struct ClientConnectionOptions: ParsableArguments {
 
     func validate() throws {
         if let problem = ClientURL.problem(url) { throw ValidationError(problem) }
+        try checkSeconds(connectTimeout, "--connect-timeout")
         for p in params where !p.contains("=") { throw ValidationError("--param wants k=v, got \(p)") }
         for h in headers where !h.contains(":") { throw ValidationError("--header wants k:v, got \(h)") }
         if packer == .transitMsgpack { throw ValidationError("Sente does not carry transit-msgpack") }
@@ -160,6 +161,8 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the reply.")
     var timeout: Double = 8
 
+    func validate() throws { try checkSeconds(timeout, "--timeout") }
+
     @Flag(help: "Print the reply as JSON.")
     var json = false
 
@@ -215,6 +218,11 @@ struct AwaitCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds to wait in all.")
     var timeout: Double = 30
+
+    func validate() throws {
+        try checkSeconds(timeout, "--timeout")
+        if count < 1 { throw ValidationError("--count must be at least 1") }
+    }
 
     @Flag(help: "Print events as JSON.")
     var json = false
@@ -277,6 +285,8 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds (default: run until interrupted).")
     var seconds: Double?
 
+    func validate() throws { if let seconds { try checkSeconds(seconds, "--seconds") } }
+
     func run() async throws {
         let client = try connection.makeClient()
         let changes = client.stateChanges
@@ -315,4 +325,12 @@ struct WatchCommand: AsyncParsableCommand {
 /// Suspends until SIGINT or SIGTERM.
 func waitForInterrupt() async {
     for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+}
+
+/// A number of seconds given on the command line: finite, above zero, at most a year (a
+/// larger one is no timeout at all, and overflows a `Duration`).
+func checkSeconds(_ value: Double, _ option: String) throws {
+    guard value.isFinite, value > 0, value <= 31_536_000 else {
+        throw ValidationError("\(option) must be seconds above 0 and at most 31536000 (a year), got \(value)")
+    }
 }

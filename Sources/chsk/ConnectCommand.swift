@@ -28,6 +28,13 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Default request timeout in milliseconds.")
     var timeout = 8000
 
+    /// A year: a longer request timeout is none at all.
+    static let maxTimeoutMs = 31_536_000_000
+
+    func validate() throws {
+        if !(1...Self.maxTimeoutMs).contains(timeout) { throw ValidationError("--timeout must be 1…\(Self.maxTimeoutMs) ms, got \(timeout)") }
+    }
+
     @Flag(help: "Print incoming events as JSON.")
     var json = false
 
@@ -94,7 +101,10 @@ struct ConnectCommand: AsyncParsableCommand {
                 if rest.hasPrefix(":timeout") {
                     let (_, after) = splitWord(rest)
                     let (ms, eventText) = splitWord(after)
-                    guard let value = Int(ms) else { editor.print("usage: ? :timeout MS EVENT"); return true }
+                    guard let value = Int(ms), (1...Self.maxTimeoutMs).contains(value) else {
+                        editor.print("usage: ? :timeout MS EVENT (MS from 1 to \(Self.maxTimeoutMs))")
+                        return true
+                    }
                     timeoutMs = value
                     rest = eventText
                 }

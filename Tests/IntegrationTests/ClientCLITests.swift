@@ -47,6 +47,26 @@ import Testing
         }
     }
 
+    /// Times and rates that no `Duration` holds (or that mean nothing) are usage errors, not
+    /// traps (`--timeout 1e300` and `bench --rate 0` were runtime traps).
+    @Test func outOfRangeTimesAreUsageErrors() throws {
+        let url = "http://127.0.0.1:1/chsk"
+        for (args, why) in [(["send", url, "[:a/b]", "--reply", "--timeout", "1e300"], "--timeout must be"),
+                            (["send", url, "[:a/b]", "--connect-timeout", "inf"], "--connect-timeout must be"),
+                            (["send", url, "[:a/b]", "--timeout", "nan"], "--timeout must be"),
+                            (["await", url, "--timeout=-2"], "--timeout must be"),
+                            (["await", url, "--count", "0"], "--count must be"),
+                            (["watch", url, "--seconds", "0"], "--seconds must be"),
+                            (["connect", url, "--timeout", "0"], "--timeout must be"),
+                            (["bench", url, "echo", "--rate", "0", "--duration", "1"], "--rate must be"),
+                            (["bench", url, "echo", "--rate=-5", "--duration", "1"], "--rate must be"),
+                            (["bench", url, "fanout", "--uids", "0", "--duration", "1"], "--uids must be")] {
+            let r = ServeProcess.run(Self.chsk, args, timeout: 30)
+            #expect(r.status == 64, "\(args): \(r.output)")
+            #expect(r.output.contains(why) && !r.output.contains("Backtrac"), "\(args): \(r.output)")
+        }
+    }
+
     @Test func replyTimeoutExitsFive() throws {
         let server = try ServeProcess([])   // no app: nobody replies
         defer { _ = server.terminate() }
