@@ -245,15 +245,33 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !failed else { return }
-        do {
-            try reader.read(unwrapInboundIn(data), allocator: context.channel.allocator) { frame in
-                if !failed { handle(frame, context: context) }
-            }
-        } catch {
-            fail(context: context, code: error.code, error.reason)
+        let bytes = unwrapInboundIn(data)
+        // A frame's answer (a pong, a close, an inline reply) can make NIO read again before
+        // it returns: a write that fails reads what the peer sent last. Such bytes wait here
+        // until the frames in hand are done, in order.
+        guard !reading else {
+            reentered.append(bytes)
+            return
         }
+        reading = true
+        defer { reading = false }
+        var next: ByteBuffer? = bytes
+        while let input = next, !failed {
+            do {
+                try reader.read(input, allocator: context.channel.allocator) { frame in
+                    if !failed { handle(frame, context: context) }
+                }
+            } catch {
+                fail(context: context, code: error.code, error.reason)
+            }
+            next = reentered.isEmpty ? nil : reentered.removeFirst()
+        }
+        reentered.removeAll()
     }
+
+    /// In `channelRead` (see there), and the bytes read meanwhile.
+    private var reading = false
+    private var reentered: [ByteBuffer] = []
 
     private func handle(_ frame: WebSocketFrameIn, context: ChannelHandlerContext) {
         switch frame.opcode {

@@ -1,5 +1,7 @@
+import ChannelSocket
 @testable import ChannelSocketHummingbird
 import NIOCore
+import NIOEmbedded
 import TestSupport
 import Testing
 
@@ -97,5 +99,53 @@ import Testing
         }
         let close = WebSocketFrameOut.frame(opcode: 8, payload: [0x03, 0xe9], allocator: ByteBufferAllocator())
         #expect(Array(close.readableBytesView) == [0x88, 2, 0x03, 0xe9])
+    }
+}
+
+/// An outbound handler that, on the flushes of the first pongs, makes the pipeline read again
+/// at once, as NIO does when a write fails (it reads what the peer sent before the reset).
+final class ReadOnFlush: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    private var reads: [ByteBuffer]
+    private var pongWritten = false
+
+    init(_ reads: [[UInt8]]) { self.reads = reads.map { ByteBuffer(bytes: $0) } }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if unwrapOutboundIn(data).readableBytesView.first == 0x8A { pongWritten = true }
+        context.write(data, promise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        context.flush()
+        if pongWritten, !reads.isEmpty {
+            pongWritten = false
+            context.fireChannelRead(NIOAny(reads.removeFirst()))
+        }
+    }
+}
+
+@Suite struct WebSocketEngineHandlerTests {
+    /// Bytes that arrive while the handler is still answering a frame (here: a read fired from
+    /// inside the flush of its pong) are read after the frames in hand, in order: two pings
+    /// read that way get their pongs in order. Reading them at once was a "simultaneous
+    /// access" trap (found by fuzzing `chsk serve` with frames on connections being reset).
+    @Test func aReadDuringItsOwnAnswerWaitsItsTurn() async throws {
+        let channel = NIOAsyncTestingChannel()
+        let ping = { @Sendable (text: String) in WebSocketFrameTests.clientFrame(opcode: 9, Array(text.utf8)) }
+        let server = try ChannelSocketServer()
+        try await channel.testingEventLoop.executeInContext {
+            try channel.pipeline.syncOperations.addHandler(ReadOnFlush([ping("two"), ping("three")]))
+            let request = ConnectionRequest(method: "GET", path: "/chsk", params: ["client-id": "e"], isWebSocket: true)
+            try channel.pipeline.syncOperations.addHandler(WebSocketEngineHandler(server: server, request: request, maxFrameSize: 1000))
+        }
+        try await channel.writeInbound(ByteBuffer(bytes: ping("one") + ping("four")))
+        var pongs: [[UInt8]] = []
+        while let out = try await channel.readOutbound(as: ByteBuffer.self) {
+            // The engine's handshake frame may come too.
+            if out.readableBytesView.first == 0x8A { pongs.append(Array(out.readableBytesView)) }
+        }
+        #expect(pongs == ["one", "four", "two", "three"].map { [0x8A, UInt8($0.utf8.count)] + Array($0.utf8) })
+        _ = try? await channel.finish()
     }
 }
