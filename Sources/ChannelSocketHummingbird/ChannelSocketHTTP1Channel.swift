@@ -169,7 +169,7 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
     }
 
     static func upgradeOnly(_ name: String) -> Bool {
-        switch name.lowercased() {
+        switch ConnectionRequest.lowercasedName(name) {
         case "upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions": true
         default: false
         }
@@ -346,10 +346,7 @@ struct ChannelWebSocketOutbound: WebSocketOutbound {
     let channel: any Channel
 
     func write(_ message: [UInt8], binary: Bool) {
-        // Room for the frame header in front of the payload: one buffer and one iovec per message.
-        var buffer = WebSocketFrameOut.buffer(message, allocator: channel.allocator)
-        WebSocketFrameOut.seal(&buffer, opcode: binary ? 2 : 1)
-        channel.writeAndFlush(buffer, promise: nil)
+        channel.writeAndFlush(WebSocketFrameOut.frame(opcode: binary ? 2 : 1, payload: message, allocator: channel.allocator), promise: nil)
     }
 
     func close(code: UInt16, reason: String) {

@@ -1,21 +1,21 @@
 import NIOCore
 
 /// One WebSocket frame as read from a client: payload already unmasked, as the engine's bytes.
-struct WebSocketFrameIn: Equatable {
+package struct WebSocketFrameIn: Equatable {
     /// The final fragment of a message.
-    var fin: Bool
+    package var fin: Bool
     /// The opcode (0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong).
-    var opcode: UInt8
+    package var opcode: UInt8
     /// The payload, unmasked.
-    var payload: [UInt8]
+    package var payload: [UInt8]
 }
 
 /// Why a client's bytes are not WebSocket frames we take (RFC 6455 §5): the close code to send.
-struct WebSocketFrameError: Error, Equatable {
+package struct WebSocketFrameError: Error, Equatable {
     /// 1002 (protocol error) or 1009 (frame too big).
-    var code: UInt16
+    package var code: UInt16
     /// What was wrong, for the log.
-    var reason: String
+    package var reason: String
 }
 
 /// Reads WebSocket frames (RFC 6455 §5.2) from the bytes a connection receives, however the
@@ -25,14 +25,15 @@ struct WebSocketFrameError: Error, Equatable {
 /// negotiated, so no reserved bit may be set.
 ///
 /// The bytes of a frame not yet complete are copied out of the read buffer, so NIO can reuse
-/// its receive buffer for the next read; nothing is kept between frames.
-struct WebSocketFrameReader {
+/// its receive buffer for the next read; nothing is kept between frames. It reads a server's
+/// unmasked frames as well (`chsk bench`'s lean client).
+package struct WebSocketFrameReader {
     /// The largest payload of one frame.
     let maxFrameSize: Int
     /// An incomplete frame's bytes (ours, not NIO's read buffer).
     private var pending: ByteBuffer?
 
-    init(maxFrameSize: Int) {
+    package init(maxFrameSize: Int) {
         self.maxFrameSize = maxFrameSize
     }
 
@@ -41,7 +42,7 @@ struct WebSocketFrameReader {
 
     /// Reads every complete frame of what was held plus `input`, in order, into `body`, and
     /// keeps the rest. After a thrown error the reader must not be used again.
-    mutating func read(_ input: ByteBuffer, allocator: ByteBufferAllocator,
+    package mutating func read(_ input: ByteBuffer, allocator: ByteBufferAllocator,
                        _ body: (WebSocketFrameIn) -> Void) throws(WebSocketFrameError) {
         var buffer: ByteBuffer
         let owned: Bool
@@ -131,7 +132,7 @@ struct WebSocketFrameReader {
                     out.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ word, toByteOffset: i, as: UInt64.self)
                     i &+= 8
                 }
-                var rest = word >> (UInt64(i & 3) * 8)
+                var rest = word   // i is a multiple of 8 here, so the key starts over
                 while i < n {
                     d[i] = s.load(fromByteOffset: i, as: UInt8.self) ^ UInt8(truncatingIfNeeded: rest)
                     rest >>= 8
@@ -143,46 +144,31 @@ struct WebSocketFrameReader {
     }
 }
 
-/// Server frames (unmasked, RFC 6455 §5.2), written by the engine's outbound side.
-enum WebSocketFrameOut {
-    /// The largest header of an unmasked frame: 2 bytes + an 8-byte length. Outbound messages
-    /// are allocated with this much room in front, so the header goes there.
-    static let headerRoom = 10
-
-    /// A buffer holding `payload` after `headerRoom` free bytes, ready for `seal`.
-    static func buffer(_ payload: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: payload.count + headerRoom)
-        buffer.moveWriterIndex(forwardBy: headerRoom)
-        buffer.moveReaderIndex(forwardBy: headerRoom)
-        buffer.writeBytes(payload)
-        return buffer
-    }
-
-    /// Writes a final frame's header with `opcode` into the room in front of `buffer`'s
-    /// readable bytes (the payload), and moves the reader index back onto it.
-    static func seal(_ buffer: inout ByteBuffer, opcode: UInt8) {
-        let length = buffer.readableBytes
-        let headerLength = length <= 125 ? 2 : length <= 0xFFFF ? 4 : 10
-        precondition(buffer.readerIndex >= headerLength, "no room for the frame header")
-        let at = buffer.readerIndex - headerLength
-        buffer.setInteger(0x80 | opcode, at: at)
-        switch headerLength {
-        case 2:
-            buffer.setInteger(UInt8(length), at: at + 1)
-        case 4:
-            buffer.setInteger(UInt8(126), at: at + 1)
-            buffer.setInteger(UInt16(length), at: at + 2)
-        default:
-            buffer.setInteger(UInt8(127), at: at + 1)
-            buffer.setInteger(UInt64(length), at: at + 2)
+/// Whole final frames (RFC 6455 §5.2): the header and the payload in one buffer, so a message
+/// is one allocation and one iovec. A server's frames are unmasked; `chsk bench`'s lean client
+/// passes a masking key.
+package enum WebSocketFrameOut {
+    package static func frame(opcode: UInt8, payload: [UInt8], mask key: [UInt8]? = nil,
+                              allocator: ByteBufferAllocator) -> ByteBuffer {
+        let n = payload.count
+        let maskBit: UInt8 = key == nil ? 0 : 0x80
+        var buffer = allocator.buffer(capacity: n + 14)
+        buffer.writeInteger(0x80 | opcode)
+        if n <= 125 {
+            buffer.writeInteger(maskBit | UInt8(n))
+        } else if n <= 0xFFFF {
+            buffer.writeInteger(maskBit | 126)
+            buffer.writeInteger(UInt16(n))
+        } else {
+            buffer.writeInteger(maskBit | 127)
+            buffer.writeInteger(UInt64(n))
         }
-        buffer.moveReaderIndex(to: at)
-    }
-
-    /// A whole final frame.
-    static func frame(opcode: UInt8, payload: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = self.buffer(payload, allocator: allocator)
-        seal(&buffer, opcode: opcode)
+        if let key {
+            buffer.writeBytes(key)
+            buffer.writeBytes(payload.enumerated().map { $0.element ^ key[$0.offset & 3] })
+        } else {
+            buffer.writeBytes(payload)
+        }
         return buffer
     }
 }

@@ -16,14 +16,14 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
     public init() {}
 
     public init(dictionaryLiteral elements: (EDNValue, EDNValue)...) {
-        self.init(interleaved: Self.flatten(elements))
+        self.init(interleaved: Self.flatten(elements, count: elements.count))
     }
 
     /// `[(k, v)…]` as `[k, v, …]` (for `init(interleaved:)`: one pass over the keys instead of
     /// an insertion per pair).
-    static func flatten(_ pairs: [(EDNValue, EDNValue)]) -> [EDNValue] {
+    static func flatten(_ pairs: some Sequence<(EDNValue, EDNValue)>, count: Int) -> [EDNValue] {
         var flat: [EDNValue] = []
-        flat.reserveCapacity(pairs.count * 2)
+        flat.reserveCapacity(count * 2)
         for (k, v) in pairs {
             flat.append(k)
             flat.append(v)
@@ -58,7 +58,7 @@ public struct EDNMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiter
     /// replaces the earlier value, as with `init(interleaved:)`.
     public init(keys: [EDNValue], values: [EDNValue]) {
         precondition(keys.count == values.count, "EDNMap(keys:values:) needs as many values as keys")
-        self.init(interleaved: Self.flatten(Array(zip(keys, values))))
+        self.init(interleaved: Self.flatten(zip(keys, values), count: keys.count))
     }
 
     /// The first key of interleaved `entries` that equals an earlier key, if any.

@@ -193,7 +193,7 @@ extension EDNValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     public init(arrayLiteral elements: EDNValue...) { self = .vector(elements) }
     /// A dictionary literal is a map, in the literal's order (later duplicates replace earlier).
     public init(dictionaryLiteral elements: (EDNValue, EDNValue)...) {
-        self = .map(EDNMap(interleaved: EDNMap.flatten(elements)))
+        self = .map(EDNMap(interleaved: EDNMap.flatten(elements, count: elements.count)))
     }
 }
 

@@ -356,7 +356,8 @@ extension BenchCommand {
 
     /// Opens `count` lean WebSocket or Ajax clients in waves (each done when its handshake came).
     func openLean(count: Int, uids: Int, ajax: Bool, onEvent: @escaping @Sendable (EDNValue) -> Void) async -> [any Channel] {
-        guard let (host, port, path) = Self.hostPortPath(url) else { return [] }
+        guard let parsed = try? ClientURL(url) else { return [] }   // validate() checked it
+        let host = parsed.host, port = parsed.port ?? (parsed.secure ? 443 : 80), path = parsed.target
         let group = MultiThreadedEventLoopGroup.singleton
         var channels: [any Channel] = []
         for start in stride(from: 0, to: count, by: 200) {
@@ -371,17 +372,6 @@ extension BenchCommand {
             for f in futures { if let c = try? await f.get() { channels.append(c) } }
         }
         return channels
-    }
-
-    /// `http://127.0.0.1:8090/chsk` → ("127.0.0.1", 8090, "/chsk").
-    static func hostPortPath(_ url: String) -> (String, Int, String)? {
-        let u = Array(url.utf8)
-        guard let i = (0..<max(0, u.count - 2)).first(where: { u[$0] == 58 && u[$0 + 1] == 47 && u[$0 + 2] == 47 }) else { return nil }
-        let rest = url.dropFirst(i + 3)
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = rest[..<slash]
-        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) else { return nil }
-        return (String(authority[..<colon]), port, slash == rest.endIndex ? "/" : String(rest[slash...]))
     }
 }
 

@@ -327,10 +327,13 @@ func waitForInterrupt() async {
     for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
 }
 
-/// A number of seconds given on the command line: finite, above zero, at most a year (a
-/// larger one is no timeout at all, and overflows a `Duration`).
+/// The longest wait the command line takes: a year (a longer one is no timeout at all, and
+/// overflows a `Duration`).
+let maxCommandLineSeconds = 31_536_000
+
+/// A number of seconds given on the command line: finite, above zero, at most a year.
 func checkSeconds(_ value: Double, _ option: String) throws {
-    guard value.isFinite, value > 0, value <= 31_536_000 else {
-        throw ValidationError("\(option) must be seconds above 0 and at most 31536000 (a year), got \(value)")
+    guard value.isFinite, value > 0, value <= Double(maxCommandLineSeconds) else {
+        throw ValidationError("\(option) must be seconds above 0 and at most \(maxCommandLineSeconds) (a year), got \(value)")
     }
 }

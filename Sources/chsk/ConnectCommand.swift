@@ -28,8 +28,8 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Default request timeout in milliseconds.")
     var timeout = 8000
 
-    /// A year: a longer request timeout is none at all.
-    static let maxTimeoutMs = 31_536_000_000
+    /// A year, as for every wait on the command line.
+    static let maxTimeoutMs = maxCommandLineSeconds * 1000
 
     func validate() throws {
         if !(1...Self.maxTimeoutMs).contains(timeout) { throw ValidationError("--timeout must be 1…\(Self.maxTimeoutMs) ms, got \(timeout)") }

@@ -1,4 +1,5 @@
 import ChannelSocket
+import ChannelSocketHummingbird
 import EDN
 import Foundation
 import NIOCore
@@ -26,6 +27,11 @@ enum Lean {
             }
             .connect(host: host, port: port)
             .flatMap { channel in opened.futureResult.map { channel } }
+    }
+
+    /// The `Host` header's value (an IPv6 literal in brackets).
+    static func authority(_ host: String, _ port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// The index of the `\r\n\r\n` ending an HTTP head, if it is all there.
@@ -120,6 +126,8 @@ final class LeanWebSocketClient: LeanClientHandler {
     private let host: String
     private let target: String
     private var upgraded = false
+    /// The server's frames (unmasked), read as the server reads its clients'.
+    private var reader = WebSocketFrameReader(maxFrameSize: 1 << 26)
 
     init(host: String, target: String, opened: EventLoopPromise<Void>, onEvent: @escaping @Sendable (EDNValue) -> Void) {
         self.host = host
@@ -131,7 +139,7 @@ final class LeanWebSocketClient: LeanClientHandler {
     static func connect(host: String, port: Int, target: String, group: any EventLoopGroup,
                         onEvent: @escaping @Sendable (EDNValue) -> Void) -> EventLoopFuture<any Channel> {
         Lean.connect(host: host, port: port, group: group) { opened in
-            LeanWebSocketClient(host: "\(host):\(port)", target: target, opened: opened, onEvent: onEvent)
+            LeanWebSocketClient(host: Lean.authority(host, port), target: target, opened: opened, onEvent: onEvent)
         }
     }
 
@@ -143,8 +151,9 @@ final class LeanWebSocketClient: LeanClientHandler {
     }
 
     override func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        accumulate(unwrapInboundIn(data))
+        var bytes = unwrapInboundIn(data)
         if !upgraded {
+            accumulate(bytes)
             guard let view = buffer?.readableBytesView, let end = Lean.headerEnd(view) else { return }
             let head = buffer!.readString(length: end - buffer!.readerIndex + 4) ?? ""
             guard head.hasPrefix("HTTP/1.1 101") else {
@@ -153,59 +162,40 @@ final class LeanWebSocketClient: LeanClientHandler {
                 return
             }
             upgraded = true
+            bytes = buffer!
+            buffer = nil
         }
-        while let payload = nextFrame(context: context) {
-            guard let value = try? EDNReader.read(payload) else { continue }
-            handle(value, context: context)
+        // The frames first, then the answers: an answer's write can make NIO read again.
+        var frames: [WebSocketFrameIn] = []
+        do {
+            try reader.read(bytes, allocator: context.channel.allocator) { frames.append($0) }
+        } catch {
+            context.close(promise: nil)
+            return
         }
-        if buffer?.readableBytes == 0 { buffer = nil }
-    }
-
-    /// The payload of the next complete text frame (server frames are unmasked), if any.
-    private func nextFrame(context: ChannelHandlerContext) -> [UInt8]? {
-        while var b = buffer, b.readableBytes >= 2 {
-            let b0 = b.readInteger(as: UInt8.self)!, b1 = b.readInteger(as: UInt8.self)!
-            var length = Int(b1 & 0x7F)
-            if length == 126 {
-                guard let l = b.readInteger(as: UInt16.self) else { return nil }
-                length = Int(l)
-            } else if length == 127 {
-                guard let l = b.readInteger(as: UInt64.self) else { return nil }
-                length = Int(l)
+        for frame in frames {
+            switch frame.opcode {
+            case 1, 2:
+                // v2 frames are [value cb-id]: the handshake, a batch of pushes, or a server ping.
+                if let value = try? EDNReader.read(frame.payload), take(value) == .keyword(Reserved.wsPing) {
+                    send(opcode: 1, Array("[[:chsk/ws-pong] nil]".utf8), context: context)
+                }
+            case 9:
+                send(opcode: 10, frame.payload, context: context)
+            case 8:
+                context.close(promise: nil)
+                return
+            default:
+                break
             }
-            guard let payload = b.readBytes(length: length) else { return nil }
-            buffer = b
-            switch b0 & 0x0F {
-            case 1, 2: return payload
-            case 9: send(opcode: 0xA, payload, context: context)              // ping → pong
-            case 8: context.close(promise: nil); return nil
-            default: continue
-            }
-        }
-        return nil
-    }
-
-    private func handle(_ value: EDNValue, context: ChannelHandlerContext) {
-        // v2 frames are [value cb-id]: the handshake, a batch of pushes, or a server ping.
-        if take(value) == .keyword(Reserved.wsPing) {
-            send(opcode: 1, Array("[[:chsk/ws-pong] nil]".utf8), context: context)
         }
     }
 
     /// A masked client frame (the mask is fixed: this is a load generator).
     private func send(opcode: UInt8, _ payload: [UInt8], context: ChannelHandlerContext) {
-        var out = context.channel.allocator.buffer(capacity: payload.count + 14)
-        out.writeInteger(0x80 | opcode)
-        let key: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
-        if payload.count < 126 {
-            out.writeInteger(UInt8(0x80 | payload.count))
-        } else {
-            out.writeInteger(UInt8(0x80 | 126))
-            out.writeInteger(UInt16(payload.count))
-        }
-        out.writeBytes(key)
-        out.writeBytes(payload.enumerated().map { $0.element ^ key[$0.offset & 3] })
-        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        let frame = WebSocketFrameOut.frame(opcode: opcode, payload: payload, mask: [0x37, 0xFA, 0x21, 0x3D],
+                                            allocator: context.channel.allocator)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 }
 
@@ -217,12 +207,10 @@ final class LeanWebSocketClient: LeanClientHandler {
 /// `Content-Length` (Sente's and chsk's do); anything else, or a status other than 200, ends
 /// the client.
 final class LeanAjaxClient: LeanClientHandler {
-    private let host: String
     private let target: String
     private let headers: String
 
     init(host: String, target: String, csrfToken: String?, opened: EventLoopPromise<Void>, onEvent: @escaping @Sendable (EDNValue) -> Void) {
-        self.host = host
         self.target = target
         self.headers = "Host: \(host)\r\n" + (csrfToken.map { "X-CSRF-Token: \($0)\r\n" } ?? "") + "\r\n"
         super.init(opened: opened, onEvent: onEvent)
@@ -232,7 +220,7 @@ final class LeanAjaxClient: LeanClientHandler {
     static func connect(host: String, port: Int, target: String, csrfToken: String?, group: any EventLoopGroup,
                         onEvent: @escaping @Sendable (EDNValue) -> Void) -> EventLoopFuture<any Channel> {
         Lean.connect(host: host, port: port, group: group) { opened in
-            LeanAjaxClient(host: "\(host):\(port)", target: target, csrfToken: csrfToken, opened: opened, onEvent: onEvent)
+            LeanAjaxClient(host: Lean.authority(host, port), target: target, csrfToken: csrfToken, opened: opened, onEvent: onEvent)
         }
     }
 

@@ -16,6 +16,15 @@ import Testing
         }
     }
 
+    @Test func partsAreTakenApart() throws {
+        let v6 = try ClientURL("wss://user@[::1]:8443/chsk?x=1#frag")
+        #expect(v6.secure && v6.host == "::1" && v6.port == 8443 && v6.target == "/chsk?x=1")
+        let bare = try ClientURL("http://localhost")
+        #expect(!bare.secure && bare.host == "localhost" && bare.port == nil && bare.target == "/")
+        let query = try ClientURL("ws://127.0.0.1:9?a=b")
+        #expect(query.port == 9 && query.target == "/?a=b")
+    }
+
     @Test func theTransportRefusesBeforeConnecting() async {
         let transport = NIOClientTransport()
         await #expect(throws: TransportError.self) {

@@ -77,28 +77,38 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var description: String { status.map { "HTTP \($0): \(message)" } ?? message }
 }
 
-/// Checks a channel-socket URL before any connection is tried, so that a malformed one is a
-/// clear error rather than whatever the network stack makes of it (a port past 65535 is a
-/// runtime trap deep in NIO).
-public enum ClientURL {
-    /// Why `url` cannot be connected to, or nil when it can: the scheme must be `http`,
+/// A channel-socket URL taken apart, and checked before any connection is tried, so that a
+/// malformed one is a clear error rather than whatever the network stack makes of it (a port
+/// past 65535 is a runtime trap deep in NIO).
+public struct ClientURL: Sendable, Equatable {
+    /// `https` or `wss`.
+    public let secure: Bool
+    /// The host, without the brackets of an IPv6 literal.
+    public let host: String
+    /// The port, if the URL gives one.
+    public let port: Int?
+    /// The path and query (`/` when there is none).
+    public let target: String
+
+    /// Takes `url` apart, or throws why it cannot be connected to: the scheme must be `http`,
     /// `https`, `ws` or `wss`, the host present, and a port, if given, 1…65535.
-    public static func problem(_ url: String) -> String? {
+    public init(_ url: String) throws(TransportError) {
         let lower = url.lowercased()
         guard let scheme = ["http://", "https://", "ws://", "wss://"].first(where: { lower.hasPrefix($0) }) else {
-            return "URL must start with http://, https://, ws:// or wss://: \(url)"
+            throw TransportError("URL must start with http://, https://, ws:// or wss://: \(url)")
         }
         let rest = url.dropFirst(scheme.count)
-        var authority = rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex)]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         let host: Substring
         var port: Substring?
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return "unclosed [ in the host of \(url)" }
+            guard let close = authority.firstIndex(of: "]") else { throw TransportError("unclosed [ in the host of \(url)") }
             host = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { return "unexpected \(after) after the host of \(url)" }
+                guard after.hasPrefix(":") else { throw TransportError("unexpected \(after) after the host of \(url)") }
                 port = after.dropFirst()
             }
         } else if let colon = authority.lastIndex(of: ":") {
@@ -107,10 +117,28 @@ public enum ClientURL {
         } else {
             host = authority
         }
-        if host.isEmpty { return "no host in \(url)" }
-        if let port, !(Int(port).map { (1...65_535).contains($0) } ?? false) {
-            return "port \(port.isEmpty ? "(empty)" : String(port)) of \(url) is not 1…65535"
+        if host.isEmpty { throw TransportError("no host in \(url)") }
+        var number: Int?
+        if let port {
+            guard let n = Int(port), (1...65_535).contains(n) else {
+                throw TransportError("port \(port.isEmpty ? "(empty)" : String(port)) of \(url) is not 1…65535")
+            }
+            number = n
         }
-        return nil
+        let target = rest[authorityEnd...].prefix { $0 != "#" }
+        self.secure = scheme == "https://" || scheme == "wss://"
+        self.host = String(host)
+        self.port = number
+        self.target = target.hasPrefix("/") ? String(target) : "/" + target
+    }
+
+    /// Why `url` cannot be connected to, or nil when it can (see `init`).
+    public static func problem(_ url: String) -> String? {
+        do {
+            _ = try ClientURL(url)
+            return nil
+        } catch {
+            return error.message
+        }
     }
 }
