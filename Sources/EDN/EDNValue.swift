@@ -22,9 +22,9 @@ public enum EDNValue: Sendable {
     /// A 64-bit float, including `##Inf`, `##-Inf` and `##NaN`.
     case double(Double)
     /// An arbitrary-precision decimal (`1.5M`).
-    case bigDecimal(BigDecimal)
+    indirect case bigDecimal(BigDecimal)
     /// A ratio (`1/3`), always in lowest terms.
-    case ratio(Ratio)
+    indirect case ratio(Ratio)
     /// A string.
     case string(String)
     /// A character (`\a`); a Java `char`, so never above U+FFFF.

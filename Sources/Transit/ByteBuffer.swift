@@ -55,7 +55,7 @@ struct ByteBuffer {
         let dst = UnsafeMutableRawPointer(base + count)
         var i = 0
         while i &+ 8 <= n {
-            let w = UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self)
+            let w = loadWord(UnsafeRawPointer(src + i), as: UInt64.self)
             if hasJSONSpecialByte(w) { break }
             dst.storeBytes(of: w, toByteOffset: i, as: UInt64.self)
             i &+= 8
@@ -85,11 +85,11 @@ struct ByteBuffer {
             // memcpy (which a plain byte loop would be compiled into).
             let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
             if n >= 8 {
-                let a = s.loadUnaligned(as: UInt64.self), b = s.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+                let a = loadWord(s, as: UInt64.self), b = loadWord(s, n &- 8, as: UInt64.self)
                 d.storeBytes(of: a, as: UInt64.self)
                 d.storeBytes(of: b, toByteOffset: n &- 8, as: UInt64.self)
             } else if n >= 4 {
-                let a = s.loadUnaligned(as: UInt32.self), b = s.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)
+                let a = loadWord(s, as: UInt32.self), b = loadWord(s, n &- 4, as: UInt32.self)
                 d.storeBytes(of: a, as: UInt32.self)
                 d.storeBytes(of: b, toByteOffset: n &- 4, as: UInt32.self)
             } else if n > 0 {
@@ -133,4 +133,13 @@ func hasJSONSpecialByte(_ w: UInt64) -> Bool {
         | ((bs &- 0x0101_0101_0101_0101) & ~bs)
         | ((w &- 0x2020_2020_2020_2020) & ~w)
     return special & 0x8080_8080_8080_8080 != 0
+}
+
+/// An unaligned load of a `T` at `p + offset`. The standard library's `loadUnaligned` was
+/// left as an out-of-line call in the hot loops; a fixed-size copy always becomes one load.
+@inline(__always)
+func loadWord<T: FixedWidthInteger>(_ p: UnsafeRawPointer, _ offset: Int = 0, as: T.Type) -> T {
+    var v: T = 0
+    withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: p + offset, byteCount: MemoryLayout<T>.size) }
+    return v
 }

@@ -67,20 +67,47 @@ enum StringItem {
 }
 
 /// The reader's cache: decoded values (or tags) in the order their strings were first read.
-struct ReadCache {
-    private var entries: [StringItem] = []
+/// Its own storage (not an array): no uniqueness check per store, no class reference to
+/// retain around every call of the parser that owns it.
+struct ReadCache: ~Copyable {
+    private var entries: UnsafeMutablePointer<StringItem>
+    private var capacity = 32
+    private var count = 0
 
-    init() { entries.reserveCapacity(32) }
+    init() { entries = .allocate(capacity: capacity) }
+
+    deinit {
+        entries.deinitialize(count: count)
+        entries.deallocate()
+    }
+
+    /// Forgets every entry (a new top-level value starts a new cache).
+    mutating func reset() {
+        entries.deinitialize(count: count)
+        count = 0
+    }
 
     @inline(__always)
-    mutating func store(_ item: StringItem) {
-        if entries.count == TransitCacheCodes.size { entries.removeAll(keepingCapacity: true) }
-        entries.append(item)
+    mutating func store(_ item: consuming StringItem) {
+        if count == capacity {
+            if count == TransitCacheCodes.size {
+                reset()
+            } else {
+                let newCapacity = min(capacity * 2, TransitCacheCodes.size)
+                let fresh = UnsafeMutablePointer<StringItem>.allocate(capacity: newCapacity)
+                fresh.moveInitialize(from: entries, count: count)
+                entries.deallocate()
+                entries = fresh
+                capacity = newCapacity
+            }
+        }
+        (entries + count).initialize(to: item)
+        count &+= 1
     }
 
     @inline(__always)
     func lookup(_ index: Int) -> StringItem? {
-        index < entries.count ? entries[index] : nil
+        index < count ? entries[index] : nil
     }
 }
 
@@ -121,26 +148,31 @@ struct WriteCache {
         arena?.deallocate()
     }
 
-    /// A cheap hash of (tag, bytes), eight bytes per step.
+    /// A cheap hash of (tag, bytes), eight bytes per step. Short texts and the last word are
+    /// read with overlapping loads (no byte-by-byte tail loop: most cached texts are short
+    /// keywords, for which that loop was a third of the lookup).
     @inline(__always)
     static func hash(_ tag: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(tag) ^ (UInt64(bytes.count) << 8)
-        guard let p = bytes.baseAddress else { return UInt32(truncatingIfNeeded: h ^ (h >> 32)) }
         let n = bytes.count
-        var i = 0
-        while i &+ 8 <= n {
-            h = (h ^ UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) &* 0x0000_0100_0000_01B3
-            h ^= h >> 29
-            i &+= 8
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(tag) ^ (UInt64(n) << 8)
+        guard let p = bytes.baseAddress, n > 0 else { return UInt32(truncatingIfNeeded: h ^ (h >> 32)) }
+        let raw = UnsafeRawPointer(p)
+        let last: UInt64
+        if n >= 8 {
+            var i = 0
+            while i &+ 8 < n {
+                h = (h ^ loadWord(raw, i, as: UInt64.self)) &* 0x0000_0100_0000_01B3
+                h ^= h >> 29
+                i &+= 8
+            }
+            last = loadWord(raw, n &- 8, as: UInt64.self)
+        } else if n >= 4 {
+            last = UInt64(loadWord(raw, as: UInt32.self))
+                | UInt64(loadWord(raw, n &- 4, as: UInt32.self)) << 32
+        } else {
+            last = UInt64(p[0]) | UInt64(p[n >> 1]) << 8 | UInt64(p[n &- 1]) << 16
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(p[i]) << shift
-            shift &+= 8
-            i &+= 1
-        }
-        h = (h ^ tail) &* 0x0000_0100_0000_01B3
+        h = (h ^ last) &* 0x0000_0100_0000_01B3
         h ^= h >> 32
         h = h &* 0xFF51_AFD7_ED55_8CCD
         return UInt32(truncatingIfNeeded: h ^ (h >> 29))
@@ -151,16 +183,20 @@ struct WriteCache {
         let n = Int(e.length)
         guard n == bytes.count else { return false }
         guard n > 0, let arena, let q = bytes.baseAddress else { return true }
-        let p = arena + Int(e.start)
-        var i = 0
-        while i &+ 8 <= n {
-            if UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(q + i).loadUnaligned(as: UInt64.self) { return false }
-            i &+= 8
+        let a = UnsafeRawPointer(arena + Int(e.start)), b = UnsafeRawPointer(q)
+        if n >= 8 {
+            var i = 0
+            while i &+ 8 < n {
+                if loadWord(a, i, as: UInt64.self) != loadWord(b, i, as: UInt64.self) { return false }
+                i &+= 8
+            }
+            return loadWord(a, n &- 8, as: UInt64.self) == loadWord(b, n &- 8, as: UInt64.self)
         }
-        while i < n {
-            if p[i] != q[i] { return false }
-            i &+= 1
+        if n >= 4 {
+            return loadWord(a, as: UInt32.self) == loadWord(b, as: UInt32.self)
+                && loadWord(a, n &- 4, as: UInt32.self) == loadWord(b, n &- 4, as: UInt32.self)
         }
+        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
         return true
     }
 
@@ -222,7 +258,7 @@ struct WriteCache {
 /// A stack of values under construction, shared by all the collections of one parse: the
 /// elements of an array or map are pushed here, then moved (no retain/release, no regrowth of
 /// the result) into an exactly sized array or map when the collection closes.
-final class ValueStack {
+struct ValueStack: ~Copyable {
     private var base: UnsafeMutablePointer<EDNValue>
     private var capacity: Int
     private(set) var count = 0
@@ -238,13 +274,13 @@ final class ValueStack {
     }
 
     @inline(__always)
-    func push(_ value: consuming EDNValue) {
+    mutating func push(_ value: consuming EDNValue) {
         if count == capacity { grow() }
         (base + count).initialize(to: value)
         count += 1
     }
 
-    private func grow() {
+    private mutating func grow() {
         let newCapacity = capacity * 2
         let fresh = UnsafeMutablePointer<EDNValue>.allocate(capacity: newCapacity)
         fresh.moveInitialize(from: base, count: count)
@@ -255,7 +291,7 @@ final class ValueStack {
 
     /// The values pushed since `start`, as an array; the stack drops back to `start`.
     @inline(__always)
-    func popArray(from start: Int) -> [EDNValue] {
+    mutating func popArray(from start: Int) -> [EDNValue] {
         let n = count - start
         if n == 0 { return [] }
         // reserveCapacity + moving appends, not Array(unsafeUninitializedCapacity:): that one
@@ -273,7 +309,7 @@ final class ValueStack {
     /// The key/value pairs pushed since `start`, as a map (later duplicates replace earlier
     /// values); the stack drops back to `start`.
     @inline(__always)
-    func popMap(from start: Int) -> EDNMap {
+    mutating func popMap(from start: Int) -> EDNMap {
         // Keys and values lie interleaved on the stack, as EDNMap keeps them (an odd last
         // item, which the readers never leave, is dropped).
         if (count - start) % 2 != 0 { count -= 1; (base + count).deinitialize(count: 1) }

@@ -5,46 +5,18 @@ import EDN
 enum TransitDecoding {
     @inline(__always)
     static func makeString(_ s: UnsafeBufferPointer<UInt8>, ascii: Bool) throws(TransitError) -> String {
-        if ascii || isValidUTF8(s) { return String(decoding: s, as: UTF8.self) }
+        if ascii { return String(decoding: s, as: UTF8.self) }
+        if let valid = validString(s) { return valid }
         throw TransitError(kind: .invalidUTF8, message: "String is not valid UTF-8")
     }
 
-    /// Strict UTF-8 validation (no overlong forms, no surrogates, nothing above U+10FFFF), with
-    /// ASCII runs skipped eight bytes at a time. `String(validating:)` goes through a generic,
-    /// much slower path; a valid buffer then takes `String(decoding:)`'s fast path.
-    static func isValidUTF8(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let p = s.baseAddress else { return true }
-        let n = s.count
-        var i = 0
-        while i < n {
-            if i &+ 8 <= n, UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-                i &+= 8
-                continue
-            }
-            let b = p[i]
-            if b < 0x80 { i &+= 1; continue }
-            @inline(__always) func cont(_ k: Int) -> Bool { i &+ k < n && p[i &+ k] & 0xC0 == 0x80 }
-            switch b {
-            case 0xC2...0xDF:
-                guard cont(1) else { return false }
-                i &+= 2
-            case 0xE0...0xEF:
-                guard cont(1), cont(2) else { return false }
-                let b1 = p[i &+ 1]
-                if b == 0xE0 && b1 < 0xA0 { return false }   // overlong
-                if b == 0xED && b1 > 0x9F { return false }   // surrogate
-                i &+= 3
-            case 0xF0...0xF4:
-                guard cont(1), cont(2), cont(3) else { return false }
-                let b1 = p[i &+ 1]
-                if b == 0xF0 && b1 < 0x90 { return false }   // overlong
-                if b == 0xF4 && b1 > 0x8F { return false }   // above U+10FFFF
-                i &+= 4
-            default:
-                return false
-            }
-        }
-        return true
+    /// The string of strictly valid UTF-8 bytes (no overlong forms, no surrogates, nothing
+    /// above U+10FFFF), else `nil`. One validation pass: `UTF8Span`'s, which `String(copying:)`
+    /// then trusts (our own check followed by `String(decoding:)` validated twice).
+    @inline(__always)
+    static func validString(_ s: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let span = try? UTF8Span(validating: s.span) else { return nil }
+        return String(copying: span)
     }
 
     /// True when no byte has its high bit set (eight bytes at a time).
@@ -55,7 +27,7 @@ enum TransitDecoding {
         var i = 0
         var acc: UInt64 = 0
         while i &+ 8 <= n {
-            acc |= UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            acc |= loadWord(UnsafeRawPointer(p + i), as: UInt64.self)
             i &+= 8
         }
         var tail: UInt8 = 0

@@ -2,7 +2,7 @@ import EDN
 
 /// Transit JSON (and JSON-verbose) straight from UTF-8 bytes to `EDNValue`, one pass, no
 /// intermediate JSON tree. Strict RFC 8259 syntax.
-struct JSONDecoder {
+struct JSONDecoder: ~Copyable {
     let buffer: UnsafeBufferPointer<UInt8>
     var position: Int
     let maxDepth: Int
@@ -12,7 +12,7 @@ struct JSONDecoder {
     /// Unescaped bytes of the current string with escapes.
     var scratch: [UInt8] = []
     /// Elements of the collections being read.
-    let stack = ValueStack()
+    var stack = ValueStack()
 
     init(buffer: UnsafeBufferPointer<UInt8>, position: Int, options: TransitReader.Options) {
         self.buffer = buffer
@@ -44,7 +44,7 @@ struct JSONDecoder {
 
     /// Reads one top-level value (a fresh cache).
     mutating func readValue(depth: Int) throws(TransitError) -> EDNValue {
-        cache = ReadCache()
+        cache.reset()
         return try value(depth: depth)
     }
 
@@ -209,7 +209,7 @@ struct JSONDecoder {
         // (exact SWAR tests: no false positives when no byte matches).
         var high: UInt64 = 0
         while i &+ 8 <= end {
-            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let w = loadWord(UnsafeRawPointer(base + i), as: UInt64.self)
             if hasJSONSpecialByte(w) { break }
             high |= w
             i &+= 8
@@ -315,8 +315,8 @@ struct JSONDecoder {
         if n >= 4 && b0 != UInt8(ascii: "~") && !asMapKey {
             // Plain string value: never cached.
             if ascii { return .value(.string(String(decoding: s, as: UTF8.self))) }
-            guard TransitDecoding.isValidUTF8(s) else { throw fail(.invalidUTF8, "String is not valid UTF-8", at: at) }
-            return .value(.string(String(decoding: s, as: UTF8.self)))
+            guard let valid = TransitDecoding.validString(s) else { throw fail(.invalidUTF8, "String is not valid UTF-8", at: at) }
+            return .value(.string(valid))
         }
         let item: StringItem
         do { item = try TransitDecoding.decode(s, ascii: ascii, handlers: handlers) } catch { throw locate(error, at: at) }

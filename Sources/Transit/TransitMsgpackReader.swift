@@ -1,7 +1,7 @@
 import EDN
 
 /// Transit MessagePack straight from bytes to `EDNValue`.
-struct MsgpackDecoder {
+struct MsgpackDecoder: ~Copyable {
     let buffer: UnsafeBufferPointer<UInt8>
     var position: Int
     let maxDepth: Int
@@ -27,7 +27,7 @@ struct MsgpackDecoder {
 
     /// Reads one top-level value (a fresh cache).
     mutating func readValue(depth: Int) throws(TransitError) -> EDNValue {
-        cache = ReadCache()
+        cache.reset()
         return try value(depth: depth)
     }
 

@@ -67,8 +67,8 @@ import Testing
 
     @Test func utf8ValidatorAgreesWithTheStandardLibrary() {
         func check(_ bytes: [UInt8]) {
-            let mine = bytes.withUnsafeBufferPointer { TransitDecoding.isValidUTF8($0) }
-            #expect(mine == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+            let mine = bytes.withUnsafeBufferPointer { TransitDecoding.validString($0) }
+            #expect(mine == String(validating: bytes, as: UTF8.self), "\(bytes)")
         }
         // Every one- and two-byte sequence, every lead byte with every second byte and valid or
         // invalid tails, behind ASCII prefixes of 0...9 bytes (the eight-byte skip).

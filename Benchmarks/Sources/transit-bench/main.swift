@@ -177,6 +177,154 @@ func size(_ v: EDNValue) -> Int {
     }
 }
 
+/// The construction floor of a reader: `value` flattened, once, into a tape of build steps
+/// in the order a parser meets them (scalars, string byte ranges, "close a collection of n
+/// items"). Replaying the tape builds a fresh `EDNValue` equal to `value` doing only what any
+/// reader producing `EDNValue`s must do (every collection and long string allocated, every
+/// string validated and created, map keys checked for duplicates, the previous result
+/// freed), and none of the parsing. Keywords and symbols are shared, as a reader's cache
+/// shares them.
+struct Tape {
+    enum Step {
+        case integer(Int64)
+        case double(Double)
+        case bool(Bool)
+        case null
+        case uuid(UInt64, UInt64)
+        case instant(Int64)
+        /// A keyword, symbol or rarer scalar: copied, as from a reader's cache.
+        case scalar(EDNValue)
+        case string(start: Int, count: Int, ascii: Bool)
+        case vector(Int)
+        case list(Int)
+        case set(Int)
+        case map(Int)
+    }
+    var steps: [Step] = []
+    var bytes: [UInt8] = []
+
+    init(_ value: EDNValue) { add(value) }
+
+    mutating func add(_ v: EDNValue) {
+        switch v {
+        case .string(let s):
+            let start = bytes.count
+            bytes.append(contentsOf: s.utf8)
+            steps.append(.string(start: start, count: s.utf8.count, ascii: s.utf8.allSatisfy { $0 < 0x80 }))
+        case .vector(let a): for x in a { add(x) }; steps.append(.vector(a.count))
+        case .list(let a): for x in a { add(x) }; steps.append(.list(a.count))
+        case .set(let s): for x in s.elements { add(x) }; steps.append(.set(s.count))
+        case .map(let m): for x in m.entries { add(x) }; steps.append(.map(m.count))
+        case .integer(let i): steps.append(.integer(i))
+        case .double(let d): steps.append(.double(d))
+        case .bool(let b): steps.append(.bool(b))
+        case .null: steps.append(.null)
+        case .uuid(let u): steps.append(.uuid(u.high, u.low))
+        case .instant(let t): steps.append(.instant(t.millisecondsSinceEpoch))
+        default: steps.append(.scalar(v))
+        }
+    }
+
+    /// Builds the value again from the steps.
+    func replay() -> EDNValue {
+        var stack = BuildStack()
+        return bytes.withUnsafeBufferPointer { arena in
+            steps.withUnsafeBufferPointer { steps in
+                for step in steps {
+                    switch step {
+                    case .integer(let i): stack.push(.integer(i))
+                    case .double(let d): stack.push(.double(d))
+                    case .bool(let b): stack.push(.bool(b))
+                    case .null: stack.push(.null)
+                    case .uuid(let hi, let lo): stack.push(.uuid(EDNUUID(high: hi, low: lo)))
+                    case .instant(let t): stack.push(.instant(Instant(millisecondsSinceEpoch: t)))
+                    case .scalar(let v): stack.push(v)
+                    case .string(let start, let count, let ascii):
+                        let b = UnsafeBufferPointer(rebasing: arena[start..<(start + count)])
+                        if ascii {
+                            stack.push(.string(String(decoding: b, as: UTF8.self)))
+                        } else {
+                            let span = try! UTF8Span(validating: b.span)
+                            stack.push(.string(String(copying: span)))
+                        }
+                    case .vector(let n): stack.push(.vector(stack.pop(n)))
+                    case .list(let n): stack.push(.list(stack.pop(n)))
+                    case .set(let n): stack.push(.set(EDNSet(stack.pop(n))))
+                    case .map(let n): stack.push(.map(EDNMap(interleaved: stack.pop(2 * n))))
+                    }
+                }
+                return stack.pop(1)[0]
+            }
+        }
+    }
+}
+
+/// The values under construction while a tape is replayed (no exclusivity checks, no
+/// uniqueness checks, moves only).
+struct BuildStack: ~Copyable {
+    var base = UnsafeMutablePointer<EDNValue>.allocate(capacity: 1024)
+    var capacity = 1024
+    var count = 0
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    @inline(__always)
+    mutating func push(_ v: consuming EDNValue) {
+        if count == capacity {
+            let fresh = UnsafeMutablePointer<EDNValue>.allocate(capacity: capacity * 2)
+            fresh.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = fresh
+            capacity *= 2
+        }
+        (base + count).initialize(to: v)
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func pop(_ n: Int) -> [EDNValue] {
+        var items: [EDNValue] = []
+        items.reserveCapacity(n)
+        let from = count - n
+        for i in from..<count { items.append((base + i).move()) }
+        count = from
+        return items
+    }
+}
+
+/// The traversal floor of a writer: visits every value of the tree as a writer must (each
+/// collection's elements in place, each string's, keyword's and symbol's UTF-8 bytes) and
+/// sums a byte of each, writing nothing. Any writer of `EDNValue`s does at least this.
+func walk(_ items: [EDNValue]) -> Int {
+    var total = 0
+    items.withUnsafeBufferPointer { p in
+        for i in 0..<p.count {
+            switch p[i] {
+            case .integer(let n): total &+= Int(truncatingIfNeeded: n)
+            case .double(let d): total &+= Int(d.bitPattern & 1)
+            case .string(let s): total &+= utf8Sum(s)
+            case .keyword(let k): total &+= utf8Sum(k.text)
+            case .symbol(let s): total &+= utf8Sum(s.text)
+            case .vector(let a), .list(let a): total &+= walk(a)
+            case .map(let m): total &+= walk(m.entries)
+            case .set(let s): total &+= walk(s.elements)
+            case .uuid(let u): total &+= Int(truncatingIfNeeded: u.high ^ u.low)
+            case .instant(let t): total &+= Int(truncatingIfNeeded: t.millisecondsSinceEpoch)
+            case .tagged(_, let v): total &+= walk([v])
+            default: total &+= 1
+            }
+        }
+    }
+    return total
+}
+
+@inline(__always) func utf8Sum(_ s: String) -> Int {
+    s.utf8.withContiguousStorageIfAvailable { b in b.count &+ Int(b.last ?? 0) } ?? s.utf8.count
+}
+
 struct PrefixResult {
     var name: String
     var jsonBytes: Int
@@ -223,6 +371,10 @@ func benchmark(prefix: String, options o: Options) -> PrefixResult {
     run("json_write", bytes: jsonOut.count) { (try? jsonWriter.write(value))?.count ?? -1 }
     run("msgpack_read", bytes: msgpack.count) { (try? msgpackReader.read(msgpack)).map(size) ?? -1 }
     run("msgpack_write", bytes: msgpackOut.count) { (try? msgpackWriter.write(value))?.count ?? -1 }
+    let tape = Tape(value)
+    guard tape.replay().isIdentical(to: value) else { fail("\(prefix): the construction tape does not rebuild the value") }
+    run("walk_floor", bytes: jsonOut.count) { walk([value]) }
+    run("build_floor", bytes: json.count) { size(tape.replay()) }
     run("jsonserialization_read", bytes: json.count) {
         ((try? JSONSerialization.jsonObject(with: jsonData, options: [])) as? [Any])?.count ?? -1
     }
