@@ -81,6 +81,7 @@ class Report:
                     print("  %-16s %-32s %-12s %s" % (
                         name, label, "met" if w is not None and w >= goal else "MISSED",
                         "met" if c is not None and c >= goal else "MISSED"))
+        self.floors()
         print()
         print("chsk: release build, Foundation JSONSerialization in the same process; transit-python %s"
               " (%s) on Python %s"
@@ -104,6 +105,31 @@ class Report:
             if js:
                 print("note: %s: JSONSerialization writes %d B for the %d B it parsed" % (
                     name, js["bytes"], r["json_bytes"]))
+
+
+    def floors(self):
+        """What no reader or writer of chsk's value model (EDNValue) can beat, and the ratio to
+        transit-python it therefore allows at most."""
+        for name, r in self.s.items():
+            pr = self.p.get(name, {})
+            build, walk = r.get("build_floor"), r.get("walk_floor")
+            if not build and not walk:
+                continue
+            print()
+            print("Floors of the value model, %s (wall-clock; the best ratio any reader or writer of"
+                  " EDNValue could reach):" % name)
+            if build:
+                scale = r["msgpack_bytes"] / r["json_bytes"]
+                for fmt, mb in (("json", build["mb_per_s"]), ("msgpack", build["mb_per_s"] * scale)):
+                    pm = pr.get("%s_read" % fmt)
+                    best = "%.1fx" % (mb / pm["mb_per_s"]) if pm else "-"
+                    print("  build_floor  %7.2f MB/s of %-8s input: %s %s read at most (goal %gx)"
+                          % (mb, fmt, best, "transit-python's", self.a.goal_python))
+            if walk:
+                pm = pr.get("json_write")
+                best = "%.1fx" % (walk["mb_per_s"] / pm["mb_per_s"]) if pm else "-"
+                print("  walk_floor   %7.2f MB/s of json output:       %s transit-python's json write at most"
+                      % (walk["mb_per_s"], best))
 
 
 def main():

@@ -190,6 +190,14 @@ import Transit
             #expect(try roundTrip(v1936, f) == v1936)
             #expect(try roundTrip(v1937, f) == v1937)
         }
+        // Reading: the 1937th cacheable string starts the cache over, so ^0 then stands for it
+        // and ^1 for nothing yet; the same in MessagePack.
+        let names = keywords(1937).map { "\"~:\($0.keywordValue!.text)\"" }.joined(separator: ",")
+        #expect(try read("[" + names + ",\"^0\"]") == .vector(keywords(1937) + [.kw("k2936")]))
+        #expect(throws: TransitError.self) { try read("[" + names + ",\"^1\"]") }
+        let msgpack = try TransitWriter(format: .msgpack).write(.vector(keywords(1937)))
+        let withCode = [0xDC, 0x07, 0x92] + msgpack.dropFirst(3) + [0xA2, 0x5E, 0x30]   // 1938 items, the last "^0"
+        #expect(try TransitReader(format: .msgpack).read(Array(withCode)) == .vector(keywords(1937) + [.kw("k2936")]))
         // Codes past 43 use two digits.
         let v50 = EDNValue.vector(keywords(50) + [.kw("k1044")])
         #expect(try text(v50).hasSuffix(#""^10"]"#))

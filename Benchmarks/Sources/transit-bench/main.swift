@@ -12,6 +12,10 @@
 //         json write      TransitWriter(format: .json).write(value); MB/s of output
 //         msgpack read    TransitReader(format: .msgpack).read(bytes); MB/s of input
 //         msgpack write   TransitWriter(format: .msgpack).write(value); MB/s of output
+//         walk_floor      a writer's floor: visiting every value and every string's bytes,
+//                         writing nothing; MB/s of the JSON output
+//         build_floor     a reader's floor: building the same EDNValue from a tape of build
+//                         steps (no parsing); MB/s of the JSON input
 //         JSONSerialization read   JSONSerialization.jsonObject(with:) on the same JSON bytes
 //         JSONSerialization write  JSONSerialization.data(withJSONObject:) of what it read;
 //                                  MB/s of its own output
