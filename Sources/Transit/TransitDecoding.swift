@@ -194,24 +194,42 @@ enum TransitDecoding {
         return .tagged(Symbol(tag), rep)
     }
 
-    /// A UUID in canonical `8-4-4-4-12` hex form, read from the bytes (no `String`).
+    /// A UUID in canonical `8-4-4-4-12` hex form, read from the bytes (no `String`), eight hex
+    /// digits at a time (`hex8`); `nil` when a dash is missing or a digit is not hex.
     @inline(__always)
     static func canonicalUUID(_ u: UnsafeBufferPointer<UInt8>) -> EDNUUID? {
-        guard u.count == 36, u[8] == 45, u[13] == 45, u[18] == 45, u[23] == 45 else { return nil }
-        var hi: UInt64 = 0, lo: UInt64 = 0, n = 0
-        for i in 0..<36 where i != 8 && i != 13 && i != 18 && i != 23 {
-            let b = u[i]
-            let v: UInt64
-            switch b {
-            case 48...57: v = UInt64(b &- 48)
-            case 97...102: v = UInt64(b &- 87)
-            case 65...70: v = UInt64(b &- 55)
-            default: return nil
-            }
-            if n < 16 { hi = hi << 4 | v } else { lo = lo << 4 | v }
-            n &+= 1
+        guard u.count == 36, let p = u.baseAddress, p[8] == 45, p[13] == 45, p[18] == 45, p[23] == 45 else { return nil }
+        let raw = UnsafeRawPointer(p)
+        @inline(__always) func word(_ at: Int) -> UInt64 { UInt64(littleEndian: loadWord(raw, at, as: UInt64.self)) }
+        @inline(__always) func halves(_ a: Int, _ b: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: loadWord(raw, a, as: UInt32.self)))
+                | UInt64(UInt32(littleEndian: loadWord(raw, b, as: UInt32.self))) << 32
         }
-        return EDNUUID(high: hi, low: lo)
+        var valid: UInt64 = 0x8080_8080_8080_8080
+        let hi = hex8(word(0), &valid) << 32 | hex8(halves(9, 14), &valid)
+        let lo = hex8(halves(19, 24), &valid) << 32 | hex8(word(28), &valid)
+        return valid == 0x8080_8080_8080_8080 ? EDNUUID(high: hi, low: lo) : nil
+    }
+
+    /// The value of eight hex digits (`0-9`, `a-f`, `A-F`; the first in the lowest byte of `w`,
+    /// as loaded little-endian), computed for all eight at once. Clears the high bit of the
+    /// byte of `valid` of any byte that is not a hex digit.
+    @inline(__always)
+    static func hex8(_ w: UInt64, _ valid: inout UInt64) -> UInt64 {
+        // Per-byte range tests; a byte ≥ 0x80 may carry into its neighbour, but then `ascii`
+        // already marks the word invalid.
+        let ascii = ~w & 0x8080_8080_8080_8080
+        let folded = w | 0x2020_2020_2020_2020                                                   // A-F → a-f
+        let digit = (w &+ 0x5050_5050_5050_5050) & ~(w &+ 0x4646_4646_4646_4646)              // 0x30…0x39
+        let letter = (folded &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(folded &+ 0x1919_1919_1919_1919)   // 0x61…0x66
+        valid &= (digit | letter) & ascii
+        // Each byte to its value: the low nibble, plus 9 for letters (bit 6 set).
+        let nibbles = (w & 0x0F0F_0F0F_0F0F_0F0F) &+ ((w >> 6) & 0x0101_0101_0101_0101) &* 9
+        // Pack the eight nibbles, the first digit most significant.
+        var t = nibbles.byteSwapped
+        t = (t | (t >> 4)) & 0x00FF_00FF_00FF_00FF
+        t = (t | (t >> 8)) & 0x0000_FFFF_0000_FFFF
+        return (t | (t >> 16)) & 0xFFFF_FFFF
     }
 
     static func isBuiltInScalarTag(_ t: UInt8) -> Bool {

@@ -65,6 +65,44 @@ import Testing
         }
     }
 
+    @Test func uuidsAreReadEightDigitsAtATime() {
+        // The reader's word-at-a-time UUID parser against Foundation's: both cases, every hex
+        // digit in every position, and every other byte in every position refused.
+        func read(_ text: String) -> EDNUUID? {
+            Array(text.utf8).withUnsafeBufferPointer { TransitDecoding.canonicalUUID($0) }
+        }
+        func foundation(_ text: String) -> EDNUUID? {
+            guard let u = UUID(uuidString: text) else { return nil }
+            let b = withUnsafeBytes(of: u.uuid) { Array($0) }
+            return EDNUUID(high: b[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, low: b[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let u = UUID()
+            let text = Bool.random(using: &rng) ? u.uuidString : u.uuidString.lowercased()
+            let expected = foundation(u.uuidString)
+            #expect(expected != nil)
+            #expect(read(text) == expected, "\(text)")
+        }
+        let hexDigits = Array("0123456789abcdefABCDEF".utf8)
+        let base = Array("00000000-0000-0000-0000-000000000000".utf8)
+        for position in 0..<36 where ![8, 13, 18, 23].contains(position) {
+            for byte in UInt8.min...UInt8.max {
+                var bytes = base
+                bytes[position] = byte
+                let got = bytes.withUnsafeBufferPointer { TransitDecoding.canonicalUUID($0) }
+                if hexDigits.contains(byte) {
+                    let expected = foundation(String(decoding: bytes, as: UTF8.self))
+                    #expect(got != nil && got == expected, "\(byte) at \(position)")
+                } else {
+                    #expect(got == nil, "\(byte) at \(position)")
+                }
+            }
+        }
+        #expect(read("00000000-0000-0000-0000-00000000000") == nil)
+        #expect(read("00000000_0000-0000-0000-000000000000") == nil)
+    }
+
     @Test func utf8ValidatorAgreesWithTheStandardLibrary() {
         func check(_ bytes: [UInt8]) {
             let mine = bytes.withUnsafeBufferPointer { TransitDecoding.validString($0) }
