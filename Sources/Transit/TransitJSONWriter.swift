@@ -86,27 +86,40 @@ enum TransitWriting {
         return false
     }
 
-    /// Calls `body` with the 36 lowercase characters of a UUID (`8-4-4-4-12`).
+    /// Calls `body` with the 36 lowercase characters of a UUID (`8-4-4-4-12`), made eight
+    /// digits at a time (`hexDigits`).
     @inline(__always)
     static func withUUIDText<R>(_ u: EDNUUID, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { buf in
-            let p = buf.baseAddress!
-            var j = 0
-            func put(_ v: UInt64, _ digits: Int) {
-                var shift = (digits - 1) * 4
-                while shift >= 0 {
-                    p[j] = lowerHex[Int((v >> UInt64(shift)) & 15)]
-                    j += 1
-                    shift -= 4
-                }
-            }
-            put(u.high >> 32, 8); p[j] = 45; j += 1
-            put(u.high >> 16, 4); p[j] = 45; j += 1
-            put(u.high, 4); p[j] = 45; j += 1
-            put(u.low >> 48, 4); p[j] = 45; j += 1
-            put(u.low, 12)
-            return body(UnsafeBufferPointer(start: p, count: 36))
+            let p = UnsafeMutableRawPointer(buf.baseAddress!)
+            let a = hexDigits(UInt32(truncatingIfNeeded: u.high >> 32)), b = hexDigits(UInt32(truncatingIfNeeded: u.high))
+            let c = hexDigits(UInt32(truncatingIfNeeded: u.low >> 32)), d = hexDigits(UInt32(truncatingIfNeeded: u.low))
+            p.storeBytes(of: a.littleEndian, as: UInt64.self)
+            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 8, as: UInt8.self)
+            p.storeBytes(of: UInt32(truncatingIfNeeded: b).littleEndian, toByteOffset: 9, as: UInt32.self)
+            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 13, as: UInt8.self)
+            p.storeBytes(of: UInt32(truncatingIfNeeded: b >> 32).littleEndian, toByteOffset: 14, as: UInt32.self)
+            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 18, as: UInt8.self)
+            p.storeBytes(of: UInt32(truncatingIfNeeded: c).littleEndian, toByteOffset: 19, as: UInt32.self)
+            p.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 23, as: UInt8.self)
+            p.storeBytes(of: UInt32(truncatingIfNeeded: c >> 32).littleEndian, toByteOffset: 24, as: UInt32.self)
+            p.storeBytes(of: d.littleEndian, toByteOffset: 28, as: UInt64.self)
+            return body(UnsafeBufferPointer(start: buf.baseAddress!, count: 36))
         }
+    }
+
+    /// The eight lowercase hex digits of `v`, most significant first, as the bytes of a word
+    /// from its lowest byte up (store it little-endian).
+    @inline(__always)
+    static func hexDigits(_ v: UInt32) -> UInt64 {
+        // One nibble per byte, the most significant nibble in the highest byte…
+        var x = UInt64(v)
+        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF
+        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF
+        x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F
+        // …then to ASCII ('0' + n, plus 39 more from 10 on: 'a' - '0' - 10), first digit lowest.
+        let letters = ((x &+ 0x7676_7676_7676_7676) & 0x8080_8080_8080_8080) >> 7
+        return (x &+ 0x3030_3030_3030_3030 &+ letters &* 39).byteSwapped
     }
 
     /// Calls `body` with the decimal digits of `i` (with a leading `-` when negative).
@@ -250,7 +263,6 @@ enum TransitWriting {
 }
 
 private let upperHex = Array("0123456789ABCDEF".utf8)
-private let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// Transit JSON / JSON-verbose writer.
 struct JSONEncoder {

@@ -103,6 +103,19 @@ import Testing
         #expect(read("00000000_0000-0000-0000-000000000000") == nil)
     }
 
+    @Test func uuidTextIsFoundations() {
+        for _ in 0..<5_000 {
+            let u = UUID()
+            let b = withUnsafeBytes(of: u.uuid) { Array($0) }
+            let e = EDNUUID(high: b[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, low: b[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
+            #expect(TransitWriting.withUUIDText(e) { String(decoding: $0, as: UTF8.self) } == u.uuidString.lowercased())
+        }
+        let extremes = [EDNUUID(high: 0, low: 0), EDNUUID(high: .max, low: .max), EDNUUID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)]
+        let texts = extremes.map { u in TransitWriting.withUUIDText(u) { String(decoding: $0, as: UTF8.self) } }
+        #expect(texts == ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                          "01234567-89ab-cdef-fedc-ba9876543210"])
+    }
+
     @Test func utf8ValidatorAgreesWithTheStandardLibrary() {
         func check(_ bytes: [UInt8]) {
             let mine = bytes.withUnsafeBufferPointer { TransitDecoding.validString($0) }
