@@ -115,6 +115,22 @@ struct MsgpackEncoder {
         }
     }
 
+    /// A map: MessagePack map of its entries, or a `cmap` when a key is a collection.
+    mutating func writeMap(_ m: EDNMap, depth: Int) throws(TransitError) {
+        let scalarKeys = TransitWriting.hasScalarKeys(m)
+        if scalarKeys {
+            mapHeader(m.count)
+        } else {
+            beginTagged("cmap")
+            arrayHeader(m.count * 2)
+        }
+        try m.entries.withUnsafeBufferPointer { e throws(TransitError) in
+            for i in 0..<e.count {
+                try writeElement(e.baseAddress! + i, asMapKey: scalarKeys && i % 2 == 0, depth: depth)
+            }
+        }
+    }
+
     // MARK: values
 
     /// An element of an array or map, written in place: the common scalars are matched on
@@ -136,6 +152,9 @@ struct MsgpackEncoder {
             // value first (a retain and a release of its storage per collection).
             guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
             try writeArray(items, depth: depth + 1)
+        case .map(let m):
+            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
+            try writeMap(m, depth: depth + 1)
         default:
             try write(p.pointee, asMapKey: asMapKey, depth: depth)
         }
@@ -197,18 +216,7 @@ struct MsgpackEncoder {
             emit(UInt8(ascii: "n"), r.denominator.description, asMapKey: false)
         case .map(let m):
             guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
-            let scalarKeys = TransitWriting.hasScalarKeys(m)
-            if scalarKeys {
-                mapHeader(m.count)
-            } else {
-                beginTagged("cmap")
-                arrayHeader(m.count * 2)
-            }
-            try m.entries.withUnsafeBufferPointer { e throws(TransitError) in
-                for i in 0..<e.count {
-                    try writeElement(e.baseAddress! + i, asMapKey: scalarKeys && i % 2 == 0, depth: depth + 1)
-                }
-            }
+            try writeMap(m, depth: depth + 1)
         case .tagged(let tag, let rep):
             if let uri = TransitWriting.printedJavaURI(tag, rep) {
                 emit(UInt8(ascii: "r"), uri, asMapKey: asMapKey)
