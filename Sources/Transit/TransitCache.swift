@@ -93,12 +93,8 @@ struct ReadCache: ~Copyable {
             if count == TransitCacheCodes.size {
                 reset()
             } else {
-                let newCapacity = min(capacity * 2, TransitCacheCodes.size)
-                let fresh = UnsafeMutablePointer<StringItem>.allocate(capacity: newCapacity)
-                fresh.moveInitialize(from: entries, count: count)
-                entries.deallocate()
-                entries = fresh
-                capacity = newCapacity
+                capacity = min(capacity * 2, TransitCacheCodes.size)
+                entries = moveToNewStorage(entries, count: count, capacity: capacity)
             }
         }
         (entries + count).initialize(to: item)
@@ -281,12 +277,8 @@ struct ValueStack: ~Copyable {
     }
 
     private mutating func grow() {
-        let newCapacity = capacity * 2
-        let fresh = UnsafeMutablePointer<EDNValue>.allocate(capacity: newCapacity)
-        fresh.moveInitialize(from: base, count: count)
-        base.deallocate()
-        base = fresh
-        capacity = newCapacity
+        capacity *= 2
+        base = moveToNewStorage(base, count: count, capacity: capacity)
     }
 
     /// The values pushed since `start`, as an array; the stack drops back to `start`.
@@ -317,4 +309,13 @@ struct ValueStack: ~Copyable {
         // A later duplicate key replaces the earlier value.
         return EDNMap(interleaved: entries)
     }
+}
+
+/// Moves the `count` items of `storage` into a new allocation of `capacity` items and frees
+/// the old one (the growth of the readers' own stacks and caches).
+func moveToNewStorage<T>(_ storage: UnsafeMutablePointer<T>, count: Int, capacity: Int) -> UnsafeMutablePointer<T> {
+    let fresh = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+    fresh.moveInitialize(from: storage, count: count)
+    storage.deallocate()
+    return fresh
 }

@@ -314,9 +314,7 @@ struct JSONDecoder: ~Copyable {
         }
         if n >= 4 && b0 != UInt8(ascii: "~") && !asMapKey {
             // Plain string value: never cached.
-            if ascii { return .value(.string(String(decoding: s, as: UTF8.self))) }
-            guard let valid = TransitDecoding.validString(s) else { throw fail(.invalidUTF8, "String is not valid UTF-8", at: at) }
-            return .value(.string(valid))
+            do { return .value(.string(try TransitDecoding.makeString(s, ascii: ascii))) } catch { throw locate(error, at: at) }
         }
         let item: StringItem
         do { item = try TransitDecoding.decode(s, ascii: ascii, handlers: handlers) } catch { throw locate(error, at: at) }

@@ -410,14 +410,6 @@ struct JSONEncoder {
             TransitWriting.withUUIDText(u) { emit(UInt8(ascii: "u"), $0, asMapKey: asMapKey) }
         case .instant(let i) where !verbose:
             TransitWriting.withDecimalText(i.millisecondsSinceEpoch) { emit(UInt8(ascii: "m"), $0, asMapKey: asMapKey) }
-        case .vector(let items):
-            // Collections too are taken apart in place: going through `write` copied the whole
-            // value first (a retain and a release of its storage per collection).
-            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
-            try writeArray(items, depth: depth + 1)
-        case .map(let m):
-            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
-            try writeMap(m, depth: depth + 1)
         default:
             try write(p.pointee, asMapKey: asMapKey, depth: depth)
         }

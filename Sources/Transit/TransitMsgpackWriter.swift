@@ -147,14 +147,6 @@ struct MsgpackEncoder {
         case .double(let d) where d.isFinite: out.append(marker: 0xCB, bigEndian: d.bitPattern, bytes: 8)
         case .null: out.append(0xC0)
         case .bool(let b): out.append(b ? 0xC3 : 0xC2)
-        case .vector(let items):
-            // Collections too are taken apart in place: going through `write` copied the whole
-            // value first (a retain and a release of its storage per collection).
-            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
-            try writeArray(items, depth: depth + 1)
-        case .map(let m):
-            guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
-            try writeMap(m, depth: depth + 1)
         default:
             try write(p.pointee, asMapKey: asMapKey, depth: depth)
         }
