@@ -24,15 +24,19 @@ public struct ChannelSocketApplication: Sendable {
         public var staticDirectory: String?
         /// PEM certificate chain and private key for HTTPS/WSS.
         public var tls: (certificateChain: String, privateKey: String)?
+        /// Timeouts and limits of every connection, and the graceful shutdown's deadline.
+        public var limits: HTTPLimits
 
-        /// Defaults: `127.0.0.1:8090`, `/chsk`, no static files, no TLS.
+        /// Defaults: `127.0.0.1:8090`, `/chsk`, no static files, no TLS, `HTTPLimits()`.
         public init(host: String = "127.0.0.1", port: Int = 8090, path: String = "/chsk",
-                    staticDirectory: String? = nil, tls: (certificateChain: String, privateKey: String)? = nil) {
+                    staticDirectory: String? = nil, tls: (certificateChain: String, privateKey: String)? = nil,
+                    limits: HTTPLimits = .init()) {
             self.host = host
             self.port = port
             self.path = path
             self.staticDirectory = staticDirectory
             self.tls = tls
+            self.limits = limits
         }
     }
 
@@ -65,7 +69,7 @@ public struct ChannelSocketApplication: Sendable {
         }
         ChannelSocketRoutes.addHTTP(server, path: configuration.path, router: router)
         extraRoutes(router)
-        var builder = ChannelSocketHTTP1Channel.builder(server: server, path: configuration.path)
+        var builder = ChannelSocketHTTP1Channel.builder(server: server, path: configuration.path, limits: configuration.limits)
         if let tls = configuration.tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
@@ -77,7 +81,7 @@ public struct ChannelSocketApplication: Sendable {
             router: router,
             server: builder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chsk"),
-            services: [EngineShutdownService(server: engine)],
+            services: [EngineShutdownService(server: engine, limit: configuration.limits.shutdownTimeout)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
@@ -85,13 +89,15 @@ public struct ChannelSocketApplication: Sendable {
 }
 
 /// On graceful shutdown, answers held long-polls and closes WebSockets (1001), and waits (up
-/// to 2 s) until the sockets have closed: no task per WebSocket keeps the HTTP server waiting
-/// for them (`ChannelSocketHTTP1Channel`).
+/// to the shutdown timeout) until the sockets have closed: no task per WebSocket keeps the
+/// HTTP server waiting for them (`ChannelSocketHTTP1Channel`), and every connection drops
+/// itself when that timeout is up (`HTTPConnectionGuard`, `WebSocketEngineHandler`).
 struct EngineShutdownService: Service {
     let server: ChannelSocketServer
+    var limit: Duration = .seconds(5)
 
     func run() async throws {
         try? await gracefulShutdown()
-        await server.shutdown(waitingForCloses: .seconds(2))
+        await server.shutdown(waitingForCloses: limit)
     }
 }

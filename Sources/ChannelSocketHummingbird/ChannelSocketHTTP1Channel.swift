@@ -44,21 +44,28 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
     let server: ChannelSocketServer
     let path: String
     let http1: HTTP1Channel.Configuration
+    /// Timeouts, header limits, the WebSocket outbound bound and the shutdown deadline.
+    public let limits: HTTPLimits
 
     /// A child channel serving `server` on `path`, and `responder` for all other HTTP. An
     /// `http1.idleTimeout`, if set, must be longer than the long-poll timeout: a held poll does
-    /// not count as activity for Hummingbird's idle timer.
+    /// not count as activity for Hummingbird's idle timer. `limits` bounds every phase of every
+    /// connection (its header limits replace `http1.httpDecoder`'s).
     public init(responder: @escaping HTTPChannelHandler.Responder, server: ChannelSocketServer, path: String,
-                http1: HTTP1Channel.Configuration = .init()) {
+                http1: HTTP1Channel.Configuration = .init(), limits: HTTPLimits = .init()) {
         self.responder = responder
         self.server = server
         self.path = path
         self.http1 = http1
+        self.limits = limits
     }
 
     /// A server builder for `Application(router:server:)`.
-    public static func builder(server: ChannelSocketServer, path: String, http1: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in ChannelSocketHTTP1Channel(responder: responder, server: server, path: path, http1: http1) }
+    public static func builder(server: ChannelSocketServer, path: String, http1: HTTP1Channel.Configuration = .init(),
+                               limits: HTTPLimits = .init()) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            ChannelSocketHTTP1Channel(responder: responder, server: server, path: path, http1: http1, limits: limits)
+        }
     }
 
     /// Receive buffer sizes: from 256 bytes, doubling up to 64 KB while reads fill them.
@@ -69,7 +76,9 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
             let server = self.server
             let path = self.path
             let maxFrame = max(server.options.maxMessageBytes, 1 << 14)
+            let limits = self.limits
             let refusal = NIOLoopBoundBox<HTTPReply?>(nil, eventLoop: channel.eventLoop)
+            let guardHandler = NIOLoopBound(HTTPConnectionGuard(limits: limits, server: server), eventLoop: channel.eventLoop)
             let negotiation = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrame,
                 shouldUpgrade: { channel, head in
@@ -89,8 +98,12 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
             )
             let upgrader = RawWebSocketUpgrader(negotiation: negotiation) { channel, head in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        WebSocketEngineHandler(server: server, request: Self.connectionRequest(head, connected: true), maxFrameSize: maxFrame))
+                    let sync = channel.pipeline.syncOperations
+                    // The HTTP phase timers end here; the WebSocket's own bounds take over.
+                    sync.removeHandler(guardHandler.value, promise: nil)
+                    let request = Self.connectionRequest(head, connected: true)
+                    try sync.addHandler(WebSocketBackpressureHandler(limits: limits, server: server, label: request.params["client-id"] ?? "?"))
+                    try sync.addHandler(WebSocketEngineHandler(server: server, request: request, maxFrameSize: maxFrame, limits: limits))
                     return UpgradeResult.webSocket
                 }
             }
@@ -118,15 +131,19 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
             configuration.enablePipelining = false   // NIOAsyncChannel handles HTTP pipelining
             configuration.enableErrorHandling = false   // Hummingbird handles parse errors
             configuration.enableResponseHeaderValidation = false   // HTTPTypes validates
-            configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
-            configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
-            configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
+            configuration.decoderConfiguration.maxHeaderFieldSize = limits.maxHeaderFieldSize
+            configuration.decoderConfiguration.maxHeaderListSize = limits.maxHeaderListSize
+            configuration.decoderConfiguration.maxHeaderFieldCount = limits.maxHeaderFieldCount
             // NIO keeps each connection's receive buffer for reuse, for the connection's life, at
             // the size of its largest read so far. Its default first size (2 KB) is most of an idle
             // WebSocket's memory; requests and Sente events are far smaller, and the buffer still
             // doubles on every read that fills it.
             try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // Right after the request decoder, ahead of the upgrade handler: it sees every
+            // request part and every response part, and the decoder's errors.
+            let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<UpgradeResult>.self)
+            try channel.pipeline.syncOperations.addHandler(guardHandler.value, position: .before(upgradeHandler))
             return Value(upgradeResult: result, channel: channel)
         }
     }
@@ -219,15 +236,25 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
     private var failed = false
     /// A fragmented message being joined (first frame's opcode was text or binary).
     private var fragments: [UInt8]?
+    /// The first frame's opcode of the message being joined (1 text, 2 binary).
+    private var fragmentOpcode: UInt8 = 0
+    /// The client's close frame has been read: nothing after it is taken.
+    private var receivedClose = false
+    let limits: HTTPLimits
 
-    init(server: ChannelSocketServer, request: ConnectionRequest, maxFrameSize: Int) {
+    init(server: ChannelSocketServer, request: ConnectionRequest, maxFrameSize: Int, limits: HTTPLimits = .init()) {
         self.server = server
         self.request = request
-        self.reader = WebSocketFrameReader(maxFrameSize: maxFrameSize)
+        self.limits = limits
+        self.reader = WebSocketFrameReader(maxFrameSize: maxFrameSize, requireMasked: true)
+    }
+
+    private func outbound(_ context: ChannelHandlerContext) -> ChannelWebSocketOutbound {
+        ChannelWebSocketOutbound(channel: context.channel, closeTimeout: limits.closeTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let outbound = ChannelWebSocketOutbound(channel: context.channel)
+        let outbound = self.outbound(context)
         let server = self.server, request = self.request
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
@@ -256,12 +283,13 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
         reading = true
         defer { reading = false }
         var next: ByteBuffer? = bytes
-        while let input = next, !failed {
+        while let input = next, !failed, !receivedClose {
             do {
                 try reader.read(input, allocator: context.channel.allocator) { frame in
                     if !failed { handle(frame, context: context) }
                 }
             } catch {
+                server.countRefusal(.wsProtocolError)
                 fail(context: context, code: error.code, error.reason)
             }
             next = reentered.isEmpty ? nil : reentered.removeFirst()
@@ -274,6 +302,7 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
     private var reentered: [ByteBuffer] = []
 
     private func handle(_ frame: WebSocketFrameIn, context: ChannelHandlerContext) {
+        guard !receivedClose else { return }   // nothing after a close counts (RFC 6455 §5.5.1)
         switch frame.opcode {
         case 0, 1, 2:
             let isContinuation = frame.opcode == 0
@@ -283,7 +312,10 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
                 return
             }
             var bytes = frame.payload
+            var opcode = frame.opcode
             if !frame.fin || isContinuation {
+                if !isContinuation { fragmentOpcode = frame.opcode }
+                opcode = fragmentOpcode
                 fragments?.append(contentsOf: bytes) ?? (fragments = bytes)
                 if fragments!.count > server.options.maxMessageBytes {
                     fragments = nil
@@ -294,17 +326,34 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
                 bytes = fragments!
                 fragments = nil
             }
+            // A text message must be UTF-8 (RFC 6455 §8.1): 1007, not a silent drop.
+            if opcode == 1, !Self.isValidUTF8(bytes) {
+                server.countRefusal(.invalidUTF8)
+                fail(context: context, code: 1007, "text message is not valid UTF-8")
+                return
+            }
             if let connection { connection.receive(bytes) } else { early.append(bytes) }
         case 9:
             let pong = WebSocketFrameOut.frame(opcode: 10, payload: frame.payload, allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case 8:
-            // Answer the client's close with its code (or 1000), then hang up.
+            // Answer the client's close with its code (or 1000), then hang up; a close frame
+            // that breaks the rules (RFC 6455 §7.4) is answered with 1002 (1007 for a reason
+            // that is not UTF-8).
+            receivedClose = true
             let p = frame.payload
-            let code = p.count >= 2 ? UInt16(p[0]) << 8 | UInt16(p[1]) : 1000
+            var code: UInt16 = p.count >= 2 ? UInt16(p[0]) << 8 | UInt16(p[1]) : 1000
+            if p.count == 1 || (p.count >= 2 && !Self.isValidCloseCode(code)) {
+                server.countRefusal(.wsProtocolError)
+                server.log(.info, "ws \(request.params["client-id"] ?? "?"): invalid close frame; closing (1002)")
+                code = 1002
+            } else if p.count > 2, !Self.isValidUTF8(Array(p[2...])) {
+                server.countRefusal(.invalidUTF8)
+                code = 1007
+            }
             if !sentClose {
                 sentClose = true
-                ChannelWebSocketOutbound(channel: context.channel).close(code: code, reason: "")
+                outbound(context).close(code: code, reason: "")
             } else {
                 context.close(promise: nil)
             }
@@ -319,7 +368,19 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
         server.log(.info, "ws \(request.params["client-id"] ?? "?"): \(why); closing (\(code))")
         guard !sentClose else { return }
         sentClose = true
-        ChannelWebSocketOutbound(channel: context.channel).close(code: code, reason: "")
+        outbound(context).close(code: code, reason: "")
+    }
+
+    /// Close codes a peer may send (RFC 6455 §7.4.1-2): 1000-1003, 1007-1014, 3000-4999.
+    static func isValidCloseCode(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: true
+        default: false
+        }
+    }
+
+    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        (try? UTF8Span(validating: bytes.span)) != nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -328,6 +389,17 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
         // connection.
         if let event = event as? ChannelEvent, event == .inputClosed {
             context.close(promise: nil)
+            return
+        }
+        // Graceful shutdown: going away (1001); the close timeout drops a peer that does not
+        // answer, and the shutdown timeout whatever is left.
+        if event is ChannelShouldQuiesceEvent {
+            let channel = context.channel
+            channel.eventLoop.scheduleTask(in: TimeAmount(limits.shutdownTimeout)) { channel.close(promise: nil) }
+            if !sentClose {
+                sentClose = true
+                outbound(context).close(code: 1001, reason: "server shutting down")
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -344,6 +416,8 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
 /// (from any thread; NIO keeps their order per calling thread and runs them on the loop).
 struct ChannelWebSocketOutbound: WebSocketOutbound {
     let channel: any Channel
+    /// After our close frame, how long the peer has to answer before the connection is dropped.
+    var closeTimeout: Duration = .seconds(3)
 
     func write(_ message: [UInt8], binary: Bool) {
         channel.writeAndFlush(WebSocketFrameOut.frame(opcode: binary ? 2 : 1, payload: message, allocator: channel.allocator), promise: nil)
@@ -355,5 +429,7 @@ struct ChannelWebSocketOutbound: WebSocketOutbound {
         channel.writeAndFlush(WebSocketFrameOut.frame(opcode: 8, payload: payload, allocator: channel.allocator)).whenComplete { _ in
             channel.close(promise: nil)
         }
+        // A peer that reads nothing never lets the close frame out: drop it after the timeout.
+        channel.eventLoop.scheduleTask(in: TimeAmount(closeTimeout)) { channel.close(promise: nil) }
     }
 }

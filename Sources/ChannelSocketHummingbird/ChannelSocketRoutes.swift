@@ -72,7 +72,11 @@ public enum ChannelSocketRoutes {
             } catch {
                 return response(HTTPReply(status: 413, text: "Message too big (limit \(server.options.maxMessageBytes) bytes)"))
             }
-            let form = FormDecoding.decode(String(buffer: body))
+            guard let form = FormDecoding.decodeValidating(body.readableBytesView) else {
+                server.countRefusal(.invalidUTF8)
+                server.log(.warning, "ajax POST: form is not UTF-8 once decoded; refused (400)")
+                return response(HTTPReply(status: 400, text: "Invalid UTF-8 in request"))
+            }
             for (k, v) in form { connection.params[k] = v }
             if let rejection = server.check(connection) { return response(rejection) }
             let request = connection

@@ -30,11 +30,15 @@ package struct WebSocketFrameError: Error, Equatable {
 package struct WebSocketFrameReader {
     /// The largest payload of one frame.
     let maxFrameSize: Int
+    /// A server's reader: every frame must be masked (RFC 6455 §5.1), else 1002.
+    let requireMasked: Bool
     /// An incomplete frame's bytes (ours, not NIO's read buffer).
     private var pending: ByteBuffer?
 
-    package init(maxFrameSize: Int) {
+    /// A reader; `requireMasked` for a server reading a client's frames.
+    package init(maxFrameSize: Int, requireMasked: Bool = false) {
         self.maxFrameSize = maxFrameSize
+        self.requireMasked = requireMasked
     }
 
     /// Whether bytes of an incomplete frame are held.
@@ -55,7 +59,7 @@ package struct WebSocketFrameReader {
             buffer = input
             owned = false
         }
-        while let frame = try Self.next(&buffer, maxFrameSize: maxFrameSize) {
+        while let frame = try Self.next(&buffer, maxFrameSize: maxFrameSize, requireMasked: requireMasked) {
             body(frame)
         }
         guard buffer.readableBytes > 0 else { return }
@@ -70,7 +74,7 @@ package struct WebSocketFrameReader {
 
     /// The next complete frame at `buffer`'s reader index (which moves past it), or nil when
     /// the frame is not all there yet (the index does not move).
-    static func next(_ buffer: inout ByteBuffer, maxFrameSize: Int) throws(WebSocketFrameError) -> WebSocketFrameIn? {
+    static func next(_ buffer: inout ByteBuffer, maxFrameSize: Int, requireMasked: Bool = false) throws(WebSocketFrameError) -> WebSocketFrameIn? {
         let start = buffer.readerIndex
         let available = buffer.readableBytes
         guard available >= 2,
@@ -108,6 +112,9 @@ package struct WebSocketFrameReader {
             throw WebSocketFrameError(code: 1009, reason: "frame of \(length) bytes over the limit of \(maxFrameSize)")
         }
         let masked = b1 & 0x80 != 0
+        if requireMasked && !masked {
+            throw WebSocketFrameError(code: 1002, reason: "unmasked frame from a client")
+        }
         let payloadStart = headerLength + (masked ? 4 : 0)
         guard available >= payloadStart + length else { return nil }
         let payload = buffer.withUnsafeReadableBytes { raw -> [UInt8] in

@@ -96,6 +96,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key for HTTPS/WSS.")
     var tlsKey: String?
 
+    @Option(name: .customLong("header-timeout"), help: "Seconds a client has to send its first request head (408 and close after).")
+    var headerTimeout = 10.0
+
+    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may take after its head (408 and close after).")
+    var bodyTimeout = 30.0
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a keep-alive HTTP connection may sit idle (a held poll is not idle).")
+    var idleTimeout = 60.0
+
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request head in bytes (431 beyond; one line at most half of it).")
+    var maxHeaderBytes = 32 << 10
+
+    @Option(name: .customLong("max-queued-bytes"), help: "Bytes that may wait for a WebSocket client that does not read; closed beyond.")
+    var maxQueuedBytes = 4 << 20
+
+    @Option(name: .customLong("write-stall-timeout"), help: "Seconds a WebSocket client may read nothing while data waits for it (closed 1008 after).")
+    var writeStallTimeout = 10.0
+
+    @Option(name: .customLong("shutdown-timeout"), help: "Seconds a graceful shutdown waits for connections before dropping them; a second signal exits at once.")
+    var shutdownTimeout = 5.0
+
     @Option(name: .customLong("log-level"), help: "debug (every event), info, warning.")
     var logLevel: LogLevelOption = .info
 
@@ -103,6 +124,20 @@ struct ServeCommand: AsyncParsableCommand {
         if packer == .transitMsgpack { throw ValidationError("Sente does not carry transit-msgpack; use edn, transit-json or transit-json-verbose") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535") }
+        for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
+                              ("--write-stall-timeout", writeStallTimeout), ("--shutdown-timeout", shutdownTimeout)] {
+            guard value.isFinite, value > 0, value <= 86_400 else { throw ValidationError("\(name) must be a number of seconds above 0 and at most 86400") }
+        }
+        if maxHeaderBytes < 1024 { throw ValidationError("--max-header-bytes must be at least 1024") }
+        if maxQueuedBytes < 1 << 16 { throw ValidationError("--max-queued-bytes must be at least 65536") }
+    }
+
+    /// The adapter's bounds from the command line.
+    var limits: HTTPLimits {
+        HTTPLimits(requestHeadTimeout: .seconds(headerTimeout), requestBodyTimeout: .seconds(bodyTimeout),
+                   idleTimeout: .seconds(idleTimeout), maxHeaderFieldSize: max(maxHeaderBytes / 2, 512),
+                   maxHeaderListSize: maxHeaderBytes, maxQueuedBytesPerWebSocket: maxQueuedBytes,
+                   writeStallTimeout: .seconds(writeStallTimeout), shutdownTimeout: .seconds(shutdownTimeout))
     }
 
     func run() async throws {
@@ -133,7 +168,7 @@ struct ServeCommand: AsyncParsableCommand {
         let application = ChannelSocketApplication(
             server: server,
             configuration: .init(host: host, port: port, path: path, staticDirectory: staticDirectory,
-                                 tls: tlsCert.flatMap { cert in tlsKey.map { (cert, $0) } }),
+                                 tls: tlsCert.flatMap { cert in tlsKey.map { (cert, $0) } }, limits: limits),
             logger: logger)
         let csrf = csrfToken
         let scheme = tlsCert == nil ? "http" : "https"
@@ -147,7 +182,29 @@ struct ServeCommand: AsyncParsableCommand {
             log.info("listening on \(scheme)://\(host):\(port)\(path) (\(summary))")
             if isatty(1) == 0 { writeAll(1, Array("\(port)\n".utf8)) }
         })
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout) + .milliseconds(500)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let shutdownTimeout = self.shutdownTimeout
+        // The first SIGINT/SIGTERM starts the graceful shutdown (ServiceGroup); a second one
+        // exits at once; and whatever happens, the process ends shortly after the timeout.
+        let signals = Task {
+            var count = 0
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                count += 1
+                if count == 1 {
+                    log.info("\(signal): shutting down (up to \(shutdownTimeout) s; again to exit now)")
+                    Task.detached {
+                        try? await Task.sleep(for: .seconds(shutdownTimeout) + .seconds(1))
+                        log.warning("shutdown did not finish within \(shutdownTimeout) s; exiting")
+                        Glibc.exit(1)
+                    }
+                } else {
+                    log.warning("\(signal) again: exiting now")
+                    Glibc.exit(signal == .sigint ? 130 : 143)
+                }
+            }
+        }
         let editor = LineEditor(prompt: "chsk> ", historyFile: historyPath("serve"), words: {
             ["push", "broadcast", "uids", "clients", "help", "quit"]
         })
@@ -174,6 +231,7 @@ struct ServeCommand: AsyncParsableCommand {
             if editor.isInteractive { await group.triggerGracefulShutdown() }
         }
         try await group.run()
+        signals.cancel()
         logEditor.withLock { $0 = nil }
         prompt.cancel()
         consumer.cancel()

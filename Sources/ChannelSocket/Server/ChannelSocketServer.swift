@@ -23,6 +23,8 @@ public final class ChannelSocketServer: Sendable {
     let nextID = Atomic<UInt64>(1)
     /// WebSockets opened and not yet reported closed (for `shutdown(waitingForCloses:)`).
     let openWebSocketCount = Atomic<Int>(0)
+    /// What was refused, dropped or closed past a bound (`refusalCounts`).
+    let refusals = RefusalCounters()
     /// Every timer of the server (keep-alives, long-poll timeouts, grace periods, push
     /// windows), on one task.
     let timers: ServerTimers

@@ -85,7 +85,18 @@ public enum FormDecoding {
     }
 
     /// Decodes the bytes of a form or query string (one pass, no intermediate arrays).
+    /// Bytes that are not UTF-8 after percent-decoding become U+FFFD.
     public static func decode(bytes u: UnsafeBufferPointer<UInt8>) -> [String: String] {
+        decode(bytes: u, validating: false)!
+    }
+
+    /// Decodes a form body or query string as `decode(bytes:)` does, or nil when a key or a
+    /// value is not UTF-8 once percent-decoded (a message must not silently turn into U+FFFD).
+    public static func decodeValidating(_ bytes: some Collection<UInt8>) -> [String: String]? {
+        Array(bytes).withUnsafeBufferPointer { decode(bytes: $0, validating: true) }
+    }
+
+    static func decode(bytes u: UnsafeBufferPointer<UInt8>, validating: Bool) -> [String: String]? {
         var out: [String: String] = [:]
         out.reserveCapacity(4)
         let n = u.count
@@ -98,8 +109,10 @@ public enum FormDecoding {
             }
             if j > i {
                 let keyEnd = eq < 0 ? j : eq
-                let key = unescape(bytes: UnsafeBufferPointer(rebasing: u[i..<keyEnd]))
-                out[key] = eq < 0 ? "" : unescape(bytes: UnsafeBufferPointer(rebasing: u[(eq + 1)..<j]))
+                guard let key = unescape(bytes: UnsafeBufferPointer(rebasing: u[i..<keyEnd]), validating: validating),
+                      let value = eq < 0 ? "" : unescape(bytes: UnsafeBufferPointer(rebasing: u[(eq + 1)..<j]), validating: validating)
+                else { return nil }
+                out[key] = value
             }
             i = j + 1
         }
@@ -112,9 +125,14 @@ public enum FormDecoding {
     }
 
     static func unescape(bytes a: UnsafeBufferPointer<UInt8>) -> String {
+        unescape(bytes: a, validating: false)!
+    }
+
+    /// Percent-decoded text; with `validating`, nil when the bytes are not UTF-8.
+    static func unescape(bytes a: UnsafeBufferPointer<UInt8>, validating: Bool) -> String? {
         // Most keys and values (client ids, uids, timestamps) need no decoding at all.
         if !a.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
-            return String(decoding: a, as: UTF8.self)
+            return validating ? String(validating: a, as: UTF8.self) : String(decoding: a, as: UTF8.self)
         }
         var out: [UInt8] = []
         out.reserveCapacity(a.count)
@@ -131,7 +149,7 @@ public enum FormDecoding {
             }
             i += 1
         }
-        return String(decoding: out, as: UTF8.self)
+        return validating ? String(validating: out, as: UTF8.self) : String(decoding: out, as: UTF8.self)
     }
 
     static func hex(_ b: UInt8) -> UInt8? {

@@ -1,0 +1,58 @@
+import Synchronization
+
+/// Why the server refused, dropped or closed something that was past one of its bounds.
+/// Every such refusal is logged and counted here (`ChannelSocketServer.refusalCounts`), so a
+/// test, a metrics exporter or an operator can see it: nothing past a bound is lost silently.
+public enum RefusalReason: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// A request head, or a request body, that did not arrive within its timeout (`408`).
+    case httpTimeout = "http-timeout"
+    /// A request head over the header size or count limits (`431`).
+    case httpHeaderTooLarge = "http-header-too-large"
+    /// A request NIO could not parse (`400`).
+    case httpMalformed = "http-malformed"
+    /// A WebSocket whose peer does not read: its outbound queue passed the limit (closed).
+    case wsQueueFull = "ws-queue-full"
+    /// A WebSocket whose peer read nothing for the write-stall timeout (closed, `1008`).
+    case wsWriteStalled = "ws-write-stalled"
+    /// A WebSocket frame that broke RFC 6455 (unmasked, bad close code, …; closed, `1002`).
+    case wsProtocolError = "ws-protocol-error"
+    /// A text message that is not valid UTF-8 (WebSocket `1007`; Ajax `400`).
+    case invalidUTF8 = "invalid-utf8"
+    /// A static file request for a dotfile, a path outside the folder or a control character.
+    case staticPathRefused = "static-path-refused"
+    /// A push whose event alone packs larger than `maxOutboundMessageBytes`: refused to the
+    /// caller of `send`/`broadcast` (`PushError.tooLarge`), nothing sent.
+    case eventTooLarge = "event-too-large"
+    /// A push batch over `maxOutboundMessageBytes`, sent as several frames (nothing lost).
+    case batchSplit = "batch-split"
+    /// An Ajax client whose waiting pushes passed `maxPendingBytesPerAjaxClient`: dropped, and
+    /// the client forgotten (its next poll gets a new handshake).
+    case ajaxPendingOverflow = "ajax-pending-overflow"
+
+    public var description: String { rawValue }
+}
+
+/// A counter per `RefusalReason` (refusals are rare: one lock is enough).
+final class RefusalCounters: Sendable {
+    private let counts = Mutex<[RefusalReason: Int]>([:])
+
+    func add(_ reason: RefusalReason) {
+        counts.withLock { $0[reason, default: 0] += 1 }
+    }
+
+    func value(_ reason: RefusalReason) -> Int {
+        counts.withLock { $0[reason, default: 0] }
+    }
+}
+
+extension ChannelSocketServer {
+    /// Counts one refusal (the adapters in this package count through it too).
+    package func countRefusal(_ reason: RefusalReason) {
+        refusals.add(reason)
+    }
+
+    /// How many times each bound was hit since the server started.
+    public var refusalCounts: [RefusalReason: Int] {
+        Dictionary(uniqueKeysWithValues: RefusalReason.allCases.map { ($0, refusals.value($0)) })
+    }
+}

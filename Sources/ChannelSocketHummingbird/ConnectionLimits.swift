@@ -1,0 +1,346 @@
+import ChannelSocket
+import NIOCore
+import NIOHTTP1
+
+/// The adapter's bounds on every connection: how long each phase of an HTTP request may take,
+/// how large a request head may be, how many bytes may wait to be written to one WebSocket and
+/// for how long, and how long a graceful shutdown may take. Past a bound the connection is
+/// answered (`400`, `408`, `431`) or closed (`1008`), with a log line and a count in the
+/// engine's `ServerStats`; nothing waits forever.
+///
+/// The defaults follow nginx where it has an equivalent (`client_header_timeout`,
+/// `client_body_timeout`, `keepalive_timeout`, `large_client_header_buffers`), shortened for a
+/// server whose requests are small.
+public struct HTTPLimits: Sendable, Equatable {
+    /// From accept until the first request head is complete (a slowloris client trickling its
+    /// headers, or a silent socket): `408` and close. Default 10 s.
+    public var requestHeadTimeout: Duration
+    /// From a request head until its body has ended: `408` and close. Default 30 s.
+    public var requestBodyTimeout: Duration
+    /// A keep-alive connection between requests (no request in progress, no poll held): closed.
+    /// Default 60 s. A held long-poll is not idle.
+    public var idleTimeout: Duration
+    /// Largest single header line: `431` beyond. Default 16 KiB.
+    public var maxHeaderFieldSize: Int
+    /// Largest request head (all header lines): `431` beyond. Default 32 KiB.
+    public var maxHeaderListSize: Int
+    /// Most header lines in one request: `431` beyond. Default 100.
+    public var maxHeaderFieldCount: Int
+    /// Bytes that may wait to be written to one WebSocket (frames the peer has not read yet).
+    /// A write past it closes the socket at once (the queue is dropped, the close logged and
+    /// counted): a client that does not read cannot grow the server. Default 4 MiB (four
+    /// default-sized messages). While more than NIO's write-buffer high-water mark (64 KiB)
+    /// waits, nothing more is read from that client (TCP backpressure).
+    public var maxQueuedBytesPerWebSocket: Int
+    /// How long a WebSocket may stay unwritable (its peer reads nothing) before it is closed
+    /// with `1008`. Default 10 s.
+    public var writeStallTimeout: Duration
+    /// After the server sends a close frame, how long it waits for the peer's close before it
+    /// drops the connection. Default 3 s.
+    public var closeTimeout: Duration
+    /// How long a graceful shutdown may wait for connections to finish (answer held polls,
+    /// close WebSockets with `1001`, finish requests in progress) before they are dropped.
+    /// Default 5 s.
+    public var shutdownTimeout: Duration
+
+    /// The defaults (see each property).
+    public init(requestHeadTimeout: Duration = .seconds(10), requestBodyTimeout: Duration = .seconds(30),
+                idleTimeout: Duration = .seconds(60), maxHeaderFieldSize: Int = 16 << 10,
+                maxHeaderListSize: Int = 32 << 10, maxHeaderFieldCount: Int = 100,
+                maxQueuedBytesPerWebSocket: Int = 4 << 20, writeStallTimeout: Duration = .seconds(10),
+                closeTimeout: Duration = .seconds(3), shutdownTimeout: Duration = .seconds(5)) {
+        self.requestHeadTimeout = requestHeadTimeout
+        self.requestBodyTimeout = requestBodyTimeout
+        self.idleTimeout = idleTimeout
+        self.maxHeaderFieldSize = maxHeaderFieldSize
+        self.maxHeaderListSize = maxHeaderListSize
+        self.maxHeaderFieldCount = maxHeaderFieldCount
+        self.maxQueuedBytesPerWebSocket = maxQueuedBytesPerWebSocket
+        self.writeStallTimeout = writeStallTimeout
+        self.closeTimeout = closeTimeout
+        self.shutdownTimeout = shutdownTimeout
+    }
+}
+
+/// The HTTP phase timer, malformed-request answer and shutdown hook of one connection, from
+/// accept on (it sits right after NIO's request decoder, ahead of the upgrade handler, and is
+/// removed when the connection becomes a WebSocket).
+///
+/// - Before the first request head is complete: `requestHeadTimeout`, then `408` and close.
+/// - A request head read, its end not yet: `requestBodyTimeout` (absolute), then `408`.
+/// - Requests read and not yet answered (a held poll, the app at work): no timer here.
+/// - Nothing in progress on a keep-alive connection: `idleTimeout`, then close.
+/// - A request NIO cannot parse: `400` (`431` for an oversized head) and close, instead of a
+///   connection that hangs with nobody to answer it.
+/// - Graceful shutdown (`ChannelShouldQuiesceEvent`): an idle connection closes at once, a
+///   busy one after its answer; whatever is still open after `shutdownTimeout` is closed.
+final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let limits: HTTPLimits
+    private let server: ChannelSocketServer
+    /// A request head read and its end not yet.
+    private var requestOpen = false
+    /// Requests read to their end and not yet answered to theirs.
+    private var owed = 0
+    /// A response head written and its end not yet.
+    private var responding = false
+    /// A response ended while its request was still arriving (answered early, e.g. `413`).
+    private var answeredEarly = false
+    /// Whether any request has been answered (the first request has its own timeout).
+    private var servedAny = false
+    private var quiescing = false
+    private var timer: Scheduled<Void>?
+    private var timerPhase = ""
+    private var done = false
+
+    init(limits: HTTPLimits, server: ChannelSocketServer) {
+        self.limits = limits
+        self.server = server
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        armIdle(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimer()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        done = true
+        cancelTimer()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            requestOpen = true
+            answeredEarly = false
+            arm(limits.requestBodyTimeout, phase: "request body", context: context)
+        case .body:
+            break
+        case .end:
+            requestOpen = false
+            if answeredEarly {
+                answeredEarly = false
+                armIdle(context: context)
+            } else {
+                owed += 1
+                cancelTimer()
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            // Informational (1xx) heads are followed by the real one.
+            if head.status.code >= 200 { responding = true }
+        case .body:
+            break
+        case .end:
+            responding = false
+            servedAny = true
+            if requestOpen {
+                answeredEarly = true
+            } else {
+                owed = max(0, owed - 1)
+            }
+            context.write(data, promise: promise)
+            if quiescing && owed == 0 && !requestOpen {
+                context.flush()
+                context.close(promise: nil)
+            } else {
+                armIdle(context: context)
+            }
+            return
+        }
+        context.write(data, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parseError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let status: HTTPResponseStatus = parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+        server.log(.info, "http \(context.channel.remoteAddress?.description ?? "?"): malformed request (\(parseError)); answered \(status.code) and closed")
+        server.countRefusal(status.code == 431 ? .httpHeaderTooLarge : .httpMalformed)
+        answerAndClose(status, context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            // Whatever is still open when the shutdown's time is up is dropped.
+            let channel = context.channel
+            channel.eventLoop.scheduleTask(in: TimeAmount(limits.shutdownTimeout)) { channel.close(promise: nil) }
+            if owed == 0 && !requestOpen && !responding {
+                context.close(promise: nil)
+                return
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: timers
+
+    private func armIdle(context: ChannelHandlerContext) {
+        guard !requestOpen, owed == 0 else { return }
+        if servedAny {
+            arm(limits.idleTimeout, phase: "idle", context: context)
+        } else {
+            arm(limits.requestHeadTimeout, phase: "request head", context: context)
+        }
+    }
+
+    private func arm(_ delay: Duration, phase: String, context: ChannelHandlerContext) {
+        cancelTimer()
+        guard !done else { return }
+        timerPhase = phase
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: TimeAmount(delay)) {
+            let (handler, context) = loopBound.value
+            handler.timer = nil
+            handler.timedOut(context: context)
+        }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func timedOut(context: ChannelHandlerContext) {
+        guard !done else { return }
+        let peer = context.channel.remoteAddress?.description ?? "?"
+        if timerPhase == "idle" {
+            server.log(.debug, "http \(peer): idle for \(limits.idleTimeout); closed")
+            done = true
+            context.close(promise: nil)
+            return
+        }
+        server.log(.info, "http \(peer): \(timerPhase) not complete within \(limits.requestHeadTimeout == limits.requestBodyTimeout || timerPhase == "request head" ? limits.requestHeadTimeout : limits.requestBodyTimeout); answered 408 and closed")
+        server.countRefusal(.httpTimeout)
+        answerAndClose(.requestTimeout, context: context)
+    }
+
+    /// A short plain answer with `Connection: close`, then the close (unless a response is
+    /// already under way: then only the close).
+    private func answerAndClose(_ status: HTTPResponseStatus, context: ChannelHandlerContext) {
+        done = true
+        cancelTimer()
+        guard !responding, owed == 0 else {
+            context.close(promise: nil)
+            return
+        }
+        let body = "\(status.code) \(status.reasonPhrase)\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        // A peer that does not read the answer does not keep the connection.
+        channel.eventLoop.scheduleTask(in: TimeAmount(limits.closeTimeout)) { channel.close(promise: nil) }
+    }
+}
+
+/// Bounds what waits to be written to one WebSocket, and applies TCP backpressure to its
+/// reads. It sits at the head of an upgraded pipeline, so every frame (pushes, replies, pongs,
+/// closes) passes it.
+///
+/// - While the channel is not writable (more than the write-buffer high-water mark waits),
+///   reads are held: the client's own sends back up in TCP instead of in our memory.
+/// - A write that would take the queue past `maxQueuedBytesPerWebSocket` closes the socket at
+///   once (the queue is dropped), with a log line and a count.
+/// - A socket unwritable for `writeStallTimeout` is closed with `1008`.
+final class WebSocketBackpressureHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let limits: HTTPLimits
+    private let server: ChannelSocketServer
+    private let label: String
+    private var readPending = false
+    private var stallTimer: Scheduled<Void>?
+    private var aborted = false
+
+    init(limits: HTTPLimits, server: ChannelSocketServer, label: String) {
+        self.limits = limits
+        self.server = server
+        self.label = label
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !aborted else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        let size = unwrapOutboundIn(data).readableBytes
+        let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+        if buffered + size > limits.maxQueuedBytesPerWebSocket {
+            aborted = true
+            server.log(.warning, "ws \(label): \(buffered + size) bytes waiting for a client that does not read (limit \(limits.maxQueuedBytesPerWebSocket)); closed")
+            server.countRefusal(.wsQueueFull)
+            promise?.fail(ChannelError.outputClosed)
+            context.close(promise: nil)
+            return
+        }
+        context.write(data, promise: promise)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stallTimer?.cancel()
+            stallTimer = nil
+            if readPending {
+                readPending = false
+                context.read()
+            }
+        } else if stallTimer == nil {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            stallTimer = context.eventLoop.scheduleTask(in: TimeAmount(limits.writeStallTimeout)) {
+                let (handler, context) = loopBound.value
+                handler.stallTimer = nil
+                handler.stalled(context: context)
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func stalled(context: ChannelHandlerContext) {
+        guard !context.channel.isWritable, !aborted else { return }
+        aborted = true
+        server.log(.warning, "ws \(label): client read nothing for \(limits.writeStallTimeout); closed (1008)")
+        server.countRefusal(.wsWriteStalled)
+        // The close frame goes out only if there is room; the connection ends either way.
+        let frame = WebSocketFrameOut.frame(opcode: 8, payload: [0x03, 0xF0] + Array("write stalled".utf8), allocator: context.channel.allocator)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stallTimer?.cancel()
+        stallTimer = nil
+        context.fireChannelInactive()
+    }
+}
