@@ -15,6 +15,8 @@ import WSClient
 public struct NIOClientTransport: ClientTransport {
     let httpClient: HTTPClient
     let logger: Logger
+    /// How long closing a WebSocket waits for the server's close before closing TCP.
+    let closeTimeout: Duration
 
     /// One HTTP client per process. Unlike `HTTPClient.shared` it does not retry failed
     /// connection attempts until the request deadline: a refused connection must surface at
@@ -31,9 +33,14 @@ public struct NIOClientTransport: ClientTransport {
     }()
 
     /// A transport (sharing one HTTP client per process).
-    public init(logger: Logger = Logger(label: "chsk.client", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    /// - Parameters:
+    ///   - closeTimeout: how long closing a WebSocket waits for the server's answering close
+    ///     frame (so that the server has read every frame sent before) before closing TCP.
+    public init(logger: Logger = Logger(label: "chsk.client", factory: { _ in SwiftLogNoOpLogHandler() }),
+                closeTimeout: Duration = .seconds(2)) {
         self.httpClient = Self.sharedHTTPClient
         self.logger = logger
+        self.closeTimeout = closeTimeout
     }
 
     public func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket {
@@ -43,32 +50,50 @@ public struct NIOClientTransport: ClientTransport {
             if let name = HTTPField.Name(k) { fields[name] = v }
         }
         let (events, sink) = AsyncStream.makeStream(of: ClientWebSocketEvent.self, bufferingPolicy: .unbounded)
-        let (outbox, outboxSink) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .unbounded)
+        let outbox = Outbox()
         let opened = OpenSignal()
+        let ended = OpenSignal()
         let logger = self.logger
-        let configuration = WebSocketClientConfiguration(maxFrameSize: max(maxMessageBytes, 1 << 14), additionalHeaders: fields)
-        Task {
+        let configuration = WebSocketClientConfiguration(maxFrameSize: max(maxMessageBytes, 1 << 14), additionalHeaders: fields,
+                                                         closeTimeout: closeTimeout)
+        let task = Task {
             do {
                 let closeFrame = try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
                     opened.resolve(nil)
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
-                            for await item in outbox {
-                                switch item {
-                                case .text(let text): try await outbound.write(.text(text))
-                                case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                                case .close(let code, let reason):
-                                    try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+                            // Each item's sender waits until its frame is written (or fails).
+                            while let item = await outbox.next() {
+                                do {
+                                    switch item.kind {
+                                    case .message(let bytes, binary: true): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                                    case .message(let bytes, binary: false): try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+                                    case .close(let code, let reason):
+                                        try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+                                    }
+                                    item.done(nil)
+                                } catch {
+                                    item.done(error)
+                                    throw error
+                                }
+                                if case .close = item.kind {
+                                    outbox.finish()
                                     return
                                 }
                             }
                         }
-                        for try await message in inbound.messages(maxSize: maxMessageBytes) {
-                            switch message {
-                            case .text(let text): sink.yield(.message(Array(text.utf8)))
-                            case .binary(let buffer): sink.yield(.message(Array(buffer: buffer)))
+                        do {
+                            for try await message in inbound.messages(maxSize: maxMessageBytes) {
+                                switch message {
+                                case .text(let text): sink.yield(.message(Array(text.utf8)))
+                                case .binary(let buffer): sink.yield(.message(Array(buffer: buffer)))
+                                }
                             }
+                        } catch {
+                            outbox.finish()
+                            throw error
                         }
+                        outbox.finish()
                         group.cancelAll()
                     }
                 }
@@ -76,16 +101,39 @@ public struct NIOClientTransport: ClientTransport {
                 sink.yield(.closed(code: code, reason: closeFrame?.reason ?? "", clean: closeFrame != nil))
             } catch {
                 if !opened.resolve(error) {
-                    sink.yield(.closed(code: 1006, reason: "\(error)", clean: false))
+                    sink.yield(.closed(code: 1006, reason: describeNetworkError(error), clean: false))
                 }
             }
+            outbox.finish()
             sink.finish()
-            outboxSink.finish()
+            ended.resolve(nil)
         }
         if let error = await opened.wait() {
-            throw TransportError("WebSocket connection to \(url) failed: \(error)")
+            if let wsError = error as? WebSocketClientError, wsError == .webSocketUpgradeFailed {
+                throw await upgradeRefusal(url: url, headers: headers)
+            }
+            throw TransportError("cannot connect to \(ClientURL.address(of: url)): \(describeNetworkError(error))")
         }
-        return NIOClientSocket(events: events, outbox: outboxSink)
+        return NIOClientSocket(events: events, outbox: outbox, ended: ended, task: task, closeTimeout: closeTimeout)
+    }
+
+    /// Why the server declined a WebSocket upgrade: swift-websocket reports only that it did,
+    /// so the upgrade request is repeated over HTTP to read the status and body (e.g.
+    /// `403 Bad CSRF token`), within a few seconds.
+    func upgradeRefusal(url: String, headers: [String: String]) async -> TransportError {
+        var httpURL = url
+        if httpURL.lowercased().hasPrefix("ws://") { httpURL = "http://" + httpURL.dropFirst(5) }
+        if httpURL.lowercased().hasPrefix("wss://") { httpURL = "https://" + httpURL.dropFirst(6) }
+        var probe = headers
+        probe["Upgrade"] = "websocket"
+        probe["Connection"] = "Upgrade"
+        probe["Sec-WebSocket-Version"] = "13"
+        probe["Sec-WebSocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ=="
+        let generic = TransportError("the server at \(ClientURL.address(of: url)) refused the WebSocket upgrade")
+        guard let response = try? await http(ClientHTTPRequest(method: "GET", url: httpURL, headers: probe), timeout: .seconds(5)),
+              response.status != 101 else { return generic }
+        let body = String(decoding: response.body.prefix(200), as: UTF8.self).trimmingWhitespace
+        return TransportError(status: response.status, body.isEmpty ? "WebSocket upgrade refused" : body)
     }
 
     public func http(_ request: ClientHTTPRequest, timeout: Duration) async throws -> ClientHTTPResponse {
@@ -99,31 +147,167 @@ public struct NIOClientTransport: ClientTransport {
             let body = try await response.body.collect(upTo: 64 << 20)
             return ClientHTTPResponse(status: Int(response.status.code), body: Array(buffer: body))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw TransportError("request timed out after \(timeout.milliseconds) ms")
+            throw TransportError(timedOut: "request to \(ClientURL.address(of: request.url)) timed out after \(seconds(timeout)) s")
         } catch {
-            throw TransportError("\(request.method) \(request.url) failed: \(error)")
+            throw TransportError("cannot connect to \(ClientURL.address(of: request.url)): \(describeNetworkError(error))")
         }
     }
 }
 
-enum Outgoing: Sendable {
-    case text(String)
-    case binary([UInt8])
-    case close(UInt16, String)
+/// The frames waiting for a WebSocket's writer, each with the sender waiting for it to be
+/// written. Unlike an `AsyncStream`, finishing it fails every waiting sender (none is left
+/// suspended) and makes later sends fail at once.
+final class Outbox: Sendable {
+    enum Kind: Sendable {
+        case message([UInt8], binary: Bool)
+        case close(UInt16, String)
+    }
+
+    struct Item: Sendable {
+        let kind: Kind
+        let continuation: CheckedContinuation<Void, any Error>
+
+        func done(_ error: (any Error)?) {
+            if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+        }
+    }
+
+    struct State {
+        var items: [Item] = []
+        var head = 0
+        var writer: CheckedContinuation<Item?, Never>?
+        var finished = false
+    }
+
+    let state = Mutex(State())
+
+    /// Queues `kind` and returns once the writer wrote it; throws when it could not be written.
+    func send(_ kind: Kind) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let item = Item(kind: kind, continuation: c)
+            let action = state.withLock { s -> (CheckedContinuation<Item?, Never>?, Bool) in
+                if s.finished { return (nil, false) }
+                if let w = s.writer {
+                    s.writer = nil
+                    return (w, true)
+                }
+                s.items.append(item)
+                return (nil, true)
+            }
+            switch action {
+            case (nil, false): c.resume(throwing: TransportError("the WebSocket is closed"))
+            case (let writer?, _): writer.resume(returning: item)
+            default: break
+            }
+        }
+    }
+
+    /// The next item to write, or nil once finished (one consumer).
+    func next() async -> Item? {
+        await withCheckedContinuation { (c: CheckedContinuation<Item?, Never>) in
+            let ready = state.withLock { s -> Item?? in
+                if s.head < s.items.count {
+                    let item = s.items[s.head]
+                    s.head += 1
+                    if s.head == s.items.count { s.items.removeAll(keepingCapacity: true); s.head = 0 }
+                    return .some(item)
+                }
+                if s.finished { return .some(nil) }
+                s.writer = c
+                return .none
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+
+    /// Ends the outbox: the writer gets nil, every queued sender an error.
+    func finish() {
+        let (writer, items) = state.withLock { s -> (CheckedContinuation<Item?, Never>?, [Item]) in
+            s.finished = true
+            let w = s.writer
+            s.writer = nil
+            let left = Array(s.items[s.head...])
+            s.items = []
+            s.head = 0
+            return (w, left)
+        }
+        writer?.resume(returning: nil)
+        for item in items { item.done(TransportError("the WebSocket closed before this frame was written")) }
+    }
 }
 
 /// The client end of a NIO WebSocket.
 struct NIOClientSocket: ClientWebSocket {
     let events: AsyncStream<ClientWebSocketEvent>
-    let outbox: AsyncStream<Outgoing>.Continuation
+    let outbox: Outbox
+    let ended: OpenSignal
+    let task: Task<Void, Never>
+    let closeTimeout: Duration
 
+    /// Returns once the frame is written to the connection (after every frame sent before it).
     func send(_ message: [UInt8], binary: Bool) async throws {
-        let result = outbox.yield(binary ? .binary(message) : .text(String(decoding: message, as: UTF8.self)))
-        if case .terminated = result { throw TransportError("socket closed") }
+        try await outbox.send(.message(message, binary: binary))
     }
 
+    /// Sends a close frame after everything sent before, waits (at most `closeTimeout`) for the
+    /// server's close and the end of the connection, then closes it regardless.
     func close(code: UInt16, reason: String) async {
-        outbox.yield(.close(code, reason))
+        let closeTimeout = self.closeTimeout
+        let ended = self.ended, outbox = self.outbox
+        let finishedInTime = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await outbox.send(.close(code, reason))
+                _ = await ended.wait()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: closeTimeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !finishedInTime {
+            outbox.finish()
+            task.cancel()
+        }
+    }
+}
+
+/// A network error in a few human words (no NIO type names, no build paths).
+func describeNetworkError(_ error: any Error) -> String {
+    let text = "\(error)"
+    let lower = text.lowercased()
+    if lower.contains("connection refused") || lower.contains("econnrefused") { return "connection refused" }
+    if lower.contains("connecttimeout") || lower.contains("connect timeout") { return "timed out connecting" }
+    if lower.contains("timed out") || lower.contains("timeout") { return "timed out" }
+    if lower.contains("no such host") || lower.contains("unknown host") || lower.contains("name or service not known")
+        || lower.contains("could not resolve") || lower.contains("dnsfailure") { return "unknown host" }
+    if lower.contains("network is unreachable") || lower.contains("enetunreach") { return "network unreachable" }
+    if lower.contains("connection reset") || lower.contains("econnreset") { return "connection reset by the server" }
+    if lower.contains("certificate") || lower.contains("handshakefailed") || lower.contains("ssl") || lower.contains("tls") {
+        return "TLS handshake failed (\(firstWords(text)))"
+    }
+    if lower.contains("eof") || lower.contains("closed") { return "the server closed the connection" }
+    return firstWords(text)
+}
+
+/// The first line of a message, without Swift source paths.
+private func firstWords(_ text: String) -> String {
+    var line = String(text.prefix { $0 != "\n" })
+    if let paren = line.firstIndex(of: "("), line.contains("/") && line.contains(".swift") { line = String(line[..<paren]) }
+    return line.count > 160 ? String(line.prefix(160)) + "…" : line
+}
+
+func seconds(_ d: Duration) -> String {
+    let ms = d.milliseconds
+    return ms % 1000 == 0 ? String(ms / 1000) : String(Double(ms) / 1000)
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }
 

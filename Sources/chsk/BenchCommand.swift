@@ -28,7 +28,9 @@ struct BenchCommand: AsyncParsableCommand {
               burst   open --connections clients, then every one sends one request at the same
                       instant; counts answered, explicitly refused (:chsk/closed, :chsk/error: a
                       visible error) and unanswered (:chsk/timeout after --duration s: lost)
-            The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. With
+            The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. A run that \
+            measured nothing (no client opened, no round trip answered, nothing delivered) says \
+            why and exits 1 (3 when no client could connect) within --duration plus a few seconds. With
             --server-pid, server CPU time and RSS are read from /proc and per-CPU-second figures
             are printed. Latencies come from an HdrHistogram (p50/p99/p99.9/max).
 
@@ -112,6 +114,7 @@ struct BenchCommand: AsyncParsableCommand {
                             transport: NIOClientTransport())
     }
 
+    /// Opens the clients in waves; stops (and says why on stderr) after a wave where none opened.
     func openAll(_ clients: [ChannelSocketClient], limit: Duration) async -> Int {
         // Open in waves so the server's accept queue is not flooded.
         let wave = 200
@@ -120,13 +123,25 @@ struct BenchCommand: AsyncParsableCommand {
             let slice = clients[start..<min(start + wave, clients.count)]
             for c in slice { await c.start() }
             let deadline = ContinuousClock.now + limit
+            var openedHere = 0
             for c in slice {
-                while await !c.currentState.isOpen && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
-                if await c.currentState.isOpen { opened += 1 }
+                // The first client tells whether the server is there at all (fail fast).
+                let left = max(deadline - ContinuousClock.now, .milliseconds(1))
+                if (try? await c.waitUntilOpen(timeout: left, failFast: opened == 0 && openedHere == 0)) != nil { openedHere += 1 }
+                if openedHere == 0 { break }
+            }
+            opened += openedHere
+            if openedHere == 0 {
+                let why = await clients[start].lastFailure.map { $0.message } ?? "no handshake within \(limit.seconds) s"
+                printError("no client opened: \(why)")
+                break
             }
         }
         return opened
     }
+
+    /// The exit code of a run that measured nothing.
+    static let nothingMeasured = ExitCode(1)
 
     func run() async throws {
         let before = serverPID.map(ProcStats.read)
@@ -140,6 +155,7 @@ struct BenchCommand: AsyncParsableCommand {
         case .burst: try await runBurst(&result)
         }
         let elapsed = (ContinuousClock.now - start).seconds
+        let measured = result["operations"]?.int64Value ?? 0
         if let before, let pid = serverPID {
             let after = ProcStats.read(pid)
             let cpu = after.cpuSeconds - before.cpuSeconds
@@ -160,6 +176,16 @@ struct BenchCommand: AsyncParsableCommand {
                 writeAll(1, Array("\(key.padding(30)) \(v)\n".utf8))
             }
         }
+        if measured == 0 {
+            let opened = result["opened"]?.int64Value
+            if opened == 0 {
+                printError("bench measured nothing: no client opened")
+                throw ClientExit.connectionFailed.code
+            }
+            let hint = mode == .conns || mode == .burst ? "" : " (does the server run the echo app? chsk serve --echo)"
+            printError("bench measured nothing: 0 operations\(hint)")
+            throw Self.nothingMeasured
+        }
     }
 
     // MARK: modes
@@ -169,7 +195,8 @@ struct BenchCommand: AsyncParsableCommand {
         let opened = await openAll(clients, limit: .seconds(30))
         guard opened == clients.count else {
             for c in clients { await c.disconnect() }
-            throw ValidationError("only \(opened) of \(clients.count) clients opened")
+            printError("only \(opened) of \(clients.count) clients opened")
+            throw opened == 0 ? ClientExit.connectionFailed.code : Self.nothingMeasured
         }
         let histogram = SharedHistogram()
         let errors = Counter()
@@ -189,7 +216,9 @@ struct BenchCommand: AsyncParsableCommand {
                             scheduled = ContinuousClock.now
                         }
                         do {
-                            _ = try await client.request(Event("bench/echo", [.integer(Int64(i)), .integer(n)]), timeout: .seconds(10))
+                            // No request outlives the run by more than a second.
+                            let left = min(.seconds(10), max(stopAt - ContinuousClock.now, .zero) + .seconds(1))
+                            _ = try await client.request(Event("bench/echo", [.integer(Int64(i)), .integer(n)]), timeout: left)
                             histogram.record(ContinuousClock.now - scheduled)
                             total.add()
                         } catch {
@@ -204,6 +233,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
         for c in clients { await c.disconnect() }
+        result["opened"] = .integer(Int64(opened))
         let count = total.value
         result["operations"] = .integer(Int64(count))
         result["errors"] = .integer(Int64(errors.value))
@@ -263,7 +293,7 @@ struct BenchCommand: AsyncParsableCommand {
         try? await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
         let held = await withTaskGroup(of: Bool.self) { group -> Int in
             for c in clients {
-                group.addTask { (try? await c.request(Event("bench/alive"), timeout: .seconds(10))) != nil }
+                group.addTask { (try? await c.request(Event("bench/alive"), timeout: .seconds(3))) != nil }
             }
             var n = 0
             for await ok in group where ok { n += 1 }

@@ -28,8 +28,8 @@ struct ClientConnectionOptions: ParsableArguments {
     @Option(help: "Transport: auto (WebSocket, Ajax fallback), ws or ajax.")
     var type: ClientType = .auto
 
-    @Option(help: "Payload format: edn, transit-json, transit-json-verbose.")
-    var packer: PackerName = .edn
+    @Option(help: "Payload format (the server's): edn, transit-json or transit-json-verbose.")
+    var packer: SentePacker = .edn
 
     @Option(name: .customLong("protocol"), help: "Wire generation: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).")
     var protocolGeneration: ProtocolOption = .auto
@@ -57,8 +57,11 @@ struct ClientConnectionOptions: ParsableArguments {
         try checkSeconds(connectTimeout, "--connect-timeout")
         for p in params where !p.contains("=") { throw ValidationError("--param wants k=v, got \(p)") }
         for h in headers where !h.contains(":") { throw ValidationError("--header wants k:v, got \(h)") }
-        if packer == .transitMsgpack { throw ValidationError("Sente does not carry transit-msgpack") }
+        for c in cookies where !c.contains("=") { throw ValidationError("--cookie wants name=value, got \(c)") }
     }
+
+    @Option(name: .customLong("cookie"), help: "Cookie name=value sent with every request (repeatable), e.g. a Ring session.")
+    var cookies: [String] = []
 
     func makeClient() throws -> ChannelSocketClient {
         var paramMap: [String: String] = [:]
@@ -72,9 +75,12 @@ struct ClientConnectionOptions: ParsableArguments {
             let (k, v) = h.split(separator: ":", maxSplits: 1).map(String.init).pair
             headerMap[k] = String(v.drop { $0 == " " })
         }
+        if !cookies.isEmpty {
+            headerMap["Cookie"] = ([headerMap["Cookie"]].compactMap { $0 } + cookies).joined(separator: "; ")
+        }
         let options = ChannelSocketClientOptions(type: type, protocolGeneration: protocolGeneration,
                                                  clientID: clientID ?? EDNUUID.random().description, csrfToken: csrfToken,
-                                                 params: paramMap, headers: headerMap, packer: try packer.makePacker())
+                                                 params: paramMap, headers: headerMap, packer: try packer.name.makePacker())
         return ChannelSocketClient(url: url, options: options, transport: NIOClientTransport())
     }
 }
@@ -83,54 +89,149 @@ extension Array where Element == String {
     var pair: (String, String) { (self.first ?? "", self.count > 1 ? self[1] : "") }
 }
 
+/// The payload formats a Sente server can carry (`--packer` of the client commands).
+enum SentePacker: String, ExpressibleByArgument, CaseIterable {
+    case edn
+    case transitJSON = "transit-json"
+    case transitJSONVerbose = "transit-json-verbose"
+
+    var name: PackerName { PackerName(rawValue: rawValue) ?? .edn }
+}
+
 extension ClientType: ExpressibleByArgument {}
 extension ProtocolOption: ExpressibleByArgument {}
 
-/// Starts the client and waits until it is open; on failure prints why and returns the exit code.
+/// Starts the client and waits until it is open; on failure prints why (one line: the address
+/// and the cause) and returns the exit code.
 func openOrFail(_ client: ChannelSocketClient, timeout: Double) async -> ClientExit? {
-    let changes = client.stateChanges
     await client.start()
-    let deadline = Duration.milliseconds(Int64(timeout * 1000))
-    let result: ClientExit? = await withTaskGroup(of: ClientExit?.self) { group in
-        group.addTask {
-            for await change in changes {
-                if change.new.isOpen { return nil }
-                if let reason = change.new.lastClose?[.kw("reason")], reason != .kw("downgrading-ws-to-ajax") {
-                    return .connectionFailed   // refined below from the transport error
-                }
-            }
-            return .closed
-        }
-        group.addTask {
-            try? await Task.sleep(for: deadline)
+    do {
+        try await client.waitUntilOpen(timeout: .milliseconds(Int64(timeout * 1000)), failFast: true)
+        return nil
+    } catch {
+        await client.disconnect()
+        let address = ClientURL.address(of: client.url)
+        switch error {
+        case .rejected(let status, let message):
+            printError("rejected by the server at \(address): HTTP \(status) \(message)")
+            return .rejected
+        case .incompatible(let why):
+            let hint = SentePacker.allCases.first { why.contains("speaks \($0.rawValue),") }
+            printError("cannot talk to \(address): \(why)" + (hint.map { "; try --packer \($0.rawValue)" } ?? "; try another --packer"))
+            return .connectionFailed
+        case .unreachable(let failure):
+            printError(failure.message.hasPrefix("cannot connect") ? failure.message : "cannot connect to \(address): \(failure.message)")
+            return .connectionFailed
+        case .timeout:
+            printError("timed out after \(timeout) s waiting for \(address) to open the connection")
             return .timeout
+        case .stopped:
+            printError("cannot connect to \(address): stopped")
+            return .connectionFailed
         }
-        let first = await group.next() ?? .timeout
-        group.cancelAll()
-        return first
     }
-    guard let failure = result else { return nil }
-    let lastFailure = await client.lastFailure
-    await client.disconnect()
-    if failure == .timeout {
-        printError("timed out after \(timeout) s waiting for the connection to open\(lastFailure.map { " (\($0))" } ?? "")")
-        return .timeout
-    }
-    if let status = lastFailure?.status, (400..<500).contains(status) {
-        printError("rejected by the server: HTTP \(status) \(lastFailure?.message ?? "")")
-        return .rejected
-    }
-    printError("cannot connect: \(lastFailure?.description ?? "connection closed")")
-    return .connectionFailed
 }
 
-/// Prints a value as EDN or JSON, one line.
-func render(_ value: EDNValue, json: Bool) -> String {
-    if json {
+/// The exit code for a failed send or request.
+func clientExit(_ error: RequestError) -> ClientExit {
+    switch error {
+    case .timeout: .timeout
+    case .closed, .notOpen: .closed
+    case .error: .failure
+    }
+}
+
+/// Prints a value as EDN or JSON (one line, or indented with `pretty`).
+func render(_ value: EDNValue, json: Bool, pretty: Bool = false) -> String {
+    if json || pretty {
         var out: [UInt8] = []
-        if (try? JSONBridge.write(value, into: &out)) != nil { return String(decoding: out, as: UTF8.self) }
+        if (try? JSONBridge.write(value, into: &out)) != nil {
+            let text = String(decoding: out, as: UTF8.self)
+            return pretty ? indentJSON(text) : text
+        }
     }
     return EDNPrinter.string(value)
+}
+
+/// Indents compact JSON two spaces per level (strings left as they are).
+func indentJSON(_ json: String) -> String {
+    var out = ""
+    var depth = 0
+    var inString = false, escaped = false
+    let chars = Array(json)
+    for (i, c) in chars.enumerated() {
+        if inString {
+            out.append(c)
+            if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+            continue
+        }
+        switch c {
+        case "\"":
+            inString = true
+            out.append(c)
+        case "{", "[":
+            out.append(c)
+            if i + 1 < chars.count, chars[i + 1] == "}" || chars[i + 1] == "]" { depth += 1; continue }
+            depth += 1
+            out += "\n" + String(repeating: "  ", count: depth)
+        case "}", "]":
+            depth -= 1
+            if i > 0, chars[i - 1] == "{" || chars[i - 1] == "[" { out.append(c); continue }
+            out += "\n" + String(repeating: "  ", count: depth) + String(c)
+        case ",":
+            out += ",\n" + String(repeating: "  ", count: depth)
+        case ":":
+            out += ": "
+        default:
+            out.append(c)
+        }
+    }
+    return out
+}
+
+/// Lines of stdin as they arrive, read on a thread of their own (a blocking read must not
+/// hold one of the few cooperative threads).
+final class StdinLines: Sendable {
+    let lines: AsyncStream<String>
+
+    init() {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
+        lines = stream
+        let box = Unmanaged.passRetained(ContinuationBox(continuation)).toOpaque()
+        var tid = pthread_t()
+        let created = pthread_create(&tid, nil, { raw in
+            guard let raw else { return nil }
+            let box = Unmanaged<ContinuationBox>.fromOpaque(raw).takeRetainedValue()
+            var buffer: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(0, &chunk, chunk.count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                buffer += chunk[0..<n]
+                while let newline = buffer.firstIndex(of: 10) {
+                    box.continuation.yield(String(decoding: buffer[..<newline], as: UTF8.self))
+                    buffer.removeSubrange(...newline)
+                }
+            }
+            if !buffer.isEmpty { box.continuation.yield(String(decoding: buffer, as: UTF8.self)) }
+            box.continuation.finish()
+            return nil
+        }, box)
+        if created == 0 { pthread_detach(tid) } else { continuation.finish() }
+    }
+
+    final class ContinuationBox: Sendable {
+        let continuation: AsyncStream<String>.Continuation
+        init(_ continuation: AsyncStream<String>.Continuation) { self.continuation = continuation }
+    }
+}
+
+extension String {
+    /// Without leading and trailing white space.
+    var trimmingWhitespace: String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
 }
 
 /// `chsk send URL EVENT`.
@@ -147,12 +248,18 @@ struct SendCommand: AsyncParsableCommand {
             Examples:
               chsk send http://127.0.0.1:8090/chsk '[:my-app/hello {:x 1}]' --uid alice
               chsk send http://127.0.0.1:8090/chsk '[:my-app/req {:q 1}]' --reply --timeout 3
+              printf '[:my-app/a 1]\\n[:my-app/b 2]\\n' | chsk send http://127.0.0.1:8090/chsk -
+
+            Without --reply it exits once the server has read the event (WebSocket: after the \
+            close handshake; Ajax: the POST answered). With EVENT `-`, events are read from \
+            stdin, one per line, and sent over one connection in order (with --reply, one reply \
+            per line, in the same order); a bad line stops it with exit 65.
             """
     )
 
     @OptionGroup var connection: ClientConnectionOptions
 
-    @Argument(help: "The event, as EDN: [:ns/id data].")
+    @Argument(help: "The event, as EDN: [:ns/id data]; - reads events from stdin, one per line.")
     var event: String
 
     @Flag(help: "Ask for a reply and print it.")
@@ -166,7 +273,11 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Print the reply as JSON.")
     var json = false
 
+    @Flag(help: "Print the reply as indented JSON (implies --json).")
+    var pretty = false
+
     func run() async throws {
+        if event == "-" { return try await runLines() }
         let ev: Event
         do { ev = try parseEvent(event) } catch {
             printError("bad event: \(error)")
@@ -174,23 +285,53 @@ struct SendCommand: AsyncParsableCommand {
         }
         let client = try connection.makeClient()
         if let failure = await openOrFail(client, timeout: connection.connectTimeout) { throw failure.code }
+        if let failure = await sendOne(ev, client: client) {
+            await client.disconnect()
+            throw failure.code
+        }
+        await client.disconnect()
+    }
+
+    /// Sends one event (and prints its reply); on failure prints why and returns the exit code.
+    func sendOne(_ ev: Event, client: ChannelSocketClient) async -> ClientExit? {
         do {
             if reply {
                 let value = try await client.request(ev, timeout: .milliseconds(Int64(timeout * 1000)))
-                writeAll(1, Array((render(value, json: json) + "\n").utf8))
+                writeAll(1, Array((render(value, json: json || pretty, pretty: pretty) + "\n").utf8))
             } else {
-                try await client.send(ev)
+                try await client.send(ev, timeout: .milliseconds(Int64(connection.connectTimeout * 1000)))
             }
+            return nil
         } catch {
-            await client.disconnect()
             printError("\(error)")
-            switch error {
-            case .timeout: throw ClientExit.timeout.code
-            case .closed: throw ClientExit.closed.code
-            case .error: throw ClientExit.failure.code
+            return clientExit(error)
+        }
+    }
+
+    /// `chsk send URL -`: one connection, one event per stdin line, in order.
+    func runLines() async throws {
+        let client = try connection.makeClient()
+        if let failure = await openOrFail(client, timeout: connection.connectTimeout) { throw failure.code }
+        let input = StdinLines()
+        var lineNumber = 0
+        var failure: ClientExit?
+        for await raw in input.lines {
+            lineNumber += 1
+            let line = raw.trimmingWhitespace
+            if line.isEmpty { continue }
+            let ev: Event
+            do { ev = try parseEvent(line) } catch {
+                printError("bad event on line \(lineNumber): \(error)")
+                failure = .badData
+                break
+            }
+            if let f = await sendOne(ev, client: client) {
+                failure = f
+                break
             }
         }
         await client.disconnect()
+        if let failure { throw failure.code }
     }
 }
 
@@ -227,37 +368,40 @@ struct AwaitCommand: AsyncParsableCommand {
     @Flag(help: "Print events as JSON.")
     var json = false
 
+    @Flag(help: "Print events as indented JSON (implies --json).")
+    var pretty = false
+
     func run() async throws {
         let client = try connection.makeClient()
         let wanted = Set(eventIDs.map { Keyword($0.hasPrefix(":") ? String($0.dropFirst()) : $0) })
         let events = client.events
         if let failure = await openOrFail(client, timeout: connection.connectTimeout) { throw failure.code }
         let limit = Duration.milliseconds(Int64(timeout * 1000))
-        let count = self.count, json = self.json
+        let count = self.count, json = self.json || self.pretty, pretty = self.pretty
+        let arrived = Counter()
         let got: Int = await withTaskGroup(of: Int.self) { group in
             group.addTask {
-                var n = 0
                 for await event in events {
                     if event.id == Reserved.handshake || event.id == Reserved.wsPing || event.id == Reserved.recv && event.data == [.keyword(Reserved.wsPing)] { continue }
                     let inner = event.id == Reserved.recv ? (event.data.flatMap { Event(validating: $0) } ?? event) : event
                     if !wanted.isEmpty && !wanted.contains(inner.id) { continue }
-                    writeAll(1, Array((render(inner.value, json: json) + "\n").utf8))
-                    n += 1
-                    if n >= count { return n }
+                    writeAll(1, Array((render(inner.value, json: json, pretty: pretty) + "\n").utf8))
+                    arrived.add()
+                    if arrived.value >= count { break }
                 }
-                return n
+                return arrived.value
             }
             group.addTask {
                 try? await Task.sleep(for: limit)
-                return -1
+                return arrived.value
             }
-            let first = await group.next() ?? -1
+            let first = await group.next() ?? arrived.value
             group.cancelAll()
             return first
         }
         await client.disconnect()
         if got < count {
-            printError("timed out after \(timeout) s: \(max(got, 0)) of \(count) event(s)")
+            printError("timed out after \(timeout) s: \(got) of \(count) event(s) arrived")
             throw ClientExit.timeout.code
         }
     }

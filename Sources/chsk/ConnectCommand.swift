@@ -2,6 +2,7 @@ import ArgumentParser
 import ChannelSocket
 import EDN
 import Synchronization
+import UnixSignals
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,28 +15,26 @@ struct ConnectCommand: AsyncParsableCommand {
         discussion: """
             Type an event to send it:        [:my-app/hello {:x 1}]
             Prefix ? to wait for the reply:  ? [:my-app/req {:q 1}]
-            With a timeout (ms):             ? :timeout 3000 [:my-app/req {:q 1}]
+            With a timeout (seconds):        ? :timeout 2.5 [:my-app/req {:q 1}]
             Commands: state, reconnect, disconnect, help, quit (also with a leading /).
             Pushed events and [:chsk/state …] changes print above the line being typed. On a \
             terminal it uses GNU readline (history in ~/.chsk_history_connect, Tab completes \
             commands and event ids seen so far); from a pipe it reads one line at a time and \
-            prints plainly, so it scripts.
+            prints plainly, so it scripts. It waits (at most --connect-timeout s) for the \
+            connection to open before reading the first line, and exits 3/4/5 as chsk send does \
+            when it cannot. Ctrl-C clears the line being typed, Ctrl-D (or quit) leaves; the \
+            history is saved as each line is entered.
             """
     )
 
     @OptionGroup var connection: ClientConnectionOptions
 
-    @Option(help: "Default request timeout in milliseconds.")
-    var timeout = 8000
+    @Option(help: "Default request timeout in seconds.")
+    var timeout: Double = 8
 
-    /// A year, as for every wait on the command line.
-    static let maxTimeoutMs = maxCommandLineSeconds * 1000
+    func validate() throws { try checkSeconds(timeout, "--timeout") }
 
-    func validate() throws {
-        if !(1...Self.maxTimeoutMs).contains(timeout) { throw ValidationError("--timeout must be 1…\(Self.maxTimeoutMs) ms, got \(timeout)") }
-    }
-
-    @Flag(help: "Print incoming events as JSON.")
+    @Flag(help: "Print incoming events and replies as JSON.")
     var json = false
 
     func run() async throws {
@@ -59,7 +58,19 @@ struct ConnectCommand: AsyncParsableCommand {
                 editor.print(Terminal.dim("state: \(change.new.isOpen ? "open" : "closed") \(change.new.type) (\(keys))"))
             }
         }
-        await client.start()
+        if let failure = await openOrFail(client, timeout: connection.connectTimeout) {
+            editor.shutdown()
+            eventPrinter.cancel()
+            statePrinter.cancel()
+            throw failure.code
+        }
+        // Ctrl-C clears the line being typed (as bash and psql do); from a pipe it quits.
+        let interrupts = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sigint) {
+                if editor.isInteractive { editor.interrupt() } else { editor.finishInput() }
+            }
+        }
+        defer { interrupts.cancel() }
         for await raw in editor.lines {
             let line = String(raw.drop { $0 == " " || $0 == "\t" })
             if line.isEmpty { continue }
@@ -97,22 +108,22 @@ struct ConnectCommand: AsyncParsableCommand {
         do {
             if line.hasPrefix("?") {
                 var rest = String(line.dropFirst().drop { $0 == " " })
-                var timeoutMs = timeout
+                var seconds = timeout
                 if rest.hasPrefix(":timeout") {
                     let (_, after) = splitWord(rest)
-                    let (ms, eventText) = splitWord(after)
-                    guard let value = Int(ms), (1...Self.maxTimeoutMs).contains(value) else {
-                        editor.print("usage: ? :timeout MS EVENT (MS from 1 to \(Self.maxTimeoutMs))")
+                    let (text, eventText) = splitWord(after)
+                    guard let value = Double(text), (try? checkSeconds(value, ":timeout")) != nil else {
+                        editor.print("usage: ? :timeout SECONDS EVENT (seconds above 0, at most \(maxCommandLineSeconds))")
                         return true
                     }
-                    timeoutMs = value
+                    seconds = value
                     rest = eventText
                 }
                 let event = try parseEvent(rest)
                 seenIDs.ids.withLock { _ = $0.insert(event.id.text) }
                 let start = ContinuousClock.now
                 do {
-                    let reply = try await client.request(event, timeout: .milliseconds(timeoutMs))
+                    let reply = try await client.request(event, timeout: .milliseconds(Int64(seconds * 1000)))
                     let ms = (ContinuousClock.now - start).milliseconds
                     editor.print("⇐ \(render(reply, json: json))  (\(ms) ms)")
                 } catch {
@@ -122,7 +133,7 @@ struct ConnectCommand: AsyncParsableCommand {
                 let event = try parseEvent(line)
                 seenIDs.ids.withLock { _ = $0.insert(event.id.text) }
                 do {
-                    try await client.send(event)
+                    try await client.send(event, timeout: .milliseconds(Int64(connection.connectTimeout * 1000)))
                     editor.print("→ \(event)")
                 } catch {
                     editor.print("✗ \(error)")

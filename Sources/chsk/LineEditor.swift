@@ -34,6 +34,7 @@ final class LineEditor: Sendable {
             $0.prompt = prompt
             $0.pipeRead = fds[0]
             $0.interactive = isInteractive
+            $0.historyFile = historyFile
         }
         if isInteractive, let historyFile {
             _ = read_history(historyFile)
@@ -58,6 +59,18 @@ final class LineEditor: Sendable {
         _ = write(pipeFDs.write, &byte, 1)
     }
 
+    /// Ctrl-C at the prompt: abandons the line being typed and shows a fresh prompt.
+    func interrupt() {
+        editorShared.withLock { $0.interruptRequested = true }
+        var byte: UInt8 = 2
+        _ = write(pipeFDs.write, &byte, 1)
+    }
+
+    /// Ends `lines` as end of input would (a script's Ctrl-C).
+    func finishInput() {
+        editorShared.withLock { _ = $0.continuation?.finish() }
+    }
+
     /// Stops reading, restores the terminal and saves history.
     func shutdown() {
         editorShared.withLock { $0.stopRequested = true }
@@ -71,7 +84,10 @@ final class LineEditor: Sendable {
                 pthread_detach(tid)
             }
         }
-        if isInteractive, let historyFile { _ = write_history(historyFile) }
+        if isInteractive, let historyFile {
+            _ = write_history(historyFile)
+            _ = history_truncate_file(historyFile, 1000)
+        }
     }
 }
 
@@ -83,6 +99,8 @@ struct EditorShared: @unchecked Sendable {
     var interactive = false
     var pendingOutput: [String] = []
     var stopRequested = false
+    var interruptRequested = false
+    var historyFile: String?
     var completionWords: [String] = []
     var completionIndex = 0
 }
@@ -128,7 +146,13 @@ private func editorThreadMain() {
             return
         }
         let line = String(cString: raw)
-        if !line.isEmpty { add_history(raw) }
+        if !line.isEmpty {
+            add_history(raw)
+            // Saved at once, so no exit path (a kill, a crash) loses the session's history.
+            if let file = editorShared.withLock({ $0.historyFile }) {
+                if append_history(1, file) != 0 { _ = write_history(file) }
+            }
+        }
         free(raw)
         editorShared.withLock { _ = $0.continuation?.yield(line) }
     }
@@ -141,6 +165,14 @@ private func editorThreadMain() {
             var sink = [UInt8](repeating: 0, count: 256)
             _ = read(pipeRead, &sink, 256)
             let output = editorShared.withLock { s -> [String] in defer { s.pendingOutput = [] }; return s.pendingOutput }
+            if editorShared.withLock({ s -> Bool in defer { s.interruptRequested = false }; return s.interruptRequested }) {
+                // Ctrl-C: show it, drop the typed text, start a fresh line.
+                writeAll(1, Array("^C\n".utf8))
+                rl_replace_line("", 0)
+                rl_on_new_line()
+                rl_redisplay()
+                fflush(nil)
+            }
             if !output.isEmpty {
                 // readline writes through stdio: flush its clear before our raw writes, and
                 // its redisplay after them, or the bytes reach the terminal out of order.

@@ -114,7 +114,7 @@ struct ScriptedAjaxTransport: ClientTransport {
         }
         guard let next else {
             try await Task.sleep(for: .seconds(30))   // like a held poll
-            throw TransportError("request timed out")
+            throw TransportError(timedOut: "request timed out")
         }
         return ClientHTTPResponse(status: next.status, body: Array(next.body.utf8))
     }

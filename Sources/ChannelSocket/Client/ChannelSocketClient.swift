@@ -1,4 +1,5 @@
 public import EDN
+import Transit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,9 +14,17 @@ import Darwin
 /// let client = ChannelSocketClient(url: "http://127.0.0.1:8090/chsk", options: .init(type: .auto),
 ///                                  transport: NIOClientTransport())
 /// await client.start()
+/// try await client.waitUntilOpen(timeout: .seconds(10))
 /// let reply = try await client.request(Event("my-app/req", ["q": "ping"]), timeout: .seconds(8))
-/// for await event in client.events { print(event) }
+/// await client.disconnect()
 /// ```
+///
+/// Sending before the connection is open: once `start()` was called, `send` and `request` wait
+/// for the connection to open (at most their timeout) and fail with `RequestError.notOpen`
+/// saying why when it does not; before `start()` or after `disconnect()` they fail at once
+/// with `.closed`. `send` returns once the event is written to the connection (WebSocket) or
+/// answered (Ajax POST), and `disconnect()` closes a WebSocket with a close handshake, so an
+/// event sent before `disconnect()` has been read by the server when it returns.
 public actor ChannelSocketClient {
     /// The settings in force.
     public nonisolated let options: ChannelSocketClientOptions
@@ -46,6 +55,15 @@ public actor ChannelSocketClient {
     /// The last failure to connect or poll: HTTP status when the server refused, else the
     /// transport's message (connection refused, timeout, …).
     public private(set) var lastFailure: TransportError?
+
+    private var openWaiters: [UInt64: OpenWaiter] = [:]
+    private var nextWaiterID: UInt64 = 0
+
+    struct OpenWaiter {
+        let continuation: CheckedContinuation<Result<Void, OpenError>, Never>
+        let timer: Task<Void, Never>
+        let failFast: Bool
+    }
 
     struct PendingRequest {
         let continuation: CheckedContinuation<Result<EDNValue, RequestError>, Never>
@@ -80,9 +98,73 @@ public actor ChannelSocketClient {
         runTask = Task { await self.runLoop() }
     }
 
-    /// Closes the connection and stops reconnecting (Sente's `chsk-disconnect!`).
+    /// Waits until the connection is open (returns at once when it is).
+    ///
+    /// Throws `.timeout` (with the last failure to connect) when it is not open within
+    /// `timeout`, `.rejected` when the server refused the connection with an HTTP 4xx (bad CSRF
+    /// token, no such path, …), `.incompatible` when the server's handshake is unreadable with
+    /// this client's packer, and `.stopped` when the client is not started or is disconnected
+    /// meanwhile. With `failFast`, the first failed attempt to connect (refused, unreachable,
+    /// …; not the WebSocket failure an `auto` client downgrades to Ajax after) ends the wait
+    /// with `.unreachable`, as a command-line tool wants. The client keeps reconnecting after
+    /// any of them until `disconnect()`.
+    public func waitUntilOpen(timeout: Duration, failFast: Bool = false) async throws(OpenError) {
+        if state.isOpen { return }
+        if stopped { throw .stopped }
+        nextWaiterID &+= 1
+        let id = nextWaiterID
+        let clock = options.clock
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<Void, OpenError>, Never>) in
+            let timer = Task { [weak self] in
+                do { try await clock.sleep(for: timeout) } catch { return }
+                await self?.openTimedOut(id)
+            }
+            openWaiters[id] = OpenWaiter(continuation: c, timer: timer, failFast: failFast)
+        }
+        try result.get()
+    }
+
+    private func openTimedOut(_ id: UInt64) {
+        resolveOpenWaiters(.failure(.timeout(lastFailure: lastFailure)), only: id)
+    }
+
+    private func resolveOpenWaiters(_ result: Result<Void, OpenError>, only id: UInt64? = nil, failFastOnly: Bool = false) {
+        let ids = id.map { [$0] } ?? Array(openWaiters.keys.filter { !failFastOnly || openWaiters[$0]!.failFast })
+        for id in ids {
+            guard let w = openWaiters.removeValue(forKey: id) else { continue }
+            w.timer.cancel()
+            w.continuation.resume(returning: result)
+        }
+    }
+
+    /// A failure to connect: remembered, and ends the waits for the open when it is final
+    /// (a rejection or an unreadable handshake).
+    private func connectFailed(_ failure: TransportError, incompatible: Bool = false) {
+        lastFailure = failure
+        if incompatible {
+            resolveOpenWaiters(.failure(.incompatible(failure.message)))
+        } else if let status = failure.status, (400..<500).contains(status) {
+            resolveOpenWaiters(.failure(.rejected(status: status, message: failure.message)))
+        } else {
+            resolveOpenWaiters(.failure(.unreachable(failure)), failFastOnly: true)
+        }
+    }
+
+    /// The wire generation once open, waiting for the open (at most `timeout`) when started.
+    private func openGeneration(within timeout: Duration) async throws(RequestError) -> WireGeneration {
+        if state.isOpen, let generation { return generation }
+        if stopped { throw .closed }
+        do { try await waitUntilOpen(timeout: timeout) } catch { throw .notOpen(error.description) }
+        guard state.isOpen, let generation else { throw .closed }
+        return generation
+    }
+
+    /// Closes the connection and stops reconnecting (Sente's `chsk-disconnect!`). A WebSocket
+    /// is closed with a close handshake (bounded by the transport's close timeout), so the
+    /// server has read everything sent before.
     public func disconnect() async {
         stopped = true
+        resolveOpenWaiters(.failure(.stopped))
         wakeUp?.resume()
         wakeUp = nil
         await closeSocket(code: 1000, reason: "CLOSE_NORMAL", lastCloseReason: "requested-disconnect")
@@ -108,9 +190,12 @@ public actor ChannelSocketClient {
 
     // MARK: sending
 
-    /// Sends an event without asking for a reply; fails at once with `.closed` when not open.
-    public func send(_ event: Event) async throws(RequestError) {
-        guard state.isOpen, let generation else { throw .closed }
+    /// Sends an event without asking for a reply. Returns once the event is written to the
+    /// WebSocket (in order with every event sent before) or, over Ajax, once the POST is
+    /// answered. Before the first open (after `start()`) it waits for the connection, at most
+    /// `timeout`, then fails with `.notOpen`; not started or disconnected: `.closed` at once.
+    public func send(_ event: Event, timeout: Duration = .seconds(10)) async throws(RequestError) {
+        let generation = try await openGeneration(within: timeout)
         if effectiveType == .ws {
             try await sendWS(event.value, callbackID: nil, generation: generation)
         } else {
@@ -118,9 +203,12 @@ public actor ChannelSocketClient {
         }
     }
 
-    /// Sends an event and waits for the server's reply, at most `timeout`.
+    /// Sends an event and waits for the server's reply, at most `timeout` in all (the wait for
+    /// the connection, when started but not yet open, included); see `send` for the errors.
     public func request(_ event: Event, timeout: Duration) async throws(RequestError) -> EDNValue {
-        guard state.isOpen, let generation else { throw .closed }
+        let start = options.clock.now()
+        let generation = try await openGeneration(within: timeout)
+        let timeout = max(timeout - (options.clock.now() - start), .milliseconds(1))
         if effectiveType == .ajax {
             let marker: EDNValue = generation == .v1 ? 0 : .kw("ajax")
             return try await postAjax(event, callbackMarker: marker, generation: generation, timeout: timeout)
@@ -230,7 +318,8 @@ public actor ChannelSocketClient {
             ws = try await transport.connectWebSocket(url: webSocketURL(), headers: options.headers, maxMessageBytes: options.maxMessageBytes)
         } catch {
             let now = wallClockMilliseconds()
-            lastFailure = error as? TransportError ?? TransportError("\(error)")
+            let failure = error as? TransportError ?? TransportError("\(error)")
+            lastFailure = failure
             update { $0.lastWSError = [":udt": .integer(now), ":ev": .string("\(error)")] }
             if options.type == .auto && !wsEverHandshaked {
                 effectiveType = .ajax
@@ -241,6 +330,7 @@ public actor ChannelSocketClient {
                 }
                 return
             }
+            connectFailed(failure)
             setClosed(reason: "unexpected")
             return
         }
@@ -276,7 +366,13 @@ public actor ChannelSocketClient {
         let gen = generation ?? Framing.detectGeneration(bytes)
         let frame: Frame
         do { frame = try Framing.unpack(bytes, generation: gen, packer: options.packer) } catch {
+            if !state.isOpen && !wsEverHandshaked { connectFailed(unreadableHandshake(bytes), incompatible: true) }
             return   // unreadable: Sente logs and drops
+        }
+        // Before the handshake: a first message that another packer reads as a handshake.
+        if !state.isOpen && !wsEverHandshaked && !isHandshake(frame.value), spokenByAnotherPacker(bytes) {
+            connectFailed(unreadableHandshake(bytes), incompatible: true)
+            return
         }
         if generation == nil { generation = gen; state.generation = gen }
         if let cb = frame.callbackID {
@@ -356,22 +452,28 @@ public actor ChannelSocketClient {
             let response: ClientHTTPResponse
             do {
                 response = try await transport.http(ClientHTTPRequest(method: "GET", url: ajaxURL(extra), headers: headers), timeout: options.ajaxTimeout)
-            } catch let error as TransportError where error.status == nil && error.message.contains("timed out") {
+            } catch let error as TransportError where error.isTimeout {
                 continue   // XHR timeout: poll again, no state change
             } catch {
-                lastFailure = error as? TransportError ?? TransportError("\(error)")
+                connectFailed(error as? TransportError ?? TransportError("\(error)"))
                 setClosed(reason: "unexpected")
                 return
             }
             guard session == sessionID, !stopped else { return }
             guard response.status == 200 else {
-                lastFailure = TransportError(status: response.status, String(decoding: response.body.prefix(200), as: UTF8.self))
+                connectFailed(TransportError(status: response.status, String(decoding: response.body.prefix(200), as: UTF8.self)))
                 setClosed(reason: "unexpected")
                 return
             }
             let gen = generation ?? Framing.detectGeneration(response.body)
             guard let frame = try? Framing.unpack(response.body, generation: gen, packer: options.packer) else {
+                if !state.isOpen { connectFailed(unreadableHandshake(response.body), incompatible: true) }
                 setClosed(reason: "unexpected")   // unpack failure: a connection error, as the browser client does
+                return
+            }
+            if !state.isOpen && !isHandshake(frame.value) && spokenByAnotherPacker(response.body) {
+                connectFailed(unreadableHandshake(response.body), incompatible: true)
+                setClosed(reason: "unexpected")
                 return
             }
             if generation == nil { generation = gen; state.generation = gen }
@@ -399,7 +501,7 @@ public actor ChannelSocketClient {
         let request = ClientHTTPRequest(method: "POST", url: ajaxURL([:]), headers: headers, body: Array(queryString(form).utf8))
         let response: ClientHTTPResponse
         do { response = try await transport.http(request, timeout: timeout) } catch let error as TransportError {
-            if error.status == nil && error.message.contains("timed out") { throw .timeout }
+            if error.isTimeout { throw .timeout }
             setClosed(reason: "unexpected")
             throw .error(error.description)
         } catch {
@@ -417,6 +519,26 @@ public actor ChannelSocketClient {
     }
 
     // MARK: handshake, state, delivery
+
+    /// Another packer than this client's that reads `bytes` as a handshake, if any.
+    private func packerReadingAHandshake(_ bytes: [UInt8]) -> (any Packer)? {
+        let others: [any Packer] = [EDNPacker(), TransitPacker(format: .json), TransitPacker(format: .jsonVerbose)]
+        let gen = generation ?? Framing.detectGeneration(bytes)
+        return others.first { other in
+            other.name != options.packer.name && (try? Framing.unpack(bytes, generation: gen, packer: other)).map { isHandshake($0.value) } == true
+        }
+    }
+
+    private func spokenByAnotherPacker(_ bytes: [UInt8]) -> Bool { packerReadingAHandshake(bytes) != nil }
+
+    /// The failure for a first message this client's packer cannot read, naming the packer that
+    /// can when one of the others does.
+    private func unreadableHandshake(_ bytes: [UInt8]) -> TransportError {
+        let fits = packerReadingAHandshake(bytes)
+        let hint = fits.map { "the server speaks \($0.name), not \(options.packer.name)" }
+            ?? "the server speaks another packer than \(options.packer.name)?"
+        return TransportError("unreadable handshake (\(hint)): \(String(decoding: bytes.prefix(60), as: UTF8.self))")
+    }
 
     private func isHandshake(_ value: EDNValue) -> Bool {
         if case .vector(let items) = value, items.count == 2, items[0] == .keyword(Reserved.handshake) { return true }
@@ -458,6 +580,7 @@ public actor ChannelSocketClient {
         guard new != old else { return }
         state = new
         stateSink.yield(ClientStateChange(old: old, new: new))
+        if new.isOpen && !old.isOpen { resolveOpenWaiters(.success(())) }
     }
 
     private func deliver(_ event: Event) {

@@ -111,11 +111,14 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout
     /// The send or the HTTP request failed.
     case error(String)
+    /// Sent after `start()` but the connection did not open within the timeout (or the server
+    /// refused it): why, as `OpenError` says it.
+    case notOpen(String)
 
     /// The Sente keyword a ClojureScript callback would receive.
     public var keyword: Keyword {
         switch self {
-        case .closed: Reserved.closed
+        case .closed, .notOpen: Reserved.closed
         case .timeout: Reserved.timeout
         case .error: Reserved.error
         }
@@ -126,6 +129,33 @@ public enum RequestError: Error, Sendable, Equatable, CustomStringConvertible {
         case .closed: ":chsk/closed (not connected)"
         case .timeout: ":chsk/timeout (no reply in time)"
         case .error(let why): ":chsk/error (\(why))"
+        case .notOpen(let why): ":chsk/closed (not connected: \(why))"
+        }
+    }
+}
+
+/// Why `ChannelSocketClient.waitUntilOpen` gave up.
+public enum OpenError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Not open within the timeout; the last failure to connect, if any (refused, unreachable…).
+    case timeout(lastFailure: TransportError?)
+    /// The server answered the WebSocket upgrade or the Ajax handshake with an HTTP 4xx.
+    case rejected(status: Int, message: String)
+    /// The server's handshake is unreadable with this client's packer (another packer, or no
+    /// Sente server at all).
+    case incompatible(String)
+    /// The client is not started, or was disconnected while waiting.
+    case stopped
+    /// The attempt to connect failed (with `failFast`): refused, unreachable, TLS, …
+    case unreachable(TransportError)
+
+    public var description: String {
+        switch self {
+        case .timeout(let failure?): "not open in time; last failure: \(failure)"
+        case .timeout(nil): "not open in time"
+        case .rejected(let status, let message): "rejected by the server: HTTP \(status) \(message)"
+        case .incompatible(let why): why
+        case .stopped: "the client is not started or was disconnected"
+        case .unreachable(let failure): failure.message
         }
     }
 }

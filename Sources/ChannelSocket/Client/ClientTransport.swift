@@ -62,16 +62,26 @@ public struct ClientHTTPResponse: Sendable {
 }
 
 /// A failed transport operation.
-public struct TransportError: Error, Sendable, CustomStringConvertible {
+public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// HTTP status when the server refused (e.g. 403 on the WebSocket upgrade), else nil.
     public var status: Int?
     /// What happened.
     public var message: String
 
+    /// True when the request got no answer within its timeout (an Ajax long-poll that simply
+    /// ended, not a failure to connect).
+    public var isTimeout = false
+
     /// A transport error.
     public init(status: Int? = nil, _ message: String) {
         self.status = status
         self.message = message
+    }
+
+    /// A request that got no answer within its timeout.
+    public init(timedOut message: String) {
+        self.message = message
+        self.isTimeout = true
     }
 
     public var description: String { status.map { "HTTP \($0): \(message)" } ?? message }
@@ -130,6 +140,14 @@ public struct ClientURL: Sendable, Equatable {
         self.host = String(host)
         self.port = number
         self.target = target.hasPrefix("/") ? String(target) : "/" + target
+    }
+
+    /// `host:port` of `url` for messages (the default port filled in; the URL itself when it
+    /// does not parse).
+    public static func address(of url: String) -> String {
+        guard let u = try? ClientURL(url) else { return url }
+        let host = u.host.contains(":") ? "[\(u.host)]" : u.host
+        return "\(host):\(u.port ?? (u.secure ? 443 : 80))"
     }
 
     /// Why `url` cannot be connected to, or nil when it can (see `init`).
