@@ -65,7 +65,8 @@ public struct ChannelSocketApplication: Sendable {
     ) throws -> some ApplicationProtocol {
         let router = Router(context: BasicWebSocketRequestContext.self)
         if let dir = configuration.staticDirectory {
-            router.middlewares.add(FileMiddleware(dir, searchForIndexHtml: true, logger: logger))
+            router.middlewares.add(FileMiddleware(fileProvider: ConfinedFileSystem(rootFolder: dir, server: server, logger: logger),
+                                                  searchForIndexHtml: true))
         }
         ChannelSocketRoutes.addHTTP(server, path: configuration.path, router: router)
         extraRoutes(router)

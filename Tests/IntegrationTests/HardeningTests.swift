@@ -279,4 +279,33 @@ import Testing
         #expect(out.contains("close-badreason 1007"), "\(out)")
         #expect(out.contains("after-close [8]"), "\(out)")
     }
+
+    /// `--static` serves the folder's files and nothing else: dotfiles, symlinks that lead out
+    /// of the folder and paths with control characters (`%00`) are 404, and counted in the log.
+    @Test func staticFilesStayInsideTheirFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-static-\(UUID().uuidString)")
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-outside-\(UUID().uuidString).txt")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir); try? FileManager.default.removeItem(at: outside) }
+        try Data("hello static".utf8).write(to: dir.appendingPathComponent("index.html"))
+        try Data("secret".utf8).write(to: dir.appendingPathComponent(".env"))
+        try Data("git".utf8).write(to: dir.appendingPathComponent(".git/config"))
+        try Data("outside".utf8).write(to: outside)
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("escape.txt"), withDestinationURL: outside)
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("inside.txt"), withDestinationURL: dir.appendingPathComponent("index.html"))
+        let server = try ServeProcess(["--static", dir.path])
+        defer { _ = server.terminate() }
+        func get(_ path: String) -> String {
+            ServeProcess.run("/usr/bin/curl", ["-s", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                                               "http://127.0.0.1:\(server.port)\(path)"]).output
+        }
+        #expect(get("/index.html") == "200")
+        #expect(get("/inside.txt") == "200")
+        #expect(get("/.env") == "404")
+        #expect(get("/.git/config") == "404")
+        #expect(get("/escape.txt") == "404")
+        #expect(get("/index.html%00.txt") == "404")
+        #expect(get("/%2e%2e/etc/passwd").hasPrefix("4"))
+        #expect(server.log.components(separatedBy: "refused (").count - 1 >= 4, "\(server.log.suffix(2000))")
+    }
 }
