@@ -101,12 +101,18 @@ public final class ChannelSocketServer: Sendable {
         case reservedEvent(Keyword)
         /// The uid was `nil`: use `Reserved.allUsersWithoutUID` (`:sente/all-users-without-uid`).
         case nilUID
+        /// The event alone packs to `bytes`, more than `limit` (`maxOutboundMessageBytes`): no
+        /// client could take it in one frame, so nothing was sent (logged and counted as
+        /// `RefusalReason.eventTooLarge`).
+        case tooLarge(bytes: Int, limit: Int)
     }
 
     /// Pushes an event to every WebSocket and Ajax client of `uid`. Events to one uid arrive in
     /// the order they were sent (beyond Sente, which does not guarantee it, #446). Pushes are
     /// batched per uid for `sendBufferWS` / `sendBufferAjax`, unless `flush` is set.
-    /// `[:chsk/close]` closes all of the uid's connections instead.
+    /// `[:chsk/close]` closes all of the uid's connections instead. Pushes batched together
+    /// go out in frames of at most `maxOutboundMessageBytes`; an event larger than that alone
+    /// throws `PushError.tooLarge` and nothing is sent.
     public func send(_ event: Event, to uid: EDNValue, flush: Bool = false) async throws(PushError) {
         if uid.isNull { throw .nilUID }
         if event.id == Reserved.close {
@@ -114,22 +120,38 @@ public final class ChannelSocketServer: Sendable {
             return
         }
         if event.isReserved { throw .reservedEvent(event.id) }
+        let size = try pushSize(event, to: EDNPrinter.string(uid))
         if uid == .keyword(Reserved.allUsersWithoutUID) {
-            await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush)
-            await registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush)
+            await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush, size: size)
+            await registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush, size: size)
             return
         }
-        await registry.push(event.value, to: uid, flush: flush)
+        await registry.push(event.value, to: uid, flush: flush, size: size)
     }
 
-    /// Pushes an event to every connected uid (`:any`).
+    /// The size of `event` pushed alone (a batch of one, in the larger v2 framing unless the
+    /// server speaks only v1), checked against `maxOutboundMessageBytes`: over it, the push is
+    /// refused, logged and counted. Packed here, in the caller's task, not in the engine.
+    func pushSize(_ event: Event, to target: @autoclosure () -> String) throws(PushError) -> Int {
+        let size = packed(.vector([event.value]), generation: options.wire == .v1 ? .v1 : .v2).count
+        let limit = options.effectiveMaxOutboundMessageBytes
+        guard size <= limit else {
+            log(.warning, "push of [\(event.id) …] to \(target()) refused: \(size) bytes packed, over the \(limit)-byte frame cap")
+            countRefusal(.eventTooLarge)
+            throw .tooLarge(bytes: size, limit: limit)
+        }
+        return size
+    }
+
+    /// Pushes an event to every connected uid (`:any`); `PushError.tooLarge` as for `send`.
     public func broadcast(_ event: Event, flush: Bool = false) async throws(PushError) {
         if event.isReserved { throw .reservedEvent(event.id) }
-        let uids = await registry.connected.any.elements
+        let size = try pushSize(event, to: "every uid")
+        let uids = await registry.connectedAny
         if flush {
-            for uid in uids { await registry.push(event.value, to: uid, flush: true) }
+            for uid in uids { await registry.push(event.value, to: uid, flush: true, size: size) }
         } else {
-            await registry.push(event.value, toAll: uids)
+            await registry.push(event.value, toAll: uids, size: size)
         }
     }
 

@@ -66,6 +66,18 @@ public struct ChannelSocketServerOptions: Sendable {
     /// Largest inbound message (WS message or POST body) accepted: 1 MiB. Beyond Sente, which
     /// has none: larger WS messages close the socket with 1009, larger POSTs get 413.
     public var maxMessageBytes: Int
+    /// Largest outbound push frame: a WebSocket message, or the body of an Ajax poll's answer.
+    /// `nil` (default) is `maxMessageBytes` (1 MiB), which is also the limit of chsk's own
+    /// client. Pushes batched within a window are split into several frames that each fit;
+    /// one poll answers as many waiting pushes as fit and leaves the rest for the next poll.
+    /// A single event whose frame would be larger is refused to the caller of `send` /
+    /// `broadcast` (`PushError.tooLarge`), logged and counted (`RefusalReason.eventTooLarge`).
+    public var maxOutboundMessageBytes: Int?
+    /// Bytes of pushes one Ajax client may have waiting between its polls: 4 MiB by default.
+    /// Past it the client's waiting pushes are dropped and the client is forgotten (its next
+    /// poll gets a new handshake, so the client knows to resync), with a log line and a count
+    /// (`RefusalReason.ajaxPendingOverflow`). Nothing is dropped silently.
+    public var maxPendingBytesPerAjaxClient: Int = 4 << 20
     /// Time source.
     public var clock: any ChannelSocketClock
 
@@ -117,6 +129,8 @@ public struct ChannelSocketServerOptions: Sendable {
         if wsPingTimeout <= .zero { throw OptionsError("ws-ping-timeout-ms must be positive") }
         if sendBufferWS < .zero || sendBufferAjax < .zero { throw OptionsError("send buffer windows must be >= 0") }
         if maxMessageBytes < 64 { throw OptionsError("max-message-bytes must be at least 64") }
+        if let cap = maxOutboundMessageBytes, cap < 64 { throw OptionsError("max-outbound-message-bytes must be at least 64") }
+        if maxPendingBytesPerAjaxClient < 64 { throw OptionsError("max-pending-bytes-per-ajax-client must be at least 64") }
     }
 }
 
@@ -135,4 +149,7 @@ extension ChannelSocketServerOptions {
     var effectiveWSReconnectGrace: Duration {
         wsReconnectGrace ?? (wire == .v1 ? .milliseconds(5_000) : .milliseconds(2_500))
     }
+
+    /// The outbound frame cap in force: the set one, else `maxMessageBytes`.
+    var effectiveMaxOutboundMessageBytes: Int { maxOutboundMessageBytes ?? maxMessageBytes }
 }

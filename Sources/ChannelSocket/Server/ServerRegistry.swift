@@ -25,9 +25,33 @@ actor ServerRegistry {
         /// Pushed events that found no held poll; the next poll gets them (beyond Sente, which
         /// retries for ~4 s and then drops them).
         var pending: [EDNValue] = []
+        /// The packed size of each pending event (alone), and their sum: bounded by
+        /// `maxPendingBytesPerAjaxClient`.
+        var pendingSizes: [Int] = []
+        var pendingBytes = 0
         /// Counts toward `:ajax` from the first non-handshake poll (newest Sente).
         var counted = false
         var graceToken: UInt64?
+
+        mutating func appendPending(_ events: [EDNValue], sizes: [Int]) {
+            pending += events
+            pendingSizes += sizes
+            pendingBytes += sizes.reduce(0, +)
+        }
+
+        /// Removes the first `count` pending events (sent, or dropped).
+        mutating func dropPending(_ count: Int) {
+            guard count > 0 else { return }
+            if count >= pending.count {
+                pending = []
+                pendingSizes = []
+                pendingBytes = 0
+                return
+            }
+            pendingBytes -= pendingSizes[..<count].reduce(0, +)
+            pending.removeFirst(count)
+            pendingSizes.removeFirst(count)
+        }
     }
 
     /// One client (uid, client id). Kept small, since there is one per connection: the Ajax
@@ -44,6 +68,11 @@ actor ServerRegistry {
         }
 
         var isEmpty: Bool { ws == nil && wsGraceToken == nil && ajaxBox == nil }
+
+        /// What this client adds to its uid's `connected-uids` counters.
+        var contribution: PresenceTracker.Contribution {
+            PresenceTracker.Contribution(ws: ws != nil || wsGraceToken != nil, ajax: ajaxBox?.value.counted == true)
+        }
     }
 
     final class AjaxBox {
@@ -54,6 +83,8 @@ actor ServerRegistry {
     struct SendBuffer {
         var ws: [EDNValue] = []
         var ajax: [EDNValue] = []
+        /// The packed size of each event of `ajax` (for the Ajax clients' pending bound).
+        var ajaxSizes: [Int] = []
         var wsTimer = false
         var ajaxTimer = false
     }
@@ -61,7 +92,12 @@ actor ServerRegistry {
     private var clients: [ClientKey: ClientEntry] = [:]
     private var byUID: [EDNValue: Set<ClientKey>] = [:]
     private var buffers: [EDNValue: SendBuffer] = [:]
-    private(set) var connected = ConnectedUIDs()
+    private var presence = PresenceTracker()
+    private var publishScheduled = false
+    /// Sente's `connected-uids` as last reported (built lazily, cached until it changes).
+    var connected: ConnectedUIDs { presence.snapshot() }
+    /// The uids in `:any`, in the order they joined.
+    var connectedAny: [EDNValue] { presence.anyUIDs }
     private var tokenCounter: UInt64 = 0
     private var isShutDown = false
 
@@ -97,42 +133,45 @@ actor ServerRegistry {
         byUID[key.uid, default: []].insert(key)
     }
 
+    /// Stores a client's entry; every change of `clients` goes through here (or
+    /// `removeIfEmpty`), so the presence counters follow each client's contribution (O(1)).
+    private func put(_ key: ClientKey, _ entry: ClientEntry) {
+        let old = clients.updateValue(entry, forKey: key)
+        presence.update(key.uid, from: old?.contribution ?? .none, to: entry.contribution)
+    }
+
     private func removeIfEmpty(_ key: ClientKey) {
         guard let entry = clients[key], entry.isEmpty else { return }
         clients[key] = nil
+        presence.update(key.uid, from: entry.contribution, to: .none)
         byUID[key.uid]?.remove(key)
         if byUID[key.uid]?.isEmpty == true { byUID[key.uid] = nil }
     }
 
-    /// Recomputes the membership of one uid; emits uidport events and change notifications.
+    /// Brings the reported membership of one uid in line with its clients (O(1): the
+    /// counters are kept by `put`); emits uidport events and change notifications.
     private func refresh(_ uid: EDNValue, cause request: ConnectionRequest, clientID: String) {
-        let keys = byUID[uid] ?? []
-        var inWS = false, inAjax = false
-        for key in keys {
-            guard let e = clients[key] else { continue }
-            if e.ws != nil || e.wsGraceToken != nil { inWS = true }
-            if e.ajax?.counted == true { inAjax = true }
-        }
-        let wasWS = connected.ws.contains(uid), wasAjax = connected.ajax.contains(uid)
-        let wasAny = connected.any.contains(uid)
-        // Most calls (every Ajax poll of a connected uid) change nothing: answer those
-        // without touching the sets, which are shared with the published snapshot and would
-        // be copied whole (O(uids) per poll).
-        guard inWS != wasWS || inAjax != wasAjax || (inWS || inAjax) != wasAny else { return }
-        var next = connected
-        connected = ConnectedUIDs()   // drop our reference so `next` is mutated in place where possible
-        if inWS { next.ws.insert(uid) } else { next.ws.remove(uid) }
-        if inAjax { next.ajax.insert(uid) } else { next.ajax.remove(uid) }
-        if inWS || inAjax { next.any.insert(uid) } else { next.any.remove(uid) }
-        connected = next
-        guard let server = owner else { return }
-        server.publish(next)
-        let isAny = next.any.contains(uid)
-        if isAny != wasAny {
+        guard let delta = presence.settle(uid), let server = owner else { return }
+        schedulePublish(server)
+        if let isAny = delta.any {
             let id = isAny ? Reserved.uidportOpen : Reserved.uidportClose
             server.log(.info, "\(isAny ? "uidport-open" : "uidport-close") \(EDNPrinter.string(uid))")
             server.deliver(ServerEventMessage(event: Event(id, uid), uid: uid, clientID: clientID, request: request, replier: nil))
         }
+    }
+
+    /// Watchers of `connectedUIDChanges()` get one value per batch of changes: the first
+    /// change schedules one publication after the current work on the actor, so 20 000
+    /// clients leaving in one timer visit build and send the value once, not 20 000 times.
+    private func schedulePublish(_ server: ChannelSocketServer) {
+        guard !publishScheduled, server.uidWatchers.withLock({ !$0.isEmpty }) else { return }
+        publishScheduled = true
+        Task { self.publishPresence() }
+    }
+
+    private func publishPresence() {
+        publishScheduled = false
+        owner?.publish(connected)
     }
 
     // MARK: WebSocket
@@ -146,7 +185,7 @@ actor ServerRegistry {
         var entry = clients[key] ?? ClientEntry()
         entry.ws = connection
         entry.wsGraceToken = nil
-        clients[key] = entry
+        put(key, entry)
         index(key)
         refresh(connection.uid, cause: connection.request, clientID: connection.clientID)
     }
@@ -161,7 +200,7 @@ actor ServerRegistry {
         let token = nextToken()
         entry.ws = nil
         entry.wsGraceToken = token
-        clients[key] = entry
+        put(key, entry)
         let grace = owner?.options.effectiveWSReconnectGrace ?? .milliseconds(2_500)
         schedule(after: grace) { registry in registry.wsGraceExpired(key, token: token, request: connection.request) }
     }
@@ -169,7 +208,7 @@ actor ServerRegistry {
     private func wsGraceExpired(_ key: ClientKey, token: UInt64, request: ConnectionRequest) {
         guard var entry = clients[key], entry.wsGraceToken == token else { return }
         entry.wsGraceToken = nil
-        clients[key] = entry
+        put(key, entry)
         removeIfEmpty(key)
         refresh(key.uid, cause: request, clientID: key.clientID)
     }
@@ -225,7 +264,7 @@ actor ServerRegistry {
             let countNow = server.options.wire == .v1 && !ajax.counted
             if countNow { ajax.counted = true }
             entry.ajax = ajax
-            clients[key] = entry
+            put(key, entry)
             index(key)
             if countNow { refresh(uid, cause: request, clientID: clientID) }
             startAjaxGrace(key)
@@ -246,14 +285,18 @@ actor ServerRegistry {
             ajax.held = nil
         }
         if !ajax.pending.isEmpty {
-            let batch = EDNValue.vector(ajax.pending)
-            ajax.pending = []
-            entry.ajax = ajax
-            clients[key] = entry
-            if newlyCounted { refresh(uid, cause: request, clientID: clientID) }
-            startAjaxGrace(key)
-            answer(reply(batch, ajax.generation))
-            return
+            // One answer never exceeds the frame cap: the rest waits for the next poll. No
+            // frame at all: every waiting event was over the cap alone (dropped and logged).
+            let frame = packedFrames(ajax.pending, ajax.generation).first
+            ajax.dropPending(frame?.end ?? ajax.pending.count)
+            if let frame {
+                entry.ajax = ajax
+                put(key, entry)
+                if newlyCounted { refresh(uid, cause: request, clientID: clientID) }
+                startAjaxGrace(key)
+                answer(HTTPReply(status: 200, body: frame.bytes))
+                return
+            }
         }
         let token = nextToken()
         let generationForReply = ajax.generation
@@ -262,7 +305,7 @@ actor ServerRegistry {
         }
         ajax.held = HeldPoll(token: token, pollID: pollID, answer: answer, timer: timer)
         entry.ajax = ajax
-        clients[key] = entry
+        put(key, entry)
         if newlyCounted { refresh(uid, cause: request, clientID: clientID) }
     }
 
@@ -301,7 +344,7 @@ actor ServerRegistry {
         guard var entry = clients[key], var ajax = entry.ajax, ajax.generation != generation else { return }
         ajax.generation = generation
         entry.ajax = ajax
-        clients[key] = entry
+        put(key, entry)
     }
 
     private func reply(_ value: EDNValue, _ generation: WireGeneration) -> HTTPReply {
@@ -313,7 +356,7 @@ actor ServerRegistry {
         held.timer?.cancel()
         ajax.held = nil
         entry.ajax = ajax
-        clients[key] = entry
+        put(key, entry)
         held.answer(response)
         startAjaxGrace(key)
     }
@@ -324,7 +367,7 @@ actor ServerRegistry {
         let token = nextToken()
         ajax.graceToken = token
         entry.ajax = ajax
-        clients[key] = entry
+        put(key, entry)
         let grace = owner?.options.ajaxReconnectGrace ?? .seconds(5)
         schedule(after: grace) { registry in registry.ajaxGraceExpired(key, token: token) }
     }
@@ -335,7 +378,7 @@ actor ServerRegistry {
             owner?.log(.warning, "ajax client \(key.clientID) gone: \(ajax.pending.count) undelivered event(s) dropped")
         }
         entry.ajax = nil
-        clients[key] = entry
+        put(key, entry)
         removeIfEmpty(key)
         owner?.log(.info, "ajax client gone: uid \(EDNPrinter.string(key.uid)) client \(key.clientID)")
         refresh(key.uid, cause: ajax.request, clientID: key.clientID)
@@ -350,11 +393,14 @@ actor ServerRegistry {
     private var wsTimerScheduled = false
     private var ajaxTimerScheduled = false
 
-    func push(_ event: EDNValue, to uid: EDNValue, flush: Bool) {
+    /// Buffers `event` for every client of `uid`; `size` is its packed size alone (the
+    /// caller checked it against the frame cap).
+    func push(_ event: EDNValue, to uid: EDNValue, flush: Bool, size: Int) {
         guard let server = owner else { return }
         var buffer = buffers[uid] ?? SendBuffer()
         buffer.ws.append(event)
         buffer.ajax.append(event)
+        buffer.ajaxSizes.append(size)
         if flush {
             buffers[uid] = buffer
             flushWS(uid)
@@ -381,8 +427,8 @@ actor ServerRegistry {
     }
 
     /// Pushes one event to many uids in one step (a broadcast).
-    func push(_ event: EDNValue, toAll uids: [EDNValue]) {
-        for uid in uids { push(event, to: uid, flush: false) }
+    func push(_ event: EDNValue, toAll uids: [EDNValue], size: Int) {
+        for uid in uids { push(event, to: uid, flush: false, size: size) }
     }
 
     private func flushPendingWS() {
@@ -415,46 +461,114 @@ actor ServerRegistry {
         guard !events.isEmpty else { return }
         for key in byUID[uid] ?? [] {
             guard let connection = clients[key]?.ws else { continue }
-            connection.sendPacked(packedBatch(events, connection.generation ?? .v2))
+            for frame in packedFrames(events, connection.generation ?? .v2) { connection.sendPacked(frame.bytes) }
         }
+    }
+
+    /// One outbound frame of a batch: its bytes, and the index in the batch after its last event.
+    struct PackedFrame {
+        let bytes: [UInt8]
+        let end: Int
     }
 
     /// A broadcast leaves the same batch in many buffers (WebSocket and Ajax alike): it is
     /// packed once per generation, not once per client.
-    private var lastPacked: (events: [EDNValue], bytes: [WireGeneration: [UInt8]])?
+    private var lastPacked: (events: [EDNValue], frames: [WireGeneration: [PackedFrame]])?
 
-    private func packedBatch(_ events: [EDNValue], _ generation: WireGeneration) -> [UInt8] {
+    /// `events` as frames of at most `maxOutboundMessageBytes` each, in order: one frame when
+    /// the whole batch fits (one packing, the common case), else the longest prefixes that fit
+    /// (each found by a binary search over its length; Transit's write cache is per message,
+    /// so every frame is packed on its own). An event too large alone (`send` refuses those,
+    /// so only a packer that packs differently in a batch gets here) is dropped, logged and
+    /// counted.
+    private func packedFrames(_ events: [EDNValue], _ generation: WireGeneration) -> [PackedFrame] {
         if !(lastPacked.map { EDNValue.identical($0.events, events) } ?? false) { lastPacked = (events, [:]) }
-        if let bytes = lastPacked?.bytes[generation] { return bytes }
-        let bytes = owner?.packed(.vector(events), generation: generation) ?? []
-        lastPacked?.bytes[generation] = bytes
-        return bytes
+        if let frames = lastPacked?.frames[generation] { return frames }
+        guard let server = owner else { return [] }
+        let cap = server.options.effectiveMaxOutboundMessageBytes
+        var frames: [PackedFrame] = []
+        var start = 0
+        while start < events.count {
+            let rest = events[start...]
+            let whole = server.packed(.vector(Array(rest)), generation: generation)
+            if whole.count <= cap {
+                frames.append(PackedFrame(bytes: whole, end: events.count))
+                break
+            }
+            // The longest prefix that fits: `fits` events are known to, `tooBig` known not to.
+            var fits = 0, tooBig = rest.count, best: [UInt8] = []
+            while tooBig - fits > 1 {
+                let mid = (fits + tooBig) / 2
+                let bytes = server.packed(.vector(Array(rest.prefix(mid))), generation: generation)
+                if bytes.count <= cap { (fits, best) = (mid, bytes) } else { tooBig = mid }
+            }
+            if fits == 0 {
+                let size = rest.count == 1 ? whole.count : server.packed(.vector([events[start]]), generation: generation).count
+                server.log(.warning, "push of \(size) bytes dropped: over the \(cap)-byte frame cap")
+                server.countRefusal(.eventTooLarge)
+                start += 1
+                continue
+            }
+            frames.append(PackedFrame(bytes: best, end: start + fits))
+            start += fits
+        }
+        if frames.count > 1 { server.countRefusal(.batchSplit) }
+        lastPacked?.frames[generation] = frames
+        return frames
     }
 
     private func flushAjax(_ uid: EDNValue) {
         guard var buffer = buffers[uid] else { return }
-        let events = buffer.ajax
+        let events = buffer.ajax, sizes = buffer.ajaxSizes
         buffer.ajax = []
+        buffer.ajaxSizes = []
         buffer.ajaxTimer = false
         store(buffer, uid)
-        guard !events.isEmpty else { return }
+        guard !events.isEmpty, let server = owner else { return }
+        let limit = server.options.maxPendingBytesPerAjaxClient
+        var overflowing: [ClientKey] = []
         for key in byUID[uid] ?? [] {
             guard var entry = clients[key], var ajax = entry.ajax else { continue }
+            ajax.appendPending(events, sizes: sizes)
             if let held = ajax.held {
-                held.timer?.cancel()
-                let batch = ajax.pending + events
-                ajax.held = nil
-                ajax.pending = []
-                entry.ajax = ajax
-                clients[key] = entry
-                held.answer(HTTPReply(status: 200, body: packedBatch(batch, ajax.generation)))
-                startAjaxGrace(key)
-            } else {
-                ajax.pending += events
-                entry.ajax = ajax
-                clients[key] = entry
+                // One answer never exceeds the frame cap: the rest waits for the next poll. No
+                // frame at all: every event was over the cap alone (dropped and logged).
+                let frame = packedFrames(ajax.pending, ajax.generation).first
+                ajax.dropPending(frame?.end ?? ajax.pending.count)
+                if let frame {
+                    held.timer?.cancel()
+                    ajax.held = nil
+                    entry.ajax = ajax
+                    put(key, entry)
+                    held.answer(HTTPReply(status: 200, body: frame.bytes))
+                    startAjaxGrace(key)
+                    if ajax.pendingBytes > limit { overflowing.append(key) }
+                    continue
+                }
             }
+            entry.ajax = ajax
+            put(key, entry)
+            if ajax.pendingBytes > limit { overflowing.append(key) }
         }
+        // After the loop: forgetting a client changes `byUID[uid]`, which the loop iterates.
+        for key in overflowing { forgetOverflowingAjaxClient(key, limit: limit) }
+    }
+
+    /// An Ajax client whose waiting pushes passed `maxPendingBytesPerAjaxClient`: its pushes
+    /// are dropped and it is forgotten, so that its next poll gets a new handshake (the
+    /// client resyncs); logged and counted, never silent.
+    private func forgetOverflowingAjaxClient(_ key: ClientKey, limit: Int) {
+        guard let server = owner, var entry = clients[key], let ajax = entry.ajax else { return }
+        server.log(.warning, "ajax client \(key.clientID) of uid \(EDNPrinter.string(key.uid)): \(ajax.pending.count) waiting push(es), \(ajax.pendingBytes) bytes, over the \(limit)-byte limit: dropped, client forgotten (it gets a new handshake)")
+        server.countRefusal(.ajaxPendingOverflow)
+        if let held = ajax.held {
+            held.timer?.cancel()
+            held.answer(reply(.keyword(Reserved.timeout), ajax.generation))
+        }
+        entry.ajax = nil
+        put(key, entry)
+        removeIfEmpty(key)
+        refresh(key.uid, cause: ajax.request, clientID: key.clientID)
     }
 
     private func store(_ buffer: SendBuffer, _ uid: EDNValue) {
@@ -482,7 +596,7 @@ actor ServerRegistry {
             entry.ajax = ajax
             held.answer(reply(.keyword(Reserved.timeout), ajax.generation))
         }
-        clients[key] = entry
+        put(key, entry)
     }
 
     func clientList() -> [(uid: EDNValue, clientID: String, transport: String)] {
