@@ -181,14 +181,9 @@ extension EDNValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int64) { self = .integer(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
-    /// A string literal starting with `:` becomes a keyword (`":ns/name"`); any other is a string.
-    public init(stringLiteral value: String) {
-        if value.utf8.count > 1, value.utf8.first == UInt8(ascii: ":") {
-            self = .keyword(Keyword(String(value.dropFirst())))
-        } else {
-            self = .string(value)
-        }
-    }
+    /// A string literal is a string, whatever it holds (`":)"` too); keywords are explicit:
+    /// `.kw("ns/name")` or `.keyword(…)`.
+    public init(stringLiteral value: String) { self = .string(value) }
     /// An array literal is a vector.
     public init(arrayLiteral elements: EDNValue...) { self = .vector(elements) }
     /// A dictionary literal is a map, in the literal's order (later duplicates replace earlier).

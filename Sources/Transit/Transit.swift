@@ -251,7 +251,7 @@ func lineAndColumn<C: Collection>(_ bytes: C, _ offset: Int) -> (Int, Int) where
 /// as Java does (`4.0E11`).
 ///
 /// ```swift
-/// let bytes = try TransitWriter(format: .json).write([":a": [1, 2]])
+/// let bytes = try TransitWriter(format: .json).write([.kw("a"): [1, 2]])
 /// // ["^ ","~:a",[1,2]]
 /// ```
 public struct TransitWriter: Sendable {

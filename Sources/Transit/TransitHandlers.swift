@@ -10,7 +10,7 @@ public import EDN
 /// var handlers = TransitReadHandlers()
 /// handlers.register(tag: "point") { rep in
 ///     guard case .vector(let xy) = rep, xy.count == 2 else { throw PointError() }
-///     return .map([":x": xy[0], ":y": xy[1]])
+///     return .map([.kw("x"): xy[0], .kw("y"): xy[1]])
 /// }
 /// let reader = TransitReader(format: .json, options: .init(handlers: handlers))
 /// ```

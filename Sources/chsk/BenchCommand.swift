@@ -359,7 +359,7 @@ struct BenchCommand: AsyncParsableCommand {
         var triggerFailures = 0
         while ContinuousClock.now < stopAt {
             let t = monotonicNanos()
-            let ev = EDNPrinter.string([":bench/fan", [.integer(t), .integer(Int64(rounds))]])
+            let ev = EDNPrinter.string([.kw("bench/fan"), [.integer(t), .integer(Int64(rounds))]])
             let request = ClientHTTPRequest(method: "GET", url: root + "/broadcast?ev=" + FormDecoding.escape(ev))
             if let response = try? await transport.http(request, timeout: .seconds(10)), response.status == 200 { rounds += 1 } else { triggerFailures += 1 }
             try? await Task.sleep(for: .milliseconds(500))

@@ -150,9 +150,9 @@ struct ScriptedAjaxTransport: ClientTransport {
         let probe = ClientProbe(client)
         await client.start()
         #expect(await Self.eventually { await client.currentState.isOpen })
-        let reply = try await client.request(Event("test/hello", [":n": 7, ":from": "browser"]), timeout: .seconds(5))
+        let reply = try await client.request(Event("test/hello", [.kw("n"): 7, .kw("from"): "browser"]), timeout: .seconds(5))
         #expect(reply == (try EDNReader.read(#"{:echo [:test/hello {:n 7, :from "browser"}], :uid "erin", :client-id "c"}"#)))
-        try await client.send(Event("test/echo-push", [":from": "browser"]))
+        try await client.send(Event("test/echo-push", [.kw("from"): "browser"]))
         #expect(await Self.eventually { probe.events.count >= 3 })
         #expect(probe.events == [
             #"[:chsk/handshake ["erin" nil {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "erin"} true]]"#,
@@ -184,9 +184,9 @@ struct ScriptedAjaxTransport: ClientTransport {
         let probe = ClientProbe(client)
         await client.start()
         #expect(await Self.eventually { await client.currentState.isOpen })
-        let reply = try await client.request(Event("test/hello", [":from": .kw("jvm-client"), ":n": 1]), timeout: .seconds(5))
+        let reply = try await client.request(Event("test/hello", [.kw("from"): .kw("jvm-client"), .kw("n"): 1]), timeout: .seconds(5))
         #expect(reply[.kw("client-id")] == "jvm-client-1")
-        try await client.send(Event("test/echo-push", [":from": .kw("jvm-client")]))
+        try await client.send(Event("test/echo-push", [.kw("from"): .kw("jvm-client")]))
         #expect(await Self.eventually { script.received.count == 3 })
         #expect(script.received[2] == "[[:chsk/ws-pong] nil]")   // answered the server ping
         #expect(probe.events == [
@@ -221,9 +221,9 @@ struct ScriptedAjaxTransport: ClientTransport {
         ])
         let first = try #require(probe.states.first)
         #expect(first.event(generation: .v1).description == #"[:chsk/state [{:type :ajax, :open? false, :ever-opened? false, :csrf-token "test-csrf-token"} {:type :ajax, :open? true, :ever-opened? true, :csrf-token "test-csrf-token", :uid "frank", :handshake-data {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "frank"}, :first-open? true}]]"#)
-        let reply = try await client.request(Event("test/hello", [":n": 7, ":from": "browser"]), timeout: .seconds(5))
+        let reply = try await client.request(Event("test/hello", [.kw("n"): 7, .kw("from"): "browser"]), timeout: .seconds(5))
         #expect(reply[.kw("uid")] == "frank")
-        try await client.send(Event("test/echo-push", [":from": "browser"]))
+        try await client.send(Event("test/echo-push", [.kw("from"): "browser"]))
         let requests = script.lock.withLock { script.requests }
         // The handshake poll carries handshake?=true (1.14); POST bodies carry the +-wrapped event, %2B-encoded.
         #expect(requests[0].url.contains("handshake%3F=true"))
@@ -268,8 +268,8 @@ struct ScriptedAjaxTransport: ClientTransport {
         let probe = ClientProbe(client)
         await client.start()
         #expect(await Self.eventually { await client.currentState.isOpen })
-        let reply = try await client.request(Event("my/req", [":q": 1]), timeout: .seconds(5))
-        #expect(reply == [":echo": [":my/req", [":q": 1]], ":uid": "ann", ":client-id": "c1"])
+        let reply = try await client.request(Event("my/req", [.kw("q"): 1]), timeout: .seconds(5))
+        #expect(reply == [.kw("echo"): [.kw("my/req"), [.kw("q"): 1]], .kw("uid"): "ann", .kw("client-id"): "c1"])
         try await client.send(Event("test/echo-push", "hi"))
         #expect(await Self.eventually { probe.events.contains { $0.contains("[:test/echo \"hi\"]") } })
         #expect(await client.currentState.type == (type == .ajax ? "ajax" : "ws"))

@@ -480,7 +480,7 @@ enum EngineReplay {
 }
 
 @Suite(.serialized) struct EngineLevelReplayTests {
-    static let reqReply: EDNValue = [":ok": true, ":n": 42]
+    static let reqReply: EDNValue = [.kw("ok"): true, .kw("n"): 42]
 
     /// The stub's app: `:my-app/req` is answered with `{:ok true :n 42}`; nothing else is.
     static let myApp: @Sendable (ServerEventMessage) -> Void = { m in
@@ -515,8 +515,8 @@ enum EngineReplay {
             .init(title: "bad package", at: 50) { a in a.send("ws1", "-[:my-app/oops {:x") },
             .init(title: "bad event (unnamespaced)", at: 60) { a in a.send("ws1", "-[:oops 1]") },
             .init(title: "server push 2 events", at: 70) { a in
-                try await a.server.send(Event("my-app/chat", [":text": "hi"]), to: "alice")
-                try await a.server.send(Event("my-app/chat", [":text": "yo"]), to: "alice")
+                try await a.server.send(Event("my-app/chat", [.kw("text"): "hi"]), to: "alice")
+                try await a.server.send(Event("my-app/chat", [.kw("text"): "yo"]), to: "alice")
             },
             .init(title: "wait for kalive ping (no activity 400ms)", at: 110) { _ in },
             .init(title: "ajax handshake poll (client c2, uid bob)", at: 900) { a in a.http("GET", "aj1", bob.merging(["handshake?": "true"]) { $1 }, headers: Self.site) },
@@ -524,8 +524,8 @@ enum EngineReplay {
             .init(title: "ajax poll, push arrives", at: 1700) { a in
                 a.http("GET", "aj3", bob, headers: Self.site)
                 await a.advance(to: 1750)
-                try await a.server.send(Event("my-app/chat", [":text": "hi"]), to: "bob")
-                try await a.server.send(Event("my-app/chat", [":text": "yo"]), to: "bob")
+                try await a.server.send(Event("my-app/chat", [.kw("text"): "hi"]), to: "bob")
+                try await a.server.send(Event("my-app/chat", [.kw("text"): "yo"]), to: "bob")
                 await a.advance(to: 1860)
                 // The real client polls again at once (the stub had no client); without it bob
                 // would leave 5 s later, and the recording shows him still connected at the end.
@@ -583,8 +583,8 @@ enum EngineReplay {
             .init(title: "bad edn", at: 360) { a in a.send("ws1", "[[:my-app/oops {:x") },
             .init(title: "bad event", at: 373) { a in a.send("ws1", "[[:oops 1] nil]") },
             .init(title: "server push 2 events", at: 435) { a in
-                try await a.server.send(Event("my-app/chat", [":text": "hi"]), to: "alice")
-                try await a.server.send(Event("my-app/chat", [":text": "yo"]), to: "alice")
+                try await a.server.send(Event("my-app/chat", [.kw("text"): "hi"]), to: "alice")
+                try await a.server.send(Event("my-app/chat", [.kw("text"): "yo"]), to: "alice")
             },
             .init(title: "now idle: expect ping after ~400ms (800/2), then close after 400ms more w/o pong", at: 470) { _ in },
             .init(title: "ajax handshake poll (client c2, uid bob)", at: 2040) { a in
@@ -596,8 +596,8 @@ enum EngineReplay {
             .init(title: "ajax poll, push arrives", at: 2450) { a in
                 a.http("GET", "aj3", bob)
                 await a.advance(to: 2610)
-                try await a.server.send(Event("my-app/chat", [":text": "hi"]), to: "bob")
-                try await a.server.send(Event("my-app/chat", [":text": "yo"]), to: "bob")
+                try await a.server.send(Event("my-app/chat", [.kw("text"): "hi"]), to: "bob")
+                try await a.server.send(Event("my-app/chat", [.kw("text"): "yo"]), to: "bob")
             },
             .init(title: "ajax POST no cb", at: 2915) { a in post(a, "p1", "[[:my-app/hello {:x 1}] nil]") },
             .init(title: "ajax POST with cb (:ajax)", at: 2920) { a in post(a, "p2", "[[:my-app/req {:q \"ping\"}] :ajax]") },
@@ -620,7 +620,7 @@ enum EngineReplay {
         // The stub's app here replies :whatever to every event that asks for a reply.
         let a = try StubAdapter(wire: .v1, app: { m in if m.wantsReply { m.reply(.keyword(Keyword("whatever"))) } }) { o in
             o.allowedOrigins = ["http://site.com"]
-            o.handshakeData = { _ in [":server-time": 123] }
+            o.handshakeData = { _ in [.kw("server-time"): 123] }
         }
         let alice = ["uid": "alice", "client-id": "c1"]
         let steps: [ScenarioStep] = [

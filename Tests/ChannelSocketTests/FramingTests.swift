@@ -6,7 +6,7 @@ import Testing
     let packer = EDNPacker()
 
     @Test func v1PlainAndWrapped() throws {
-        let ev: EDNValue = [":my/ev", [":a": 1]]
+        let ev: EDNValue = [.kw("my/ev"), [.kw("a"): 1]]
         #expect(String(decoding: try Framing.pack(ev, generation: .v1, packer: packer), as: UTF8.self) == "-[:my/ev {:a 1}]")
         let wrapped = try Framing.pack(ev, callbackID: "a1b2c3", generation: .v1, packer: packer)
         #expect(String(decoding: wrapped, as: UTF8.self) == "+[[:my/ev {:a 1}] \"a1b2c3\"]")
@@ -15,20 +15,20 @@ import Testing
         let frame = try Framing.unpack(wrapped, packer: packer)
         #expect(frame == Frame(value: ev, callbackID: "a1b2c3", generation: .v1))
         let plain = try Framing.unpack(Array("-[:chsk/ws-ping]".utf8), packer: packer)
-        #expect(plain == Frame(value: [":chsk/ws-ping"], callbackID: nil, generation: .v1))
+        #expect(plain == Frame(value: [.kw("chsk/ws-ping")], callbackID: nil, generation: .v1))
         let noCb = try Framing.unpack(Array("+[[:my/ev]]".utf8), packer: packer)
         #expect(noCb.callbackID == nil)
-        #expect(noCb.value == [":my/ev"])
+        #expect(noCb.value == [.kw("my/ev")])
     }
 
     @Test func v2Framing() throws {
-        let packed = try Framing.pack([":chsk/handshake", ["alice", .null, .null]], generation: .v2, packer: packer)
+        let packed = try Framing.pack([.kw("chsk/handshake"), ["alice", .null, .null]], generation: .v2, packer: packer)
         #expect(String(decoding: packed, as: UTF8.self) == "[[:chsk/handshake [\"alice\" nil nil]] nil]")
         let reply = try Framing.unpack(Array("[{:ok true} \"a1b2c3\"]".utf8), packer: packer)
-        #expect(reply == Frame(value: [":ok": true], callbackID: "a1b2c3", generation: .v2))
+        #expect(reply == Frame(value: [.kw("ok"): true], callbackID: "a1b2c3", generation: .v2))
         // 1.18–1.20 clients send [ev] without the nil.
         let short = try Framing.unpack(Array("[[:my/ev]]".utf8), packer: packer)
-        #expect(short == Frame(value: [":my/ev"], callbackID: nil, generation: .v2))
+        #expect(short == Frame(value: [.kw("my/ev")], callbackID: nil, generation: .v2))
         #expect(Framing.detectGeneration(Array("[1 nil]".utf8)) == .v2)
         #expect(Framing.detectGeneration(Array("-1".utf8)) == .v1)
     }
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func ednPackersOneBufferFramingEqualsPackingThePair() throws {
-        let values: [EDNValue] = [.null, "x\"y", [":a": [1, 2.5, .set([":k"])]], [":chsk/handshake", ["u", .null, .null]], .keyword("chsk/ws-ping")]
+        let values: [EDNValue] = [.null, "x\"y", [.kw("a"): [1, 2.5, .set([.kw("k")])]], [.kw("chsk/handshake"), ["u", .null, .null]], .keyword("chsk/ws-ping")]
         let cbs: [EDNValue?] = [nil, .null, "a1b2c3", 0, .keyword("ajax")]
         for v in values {
             for cb in cbs {

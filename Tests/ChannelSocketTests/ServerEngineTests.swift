@@ -105,10 +105,10 @@ final class EngineHarness: @unchecked Sendable {
         #expect(s1.messages == ["-[:chsk/handshake [\"alice\" nil]]"])
         let (_, n1) = await v1.connect(uid: nil, client: "c2")
         #expect(n1.messages == ["-[:chsk/handshake [:taoensso.sente/nil-uid nil]]"])
-        let v2 = try EngineHarness(wire: .v2) { $0.handshakeData = { _ in [":server-time": 123] } }
+        let v2 = try EngineHarness(wire: .v2) { $0.handshakeData = { _ in [.kw("server-time"): 123] } }
         let (_, s2) = await v2.connect(uid: nil, client: "c1")
         #expect(s2.messages == ["[[:chsk/handshake [:sente/nil-uid nil {:server-time 123}]] nil]"])
-        let v1data = try EngineHarness(wire: .v1) { $0.handshakeData = { _ in [":server-time": 123] } }
+        let v1data = try EngineHarness(wire: .v1) { $0.handshakeData = { _ in [.kw("server-time"): 123] } }
         let (_, s3) = await v1data.connect(uid: "alice", client: "c1")
         #expect(s3.messages == ["-[:chsk/handshake [\"alice\" nil {:server-time 123}]]"])
     }
@@ -121,7 +121,7 @@ final class EngineHarness: @unchecked Sendable {
         h.send(new, "[[:chsk/ws-ping] \"p1\"]")          // a 1.21 client too
         #expect(await h.eventually { newSocket.messages.count == 2 })
         #expect(newSocket.messages[1] == "[\"pong\" \"p1\"]")
-        try await h.server.send(Event("srv/note", [":n": 1]), to: "alice")
+        try await h.server.send(Event("srv/note", [.kw("n"): 1]), to: "alice")
         #expect(await h.eventually { oldSocket.messages.count == 2 && newSocket.messages.count == 3 })
         #expect(oldSocket.messages.last == "-[[:srv/note {:n 1}]]")
         #expect(newSocket.messages.last == "[[[:srv/note {:n 1}]] nil]")
@@ -138,7 +138,7 @@ final class EngineHarness: @unchecked Sendable {
     @Test func inlineHandlerRepliesWhereTheMessageArrives() async throws {
         let h = try EngineHarness(wire: .v2, echo: false)
         h.server.handleEventsInline { message in
-            if message.wantsReply { message.reply([":n": message.data ?? .null]) }
+            if message.wantsReply { message.reply([.kw("n"): message.data ?? .null]) }
         }
         let (c, socket) = await h.connect(uid: "u", client: "c")
         for i in 1...3 { h.send(c, "[[:my/req \(i)] \"cb\(i)\"]") }
@@ -356,7 +356,7 @@ final class EngineHarness: @unchecked Sendable {
         let h = try EngineHarness(wire: .v2)
         let changes = h.server.connectedUIDChanges()
         let (c, _) = await h.connect(uid: "alice", client: "c1")
-        #expect(await h.server.connectedUIDs.value == [":ws": .set(["alice"]), ":ajax": .set([]), ":any": .set(["alice"])])
+        #expect(await h.server.connectedUIDs.value == [.kw("ws"): .set(["alice"]), .kw("ajax"): .set([]), .kw("any"): .set(["alice"])])
         // The client dies without a close frame: the adapter reports the closed socket.
         await c.closed()
         await h.clock.advance(by: .milliseconds(2_400))
@@ -442,8 +442,8 @@ final class EngineHarness: @unchecked Sendable {
         for marker in ["0", ":ajax", "\"x\""] {
             let box = h.start("POST", ["client-id": "c", "uid": "bob", "ppstr": "[[:a/req \(marker)] \(marker)]"])
             #expect(await h.eventually { h.events.contains { $0.event.data == (try? EDNReader.read(marker)) } })
-            h.events.last { $0.id == "a/req" }?.reply([":ok": true])
-            h.events.last { $0.id == "a/req" }?.reply([":second": true])   // only the first counts
+            h.events.last { $0.id == "a/req" }?.reply([.kw("ok"): true])
+            h.events.last { $0.id == "a/req" }?.reply([.kw("second"): true])   // only the first counts
             #expect(await h.eventually { box.value != nil })
             #expect(box.value?.bodyText == "[{:ok true} nil]")
         }

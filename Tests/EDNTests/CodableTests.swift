@@ -16,7 +16,7 @@ enum Mood: String, Codable { case happy, sad }
 
 @Suite struct CodableTests {
     let sample = ChatMessage(room: "lobby", text: "hi", count: 3, score: nil, tags: ["a", "b"], meta: ["x": 1],
-                             nested: .init(flag: true, when: Instant(millisecondsSinceEpoch: 0), extra: [":k", 1]))
+                             nested: .init(flag: true, when: Instant(millisecondsSinceEpoch: 0), extra: [.kw("k"), 1]))
 
     @Test func structBecomesKeywordMap() throws {
         let v = try EDNEncoder().encode(sample)
@@ -24,7 +24,7 @@ enum Mood: String, Codable { case happy, sad }
         #expect(v[.kw("count")] == 3)
         #expect(v[.kw("tags")] == ["a", "b"])
         #expect(v[.kw("nested")]?[.kw("when")] == .instant(Instant(millisecondsSinceEpoch: 0)))
-        #expect(v[.kw("nested")]?[.kw("extra")] == [":k", 1])
+        #expect(v[.kw("nested")]?[.kw("extra")] == [.kw("k"), 1])
         let back = try EDNDecoder().decode(ChatMessage.self, from: v)
         #expect(back == sample)
     }
@@ -38,7 +38,7 @@ enum Mood: String, Codable { case happy, sad }
 
     @Test func typedErrors() {
         #expect(throws: DecodingError.self) { try EDNDecoder().decode(Int8.self, from: 300) }
-        #expect(throws: DecodingError.self) { try EDNDecoder().decode(ChatMessage.self, from: [":room": "x"]) }
+        #expect(throws: DecodingError.self) { try EDNDecoder().decode(ChatMessage.self, from: [.kw("room"): "x"]) }
         #expect(throws: DecodingError.self) { try EDNDecoder().decode(String.self, from: 1) }
         #expect(throws: DecodingError.self) { try EDNDecoder().decode(Keyword.self, from: "x") }
     }

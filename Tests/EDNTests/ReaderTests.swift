@@ -205,7 +205,7 @@ func readError(_ text: String) -> EDNReadError? {
     }
 
     @Test func streamsAndSingle() throws {
-        #expect(try EDNReader.readAll(Array("1 [2] {:a 3} ; end".utf8)) == [1, [2], [":a": 3]])
+        #expect(try EDNReader.readAll(Array("1 [2] {:a 3} ; end".utf8)) == [1, [2], [.kw("a"): 3]])
         #expect(readError("[1] [2]")?.kind == .trailingInput)
         var reader = EDNReader("1 2 [")
         #expect(try reader.next() == 1)

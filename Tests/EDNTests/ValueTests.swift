@@ -14,8 +14,8 @@ import Testing
         hashes.insert(.integer(1)); hashes.insert(.bigInteger(BigInteger(1 as Int64)))
         hashes.insert(.list([1])); hashes.insert(.vector([1]))
         #expect(hashes.count == 2)
-        let m1: EDNValue = [":a": 1, ":b": 2]
-        let m2: EDNValue = [":b": 2, ":a": 1]
+        let m1: EDNValue = [.kw("a"): 1, .kw("b"): 2]
+        let m2: EDNValue = [.kw("b"): 2, .kw("a"): 1]
         #expect(m1 == m2 && m1.hashValue == m2.hashValue)
         #expect(EDNValue.set([1, 2]) == .set([2, 1]))
     }
@@ -24,14 +24,17 @@ import Testing
         #expect(EDNValue.list([1]) == .vector([1]) && !EDNValue.list([1]).isIdentical(to: .vector([1])))
         #expect(!EDNValue.integer(1).isIdentical(to: .bigInteger(BigInteger(1 as Int64))))
         #expect(!EDNValue.double(0).isIdentical(to: .double(-0.0)))
-        #expect(!EDNValue.map([":a": 1, ":b": 2]).isIdentical(to: [":b": 2, ":a": 1]))
-        #expect(EDNValue.map([":a": [1, "x"]]).isIdentical(to: [":a": [1, "x"]]))
+        #expect(!EDNValue.map([.kw("a"): 1, .kw("b"): 2]).isIdentical(to: [.kw("b"): 2, .kw("a"): 1]))
+        #expect(EDNValue.map([.kw("a"): [1, "x"]]).isIdentical(to: [.kw("a"): [1, "x"]]))
     }
 
     @Test func literals() {
-        let v: EDNValue = [":my-app/ev", ["text": "hi", ":n": 1.5, ":ok": true, ":none": .null]]
+        let v: EDNValue = [.kw("my-app/ev"), ["text": "hi", .kw("n"): 1.5, .kw("ok"): true, .kw("none"): .null]]
         #expect(v.description == "[:my-app/ev {\"text\" \"hi\", :n 1.5, :ok true, :none nil}]")
-        #expect(EDNValue.kw("a/b") == ":a/b")
+        // A string literal never turns into a keyword (":)" used to).
+        #expect(EDNValue.kw("a/b") != ":a/b")
+        #expect((":)" as EDNValue) == .string(":)"))
+        #expect((":a/b" as EDNValue) == .string(":a/b"))
         #expect(Keyword(namespace: "ns", name: "n").description == ":ns/n")
     }
 

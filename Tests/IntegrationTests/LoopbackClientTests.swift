@@ -36,8 +36,8 @@ import Transit
         let reader = Task { for await e in events { received.value.append(e.description) } }
         await client.start()
         #expect(await Self.eventually { await client.currentState.isOpen })
-        let reply = try await client.request(Event("my/req", [":n": 1]), timeout: .seconds(5))
-        #expect(reply[.kw("echo")] == [":my/req", [":n": 1]])
+        let reply = try await client.request(Event("my/req", [.kw("n"): 1]), timeout: .seconds(5))
+        #expect(reply[.kw("echo")] == [.kw("my/req"), [.kw("n"): 1]])
         try await client.send(Event("test/echo-push", "pushed"))
         #expect(await Self.eventually { received.value.contains { $0.contains("[:test/echo \"pushed\"]") } })
         #expect(await client.currentState.generation == (wire == "v1" ? .v1 : .v2))
@@ -55,9 +55,9 @@ import Transit
                                          transport: NIOClientTransport())
         await client.start()
         #expect(await Self.eventually { await client.currentState.isOpen })
-        let data: EDNValue = [":set": .set([1, 2]), ":when": .instant(Instant(millisecondsSinceEpoch: 1_700_000_000_000)), ":big": .bigInteger(BigInteger("123456789012345678901234567890")!)]
+        let data: EDNValue = [.kw("set"): .set([1, 2]), .kw("when"): .instant(Instant(millisecondsSinceEpoch: 1_700_000_000_000)), .kw("big"): .bigInteger(BigInteger("123456789012345678901234567890")!)]
         let reply = try await client.request(Event("my/req", data), timeout: .seconds(5))
-        #expect(reply[.kw("echo")] == [":my/req", data])
+        #expect(reply[.kw("echo")] == [.kw("my/req"), data])
         await client.disconnect()
     }
 

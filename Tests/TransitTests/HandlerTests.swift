@@ -59,12 +59,12 @@ struct PointError: Error {}
         var r = TransitReadHandlers()
         r.register(tag: "point") { rep in
             guard case .vector(let xy) = rep, xy.count == 2 else { throw PointError() }
-            return [":x": xy[0], ":y": xy[1]]
+            return [.kw("x"): xy[0], .kw("y"): xy[1]]
         }
         r.register(tag: "X") { rep in .string("X:" + (rep.stringValue ?? "")) }
         let reader = TransitReader(format: .json, options: .init(handlers: r))
-        #expect(try reader.read(#"[["~#point",[1,2]],["^0",[3,4]],"~Xabc"]"#) == [[":x": 1, ":y": 2], [":x": 3, ":y": 4], "X:abc"])
-        #expect(try TransitReader(format: .jsonVerbose, options: .init(handlers: r)).read(#"{"~#point":[5,6]}"#) == [":x": 5, ":y": 6])
+        #expect(try reader.read(#"[["~#point",[1,2]],["^0",[3,4]],"~Xabc"]"#) == [[.kw("x"): 1, .kw("y"): 2], [.kw("x"): 3, .kw("y"): 4], "X:abc"])
+        #expect(try TransitReader(format: .jsonVerbose, options: .init(handlers: r)).read(#"{"~#point":[5,6]}"#) == [.kw("x"): 5, .kw("y"): 6])
         // A failing handler gives a typed error with a position.
         do {
             _ = try reader.read(#"[["~#point",[1]]]"#)

@@ -93,7 +93,7 @@ import Transit
     }
 
     @Test func maps() throws {
-        let m: EDNValue = [":a": 1, "b": [":c": true]]
+        let m: EDNValue = [.kw("a"): 1, "b": [.kw("c"): true]]
         #expect(try text(m) == #"["^ ","~:a",1,"b",["^ ","~:c",true]]"#)
         #expect(try text(m, .jsonVerbose) == #"{"~:a":1,"b":{"~:c":true}}"#)
         #expect(try read(#"["^ ","~:a",1,"b",["^ ","~:c",true]]"#) == m)
@@ -314,7 +314,7 @@ import Transit
     @Test func jsonPayloadsOnePerLine() throws {
         let w = TransitWriter(format: .json)
         var bytes: [UInt8] = []
-        let values: [EDNValue] = [[":a": 1], .kw("abc"), [.kw("abc"), .kw("abc")], .null]
+        let values: [EDNValue] = [[.kw("a"): 1], .kw("abc"), [.kw("abc"), .kw("abc")], .null]
         for v in values { bytes += try w.write(v); bytes.append(10) }
         #expect(try TransitReader(format: .json).readAll(bytes) == values)
         #expect(try TransitReader(format: .json).readAll(Array("  \n".utf8)) == [])
@@ -323,7 +323,7 @@ import Transit
     @Test func msgpackConcatenated() throws {
         let w = TransitWriter(format: .msgpack)
         var bytes: [UInt8] = []
-        let values: [EDNValue] = [[":a": 1], .kw("abc"), [.kw("abc"), .kw("abc")], .null, .set([1])]
+        let values: [EDNValue] = [[.kw("a"): 1], .kw("abc"), [.kw("abc"), .kw("abc")], .null, .set([1])]
         for v in values { bytes += try w.write(v) }
         var stream = TransitStreamReader(bytes, format: .msgpack)
         var got: [EDNValue] = []
@@ -369,7 +369,7 @@ import Transit
     @Test func jsonReaderReadsVerboseAndMixed() throws {
         let verbose = try TransitWriter(format: .jsonVerbose).write(Self.sample)
         #expect(try TransitReader(format: .json).read(verbose) == Self.sample)
-        #expect(try read(#"[{"~:a":["^ ","~:b",{"~#set":[1]}]}]"#) == [[":a": [":b": .set([1])]]])
+        #expect(try read(#"[{"~:a":["^ ","~:b",{"~#set":[1]}]}]"#) == [[.kw("a"): [.kw("b"): .set([1])]]])
     }
 
     @Test func writeIntoAppends() throws {

@@ -87,7 +87,7 @@ var results: [(String, Double)] = []
 /// Whether the measure `name` runs (all of them unless --only picks some).
 @MainActor func selected(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
 
-let reply: EDNValue = [":echo": [":bench/echo", [":i": 1, ":s": "x"]], ":uid": "bench", ":client-id": "c-1"]
+let reply: EDNValue = [.kw("echo"): [.kw("bench/echo"), [.kw("i"): 1, .kw("s"): "x"]], .kw("uid"): "bench", .kw("client-id"): "c-1"]
 let cb: EDNValue = "a1b2c3"
 if selected("pack-edn") { results.append(("pack-edn", measure(seconds: seconds, batch: 1) {
     sink &+= (try? Framing.pack(reply, callbackID: cb, generation: .v2, packer: EDNPacker()))?.count ?? 0
@@ -103,7 +103,7 @@ if selected("unpack-edn") { results.append(("unpack-edn", measure(seconds: secon
 // dispatch: one connection, an inline handler that replies.
 let server = try ChannelSocketServer(options: .init(userID: { $0.params["uid"].map(EDNValue.string) }, wire: .v2))
 server.handleEventsInline { message in
-    if message.wantsReply { message.reply([":echo": message.event.value, ":uid": message.uid, ":client-id": .string(message.clientID)]) }
+    if message.wantsReply { message.reply([.kw("echo"): message.event.value, .kw("uid"): message.uid, .kw("client-id"): .string(message.clientID)]) }
 }
 let socket = CountingSocket()
 let connection = await server.openWebSocket(
@@ -119,7 +119,7 @@ for i in 0..<uids {
     _ = await fan.openWebSocket(ConnectionRequest(method: "GET", path: "/chsk", params: ["client-id": "f-\(i)", "uid": "u\(i)"],
                                                   isWebSocket: true), outbound: fanSocket)
 }
-let pushed = Event("bench/fan", [":n": 1, ":text": "hello"])
+let pushed = Event("bench/fan", [.kw("n"): 1, .kw("text"): "hello"])
 let uidValues = (0..<uids).map { EDNValue.string("u\($0)") }
 if selected("broadcast") { results.append(("broadcast", await measureAsync(seconds: seconds, batch: uids) {
     try? await fan.broadcast(pushed)

@@ -320,13 +320,13 @@ public actor ChannelSocketClient {
             let now = wallClockMilliseconds()
             let failure = error as? TransportError ?? TransportError("\(error)")
             lastFailure = failure
-            update { $0.lastWSError = [":udt": .integer(now), ":ev": .string("\(error)")] }
+            update { $0.lastWSError = [.kw("udt"): .integer(now), .kw("ev"): .string("\(error)")] }
             if options.type == .auto && !wsEverHandshaked {
                 effectiveType = .ajax
                 attempt = 0
                 update {
                     $0.type = "ajax"
-                    $0.lastClose = [":udt": .integer(now), ":reason": .kw("downgrading-ws-to-ajax")]
+                    $0.lastClose = [.kw("udt"): .integer(now), .kw("reason"): .kw("downgrading-ws-to-ajax")]
                 }
                 return
             }
@@ -346,7 +346,7 @@ public actor ChannelSocketClient {
                 await handleWSMessage(bytes)
             case .closed(let code, let reason, let clean):
                 let now = wallClockMilliseconds()
-                update { $0.lastWSClose = [":udt": .integer(now), ":clean?": .bool(clean), ":code": .integer(Int64(code)), ":reason": .string(reason)] }
+                update { $0.lastWSClose = [.kw("udt"): .integer(now), .kw("clean?"): .bool(clean), .kw("code"): .integer(Int64(code)), .kw("reason"): .string(reason)] }
                 socket = nil
                 keepAliveTask?.cancel()
                 failPending(.closed)
@@ -568,7 +568,7 @@ public actor ChannelSocketClient {
         update {
             $0.isOpen = false
             $0.firstOpen = false
-            $0.lastClose = [":udt": .integer(now), ":reason": .kw(reason)]
+            $0.lastClose = [.kw("udt"): .integer(now), .kw("reason"): .kw(reason)]
         }
     }
 

@@ -9,7 +9,7 @@ import Synchronization
 /// ```swift
 /// let chsk = try ChannelSocketServer(options: .init(userID: { $0.params["uid"].map(EDNValue.string) }))
 /// for await msg in chsk.events {
-///     if msg.id == "my-app/req" { msg.reply([":ok": true]) }
+///     if msg.id == "my-app/req" { msg.reply([.kw("ok"): true]) }
 /// }
 /// try await chsk.send(Event("my-app/alert", "hi"), to: "alice")   // every client of alice
 /// ```

@@ -15,7 +15,7 @@ public struct EchoApp: Sendable {
 
     /// The handshake data the recordings used: `{:server <name>, :uid-param <the uid param>}`.
     public static func handshakeData(serverName: String) -> @Sendable (ConnectionRequest) -> EDNValue? {
-        { request in [":server": .string(serverName), ":uid-param": request.params["uid"].map(EDNValue.string) ?? .null] }
+        { request in [.kw("server"): .string(serverName), .kw("uid-param"): request.params["uid"].map(EDNValue.string) ?? .null] }
     }
 
     /// Handles one event as the reference app does.
@@ -47,7 +47,7 @@ public struct EchoApp: Sendable {
 
     /// The reply to an event with a callback: `{:echo <event> :uid <uid> :client-id <id>}`.
     static func echo(_ message: ServerEventMessage) -> EDNValue {
-        [":echo": message.event.value, ":uid": message.uid, ":client-id": .string(message.clientID)]
+        [.kw("echo"): message.event.value, .kw("uid"): message.uid, .kw("client-id"): .string(message.clientID)]
     }
 
     /// The push an event asks for, if any: `[:test/echo X]` to the sender's uid for

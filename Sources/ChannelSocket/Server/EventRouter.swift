@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// ```swift
 /// let stop = EventRouter()
-///     .on("my-app/req") { msg in msg.reply([":ok": true]) }
+///     .on("my-app/req") { msg in msg.reply([.kw("ok"): true]) }
 ///     .on("chsk/uidport-open") { msg in print("hello", msg.data ?? nil) }
 ///     .start(on: server)
 /// …

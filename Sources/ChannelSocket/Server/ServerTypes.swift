@@ -97,7 +97,7 @@ public struct ConnectedUIDs: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `{:ws #{…}, :ajax #{…}, :any #{…}}`.
-    public var value: EDNValue { [":ws": .set(ws), ":ajax": .set(ajax), ":any": .set(any)] }
+    public var value: EDNValue { [.kw("ws"): .set(ws), .kw("ajax"): .set(ajax), .kw("any"): .set(any)] }
     public var description: String { value.description }
 }
 
