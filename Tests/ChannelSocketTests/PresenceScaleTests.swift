@@ -73,7 +73,8 @@ import Testing
         #expect(await server.clients().isEmpty)
         let end = ContinuousClock.now
         print("presence scale: ajax \(ajaxCount) clients \(ajaxDone - started), ws \(wsCount) sockets \(end - ajaxDone)")
-        // Linear work takes well under a second here; the quadratic recount took minutes.
-        #expect(end - started < .seconds(5))
+        // Linear work: 0.8 s here in a debug build (on a busy 2-core machine); the quadratic
+        // recount it replaced took 704 s for the same test. 10 s leaves room for slow CI.
+        #expect(end - started < .seconds(10))
     }
 }

@@ -50,8 +50,10 @@ import Testing
         let (_, socket) = await h.connect(uid: "u", client: "c")
         _ = socket.drain()   // the handshake
         for i in 0..<3 { try await h.server.send(Self.big(i), to: "u") }   // one 30 ms window
+        // Past the cap the window ends early: the frames are out before the window's timer.
+        let frames = socket.drain()
         await h.clock.advance(by: .milliseconds(50))
-        let frames = try await Self.frames(socket, events: 3)
+        #expect(socket.drain().isEmpty)
         #expect(frames.count >= 2)
         #expect(frames.allSatisfy { $0.utf8.count <= Self.cap })
         #expect(try frames.flatMap(Self.indices) == [0, 1, 2])

@@ -163,7 +163,9 @@ public final class ChannelSocketServer: Sendable {
         get async { await registry.connected }
     }
 
-    /// A new stream of `connected-uids` values, one per change (starting with the current one).
+    /// A new stream of `connected-uids` values (starting with the current one), one per batch
+    /// of changes: changes made in one step of the engine (e.g. 20 000 clients whose grace
+    /// periods end together) publish one value, built once. `connectedUIDs` is always current.
     public func connectedUIDChanges() -> AsyncStream<ConnectedUIDs> {
         let (stream, continuation) = AsyncStream.makeStream(of: ConnectedUIDs.self, bufferingPolicy: .bufferingNewest(64))
         let id = makeID()

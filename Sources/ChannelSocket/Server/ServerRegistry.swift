@@ -85,6 +85,9 @@ actor ServerRegistry {
         var ajax: [EDNValue] = []
         /// The packed size of each event of `ajax` (for the Ajax clients' pending bound).
         var ajaxSizes: [Int] = []
+        /// Bytes buffered (the events' packed sizes alone) per transport.
+        var wsBytes = 0
+        var ajaxBytes = 0
         var wsTimer = false
         var ajaxTimer = false
     }
@@ -401,6 +404,8 @@ actor ServerRegistry {
         buffer.ws.append(event)
         buffer.ajax.append(event)
         buffer.ajaxSizes.append(size)
+        buffer.wsBytes += size
+        buffer.ajaxBytes += size
         if flush {
             buffers[uid] = buffer
             flushWS(uid)
@@ -424,6 +429,11 @@ actor ServerRegistry {
             }
         }
         buffers[uid] = buffer
+        // Past the frame cap the window ends early: what is buffered goes out now (in frames
+        // that fit), so a buffer holds little more than one frame. The window's timer stays.
+        let cap = server.options.effectiveMaxOutboundMessageBytes
+        if buffer.wsBytes > cap { flushWS(uid, keepTimer: true) }
+        if buffer.ajaxBytes > cap { flushAjax(uid, keepTimer: true) }
     }
 
     /// Pushes one event to many uids in one step (a broadcast).
@@ -452,11 +462,12 @@ actor ServerRegistry {
         }
     }
 
-    private func flushWS(_ uid: EDNValue) {
+    private func flushWS(_ uid: EDNValue, keepTimer: Bool = false) {
         guard var buffer = buffers[uid] else { return }
         let events = buffer.ws
         buffer.ws = []
-        buffer.wsTimer = false
+        buffer.wsBytes = 0
+        if !keepTimer { buffer.wsTimer = false }
         store(buffer, uid)
         guard !events.isEmpty else { return }
         for key in byUID[uid] ?? [] {
@@ -517,12 +528,13 @@ actor ServerRegistry {
         return frames
     }
 
-    private func flushAjax(_ uid: EDNValue) {
+    private func flushAjax(_ uid: EDNValue, keepTimer: Bool = false) {
         guard var buffer = buffers[uid] else { return }
         let events = buffer.ajax, sizes = buffer.ajaxSizes
         buffer.ajax = []
         buffer.ajaxSizes = []
-        buffer.ajaxTimer = false
+        buffer.ajaxBytes = 0
+        if !keepTimer { buffer.ajaxTimer = false }
         store(buffer, uid)
         guard !events.isEmpty, let server = owner else { return }
         let limit = server.options.maxPendingBytesPerAjaxClient
