@@ -81,7 +81,9 @@ public struct ChannelSocketApplication: Sendable {
         return Application(
             router: router,
             server: builder,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chsk"),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chsk",
+                                 availableConnectionsDelegate: ConnectionCap(limit: configuration.limits.maxConnections ?? ConnectionCap.defaultLimit(),
+                                                                             server: server)),
             services: [EngineShutdownService(server: engine, limit: configuration.limits.shutdownTimeout)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger

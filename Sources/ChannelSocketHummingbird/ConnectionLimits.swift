@@ -1,6 +1,13 @@
 import ChannelSocket
+import HummingbirdCore
 import NIOCore
 import NIOHTTP1
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The adapter's bounds on every connection: how long each phase of an HTTP request may take,
 /// how large a request head may be, how many bytes may wait to be written to one WebSocket and
@@ -42,6 +49,9 @@ public struct HTTPLimits: Sendable, Equatable {
     /// close WebSockets with `1001`, finish requests in progress) before they are dropped.
     /// Default 5 s.
     public var shutdownTimeout: Duration
+    /// Most connections open at once; past it new ones wait in the kernel's backlog. Default
+    /// nil: the open-files limit less 64, so `accept` never fails for want of descriptors.
+    public var maxConnections: Int?
 
     /// The defaults (see each property).
     public init(requestHeadTimeout: Duration = .seconds(10), requestBodyTimeout: Duration = .seconds(30),
@@ -59,6 +69,7 @@ public struct HTTPLimits: Sendable, Equatable {
         self.writeStallTimeout = writeStallTimeout
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
+        self.maxConnections = nil
     }
 }
 
@@ -342,5 +353,54 @@ final class WebSocketBackpressureHandler: ChannelDuplexHandler, RemovableChannel
         stallTimer?.cancel()
         stallTimer = nil
         context.fireChannelInactive()
+    }
+}
+
+/// At most `limit` connections at once: past it the server stops accepting (the kernel holds
+/// new connections in its backlog) instead of spinning on `accept` failing with EMFILE, and
+/// goes on serving the connections it has. A line is logged at most once per 10 s while the
+/// cap holds connections back.
+struct ConnectionCap: AvailableConnectionsDelegate {
+    let limit: Int
+    let server: ChannelSocketServer
+    let throttle = LogThrottle()
+    var open = 0
+
+    init(limit: Int, server: ChannelSocketServer) {
+        self.limit = limit
+        self.server = server
+    }
+
+    /// The default cap: the process's open-files limit less a reserve for everything else.
+    static func defaultLimit() -> Int {
+        var rl = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0, rl.rlim_cur < 1 << 30 else { return 1 << 20 }
+        return max(16, Int(rl.rlim_cur) - 64)
+    }
+
+    mutating func connectionOpened() { open += 1 }
+    mutating func connectionClosed() { open -= 1 }
+
+    func isAcceptingNewConnections() -> Bool {
+        guard open >= limit else { return true }
+        if throttle.due(every: .seconds(10)) {
+            server.log(.warning, "\(open) connections open, the limit (\(limit)); new connections wait until some close")
+            server.countRefusal(.connectionLimit)
+        }
+        return false
+    }
+}
+
+/// True at most once per interval (for log lines about a condition that lasts).
+final class LogThrottle: Sendable {
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    func due(every interval: Duration) -> Bool {
+        let now = ContinuousClock.now
+        return last.withLock { last in
+            guard last.map({ now - $0 >= interval }) ?? true else { return false }
+            last = now
+            return true
+        }
     }
 }

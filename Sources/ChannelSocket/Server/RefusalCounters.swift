@@ -20,6 +20,9 @@ public enum RefusalReason: String, Sendable, CaseIterable, CustomStringConvertib
     case invalidUTF8 = "invalid-utf8"
     /// A static file request for a dotfile, a path outside the folder or a control character.
     case staticPathRefused = "static-path-refused"
+    /// The connection limit was reached: new connections waited in the backlog (counted once
+    /// per logged interval, not per connection).
+    case connectionLimit = "connection-limit"
     /// A push whose event alone packs larger than `maxOutboundMessageBytes`: refused to the
     /// caller of `send`/`broadcast` (`PushError.tooLarge`), nothing sent.
     case eventTooLarge = "event-too-large"
