@@ -47,7 +47,9 @@ public struct NIOClientTransport: ClientTransport {
         if let problem = ClientURL.problem(url) { throw TransportError(problem) }
         var fields = HTTPFields()
         for (k, v) in headers {
-            if let name = HTTPField.Name(k) { fields[name] = v }
+            // One field each (the subscript would split a Cookie header into one field per pair,
+            // which reaches an HTTP/1 server joined with ", ").
+            if let name = HTTPField.Name(k) { fields.append(HTTPField(name: name, value: v)) }
         }
         let (events, sink) = AsyncStream.makeStream(of: ClientWebSocketEvent.self, bufferingPolicy: .unbounded)
         let outbox = Outbox()

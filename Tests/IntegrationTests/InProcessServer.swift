@@ -19,6 +19,7 @@ final class InProcessServer: Sendable {
 
     final class Received: Sendable {
         let items = Mutex<[(id: String, data: EDNValue, clientID: String)]>([])
+        let cookies = Mutex<Set<String>>([])
     }
 
     var url: String { "http://127.0.0.1:\(port)/chsk" }
@@ -36,6 +37,7 @@ final class InProcessServer: Sendable {
         let received = log
         consumer = Task {
             for await message in server.events {
+                if let cookie = message.request.header("cookie") { received.cookies.withLock { _ = $0.insert(cookie) } }
                 guard message.event.id.namespace != "chsk" else { continue }
                 received.items.withLock { $0.append((message.id.text, message.data ?? .null, message.clientID)) }
                 if message.wantsReply {
@@ -60,6 +62,9 @@ final class InProcessServer: Sendable {
     func data(of id: String) -> [EDNValue] {
         log.items.withLock { $0.filter { $0.id == id }.map(\.data) }
     }
+
+    /// Every `Cookie` header that came with an event.
+    var cookies: Set<String> { log.cookies.withLock { $0 } }
 
     /// The client ids that sent events with this id.
     func senders(of id: String) -> Set<String> {

@@ -1,0 +1,95 @@
+import EDN
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue 12's confusing items on the command line: Ctrl-C and history in `connect`, one time
+/// unit, `--packer` help, one-line errors, `--cookie`, `--pretty`.
+@Suite(.serialized) struct ClientCLIOptionTests {
+    static var chsk: String { ServeProcess.executable.path }
+
+    /// Ctrl-C clears the line being typed and the REPL stays; Ctrl-D quits; the history holds
+    /// the lines entered.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func ctrlCClearsTheLineAndHistoryIsSaved() async throws {
+        let server = try await InProcessServer()
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-home-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: home)
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let session = "chsk-ctrlc-\(getpid())"
+        let tmux = "/usr/bin/tmux"
+        _ = ServeProcess.run(tmux, ["new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+                                    "env HOME=\(home) NO_COLOR=1 \(Self.chsk) connect \(server.url) --uid cc; echo EXITED $?; sleep 30"])
+        defer { _ = ServeProcess.run(tmux, ["kill-session", "-t", session]) }
+        func screen() -> String { ServeProcess.run(tmux, ["capture-pane", "-p", "-t", session]).output }
+        func waitFor(_ text: String) -> Bool {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if screen().contains(text) { return true }
+                usleep(100_000)
+            }
+            return false
+        }
+        #expect(waitFor("[:chsk/handshake [\"cc\""))
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "[:count/k 1]"])
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
+        #expect(waitFor("→ [:count/k 1]"))
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "[:count/k 99"])
+        #expect(waitFor("chsk> [:count/k 99"))
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "C-c"])
+        #expect(waitFor("^C"))
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "[:count/k 2]"])
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
+        #expect(waitFor("→ [:count/k 2]"), "\(screen())")
+        #expect(!screen().contains("EXITED"), "Ctrl-C ended the REPL: \(screen())")
+        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "C-d"])
+        #expect(waitFor("EXITED 0"), "\(screen())")
+        #expect(await server.waitFor(2, of: "count/k", seconds: 5) == [1, 2], "the cleared line was not sent")
+        let history = (try? String(contentsOfFile: home + "/.chsk_history_connect", encoding: .utf8)) ?? ""
+        #expect(history.contains("[:count/k 1]") && history.contains("[:count/k 2]") && !history.contains("99"), "\(history)")
+        await server.stop()
+    }
+
+    /// `connect --timeout` is seconds (fractional), like every other time option.
+    @Test func connectTimeoutIsSeconds() async throws {
+        let server = try await InProcessServer()
+        let r = ChildProcess.run(Self.chsk, ["connect", server.url, "--timeout", "2.5", "--type", "ws"],
+                                 stdin: Array("? :timeout 1.5 [:my/req 1]\n".utf8), mergeStderr: true, timeout: 30)
+        #expect(r.status == 0 && r.output.contains("⇐ {:echo [:my/req 1]"), "\(r.output)")
+        let help = ServeProcess.run(Self.chsk, ["connect", "--help"])
+        #expect(help.output.contains("timeout in seconds"))
+        await server.stop()
+    }
+
+    /// `--packer` lists what the client commands take, and nothing they refuse.
+    @Test func packerHelpListsOnlyWhatWorks() {
+        for command in ["send", "await", "watch", "connect"] {
+            let help = ServeProcess.run(Self.chsk, [command, "--help"]).output
+            #expect(help.contains("transit-json-verbose") && !help.contains("msgpack"), "\(command): \(help)")
+            let refused = ServeProcess.run(Self.chsk, [command, "http://127.0.0.1:1/chsk", "--packer", "transit-msgpack"] + (command == "send" ? ["[:a/b]"] : []))
+            #expect(refused.status == 64, "\(command): \(refused.output)")
+        }
+    }
+
+    /// A refused connection is one line: the address and the cause, no NIO type names.
+    @Test(arguments: ["ws", "ajax", "auto"])
+    func refusedConnectionIsOneHumanLine(type: String) {
+        let port = ChildProcess.freePort()
+        let r = ServeProcess.run(Self.chsk, ["send", "http://127.0.0.1:\(port)/chsk", "[:a/b]", "--type", type], timeout: 30)
+        #expect(r.status == 3)
+        #expect(r.output == "chsk: cannot connect to 127.0.0.1:\(port): connection refused\n", "\(r.output)")
+    }
+
+    /// `--cookie` travels with the WebSocket upgrade and the Ajax requests.
+    @Test(arguments: ["ws", "ajax"])
+    func cookieIsSent(type: String) async throws {
+        let server = try await InProcessServer()
+        let r = ServeProcess.run(Self.chsk, ["send", server.url, "[:my/req 1]", "--reply", "--type", type, "--cookie", "ring-session=abc",
+                                             "--cookie", "b=2", "--pretty"], timeout: 30)
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("\n  \"echo\": ["), "--pretty indents: \(r.output)")
+        #expect(server.cookies.contains("ring-session=abc; b=2"), "\(server.cookies)")
+        await server.stop()
+    }
+}
