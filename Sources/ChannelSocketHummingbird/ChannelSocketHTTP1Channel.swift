@@ -101,7 +101,7 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
                     let sync = channel.pipeline.syncOperations
                     // The HTTP phase timers end here; the WebSocket's own bounds take over.
                     sync.removeHandler(guardHandler.value, promise: nil)
-                    let request = Self.connectionRequest(head, connected: true)
+                    let request = Self.connectionRequest(head, connected: true, retained: server.options.retainedRequestHeaders)
                     try sync.addHandler(WebSocketBackpressureHandler(limits: limits, server: server, label: request.params["client-id"] ?? "?"))
                     try sync.addHandler(WebSocketEngineHandler(server: server, request: request, maxFrameSize: maxFrame, limits: limits))
                     return UpgradeResult.webSocket
@@ -173,16 +173,22 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
 
     /// The engine's view of an upgrade request head. The request a WebSocket keeps for its
     /// life (`connected`) leaves out the headers that only served the upgrade itself
-    /// (`Upgrade`, `Connection`, `Sec-WebSocket-Key`, `-Version`, `-Extensions`): one request
-    /// is held per connection, and they are a good part of its memory.
-    static func connectionRequest(_ head: HTTPRequestHead, connected: Bool = false) -> ConnectionRequest {
+    /// (`Upgrade`, `Connection`, `Sec-WebSocket-Key`, `-Version`, `-Extensions`) and keeps only
+    /// `retained` ones when given (`ChannelSocketServerOptions.retainedRequestHeaders`): one
+    /// request is held per connection, and headers are most of its memory.
+    static func connectionRequest(_ head: HTTPRequestHead, connected: Bool = false, retained: Set<String>? = nil) -> ConnectionRequest {
         let uri = head.uri
         let mark = uri.firstIndex(of: "?")
         return ChannelSocketRoutes.connectionRequest(
             method: head.method.rawValue, path: mark.map { String(uri[..<$0]) } ?? uri,
             query: mark.map { String(uri[uri.index(after: $0)...]) },
-            headers: head.headers.lazy.filter { !connected || !Self.upgradeOnly($0.name) }.map { ($0.name, $0.value) },
+            headers: head.headers.lazy.filter { !connected || Self.kept($0.name, retained) }.map { ($0.name, $0.value) },
             webSocket: true)
+    }
+
+    static func kept(_ name: String, _ retained: Set<String>?) -> Bool {
+        guard let retained else { return !upgradeOnly(name) }
+        return retained.contains(ConnectionRequest.lowercasedName(name))
     }
 
     static func upgradeOnly(_ name: String) -> Bool {

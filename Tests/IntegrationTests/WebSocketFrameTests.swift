@@ -2,6 +2,7 @@ import ChannelSocket
 @testable import ChannelSocketHummingbird
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import TestSupport
 import Testing
 
@@ -147,5 +148,31 @@ final class ReadOnFlush: ChannelOutboundHandler {
         }
         #expect(pongs == ["one", "four", "two", "three"].map { [0x8A, UInt8($0.utf8.count)] + Array($0.utf8) })
         _ = try? await channel.finish()
+    }
+}
+
+@Suite struct RetainedRequestTests {
+    /// A WebSocket keeps only the request headers an app needs for its life (cookie, origin,
+    /// …), not a client's 30 KB of others; the upgrade check still saw them all.
+    @Test func aWebSocketKeepsOnlyTheRetainedHeaders() throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "127.0.0.1")
+        headers.add(name: "Cookie", value: "ring-session=abc")
+        headers.add(name: "Origin", value: "http://example.test")
+        headers.add(name: "X-Junk", value: String(repeating: "j", count: 30_000))
+        headers.add(name: "Sec-WebSocket-Key", value: "dGhlIHNhbXBsZSBub25jZQ==")
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/chsk?client-id=c1&uid=u", headers: headers)
+        let checked = ChannelSocketHTTP1Channel.connectionRequest(head)
+        #expect(checked.header("x-junk")?.count == 30_000)
+        let kept = ChannelSocketHTTP1Channel.connectionRequest(head, connected: true,
+                                                               retained: ChannelSocketServerOptions().retainedRequestHeaders)
+        #expect(kept.header("cookie") == "ring-session=abc")
+        #expect(kept.header("origin") == "http://example.test")
+        #expect(kept.header("host") == "127.0.0.1")
+        #expect(kept.header("x-junk") == nil)
+        #expect(kept.header("sec-websocket-key") == nil)
+        #expect(kept.params["client-id"] == "c1")
+        let all = ChannelSocketHTTP1Channel.connectionRequest(head, connected: true, retained: nil)
+        #expect(all.header("x-junk") != nil && all.header("sec-websocket-key") == nil)
     }
 }

@@ -63,6 +63,17 @@ public struct ChannelSocketServerOptions: Sendable {
     /// Accept WebSocket upgrades (default). Off, the server is Ajax-only: upgrades are refused
     /// and `auto` clients fall back to long-polling (useful behind proxies that break WS).
     public var allowWebSocket: Bool = true
+    /// The request headers a WebSocket keeps for its life (lower-case names; in
+    /// `ServerEventMessage.request` of every event it sends). The upgrade request is checked
+    /// (CSRF, origin, `userID`, `authorize`) with all its headers; afterwards only these stay,
+    /// so a connection's memory does not grow with what a client chose to send. Default: `host`,
+    /// `origin`, `referer`, `user-agent`, `cookie`, `authorization`, `accept-language`,
+    /// `x-forwarded-for`, `x-forwarded-proto`, `x-real-ip`, `x-csrf-token`. `nil` keeps every
+    /// header but those of the upgrade itself.
+    public var retainedRequestHeaders: Set<String>? = [
+        "host", "origin", "referer", "user-agent", "cookie", "authorization", "accept-language",
+        "x-forwarded-for", "x-forwarded-proto", "x-real-ip", "x-csrf-token",
+    ]
     /// Largest inbound message (WS message or POST body) accepted: 1 MiB. Beyond Sente, which
     /// has none: larger WS messages close the socket with 1009, larger POSTs get 413.
     public var maxMessageBytes: Int
