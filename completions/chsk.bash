@@ -188,7 +188,7 @@ _chsk_serve() {
     repeating_flags=()
     non_repeating_flags=(--echo --no-websocket --version -h --help)
     repeating_options=(--allowed-origin)
-    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --log-level)
+    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --header-timeout --body-timeout --idle-timeout --max-header-bytes --max-queued-bytes --write-stall-timeout --shutdown-timeout --log-level)
     __chsk_offer_flags_options 0
 
     # Offer option value completions
@@ -249,6 +249,27 @@ _chsk_serve() {
     '--tls-key')
         return
         ;;
+    '--header-timeout')
+        return
+        ;;
+    '--body-timeout')
+        return
+        ;;
+    '--idle-timeout')
+        return
+        ;;
+    '--max-header-bytes')
+        return
+        ;;
+    '--max-queued-bytes')
+        return
+        ;;
+    '--write-stall-timeout')
+        return
+        ;;
+    '--shutdown-timeout')
+        return
+        ;;
     '--log-level')
         __chsk_add_completions -W 'debug'$'\n''info'$'\n''warning'
         return
@@ -259,7 +280,7 @@ _chsk_serve() {
 _chsk_connect() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=(--param --header)
+    repeating_options=(--param --header --cookie)
     non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --timeout)
     __chsk_offer_flags_options 1
 
@@ -270,7 +291,7 @@ _chsk_connect() {
         return
         ;;
     '--packer')
-        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'
         return
         ;;
     '--protocol')
@@ -293,6 +314,9 @@ _chsk_connect() {
         return
         ;;
     '--connect-timeout')
+        return
+        ;;
+    '--cookie')
         return
         ;;
     '--timeout')
@@ -303,8 +327,8 @@ _chsk_connect() {
 
 _chsk_send() {
     repeating_flags=()
-    non_repeating_flags=(--reply --json --version -h --help)
-    repeating_options=(--param --header)
+    non_repeating_flags=(--reply --json --pretty --version -h --help)
+    repeating_options=(--param --header --cookie)
     non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --timeout)
     __chsk_offer_flags_options 2
 
@@ -315,7 +339,7 @@ _chsk_send() {
         return
         ;;
     '--packer')
-        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'
         return
         ;;
     '--protocol')
@@ -338,6 +362,9 @@ _chsk_send() {
         return
         ;;
     '--connect-timeout')
+        return
+        ;;
+    '--cookie')
         return
         ;;
     '--timeout')
@@ -348,8 +375,8 @@ _chsk_send() {
 
 _chsk_await() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
-    repeating_options=(--param --header --event)
+    non_repeating_flags=(--json --pretty --version -h --help)
+    repeating_options=(--param --header --cookie --event)
     non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --count --timeout)
     __chsk_offer_flags_options 1
 
@@ -360,7 +387,7 @@ _chsk_await() {
         return
         ;;
     '--packer')
-        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'
         return
         ;;
     '--protocol')
@@ -383,6 +410,9 @@ _chsk_await() {
         return
         ;;
     '--connect-timeout')
+        return
+        ;;
+    '--cookie')
         return
         ;;
     '--event')
@@ -400,7 +430,7 @@ _chsk_await() {
 _chsk_watch() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=(--param --header)
+    repeating_options=(--param --header --cookie)
     non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --seconds)
     __chsk_offer_flags_options 1
 
@@ -411,7 +441,7 @@ _chsk_watch() {
         return
         ;;
     '--packer')
-        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'
         return
         ;;
     '--protocol')
@@ -434,6 +464,9 @@ _chsk_watch() {
         return
         ;;
     '--connect-timeout')
+        return
+        ;;
+    '--cookie')
         return
         ;;
     '--seconds')

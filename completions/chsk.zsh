@@ -100,6 +100,13 @@ _chsk_serve() {
         '--max-message-bytes[Largest inbound message (WS close 1009 / HTTP 413 beyond).]:max-message-bytes:'
         '--tls-cert[PEM certificate chain for HTTPS/WSS (with --tls-key).]:tls-cert:'
         '--tls-key[PEM private key for HTTPS/WSS.]:tls-key:'
+        '--header-timeout[Seconds a client has to send its first request head (408 and close after).]:header-timeout:'
+        '--body-timeout[Seconds a request body may take after its head (408 and close after).]:body-timeout:'
+        '--idle-timeout[Seconds a keep-alive HTTP connection may sit idle (a held poll is not idle).]:idle-timeout:'
+        '--max-header-bytes[Largest request head in bytes (431 beyond; one line at most half of it).]:max-header-bytes:'
+        '--max-queued-bytes[Bytes that may wait for a WebSocket client that does not read; closed beyond.]:max-queued-bytes:'
+        '--write-stall-timeout[Seconds a WebSocket client may read nothing while data waits for it (closed 1008 after).]:write-stall-timeout:'
+        '--shutdown-timeout[Seconds a graceful shutdown waits for connections before dropping them; a second signal exits at once.]:shutdown-timeout:'
         '--log-level[debug (every event), info, warning.]:log-level:{__chsk_complete "${___log_level[@]}"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -112,12 +119,12 @@ _chsk_serve() {
 _chsk_connect() {
     local -i ret=1
     local -ar ___type=('auto' 'ws' 'ajax')
-    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose')
     local -ar ___protocol=('auto' 'v1' 'v2')
     local -ar arg_specs=(
         ':url:'
         '--type[Transport\: auto (WebSocket, Ajax fallback), ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
-        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--packer[Payload format (the server'\''s)\: edn, transit-json or transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
         '--protocol[Wire generation\: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).]:protocol:{__chsk_complete "${___protocol[@]}"}'
         '--csrf-token[CSRF token (param csrf-token and X-CSRF-Token header).]:csrf-token:'
         '*--param[Extra query parameter k=v (repeatable).]:param:'
@@ -125,8 +132,9 @@ _chsk_connect() {
         '--client-id[Client id (default\: a random UUID).]:client-id:'
         '--uid[User id, sent as the uid parameter (what chsk serve reads).]:uid:'
         '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
-        '--timeout[Default request timeout in milliseconds.]:timeout:'
-        '--json[Print incoming events as JSON.]'
+        '*--cookie[Cookie name=value sent with every request (repeatable), e.g. a Ring session.]:cookie:'
+        '--timeout[Default request timeout in seconds.]:timeout:'
+        '--json[Print incoming events and replies as JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -138,12 +146,12 @@ _chsk_connect() {
 _chsk_send() {
     local -i ret=1
     local -ar ___type=('auto' 'ws' 'ajax')
-    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose')
     local -ar ___protocol=('auto' 'v1' 'v2')
     local -ar arg_specs=(
         ':url:'
         '--type[Transport\: auto (WebSocket, Ajax fallback), ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
-        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--packer[Payload format (the server'\''s)\: edn, transit-json or transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
         '--protocol[Wire generation\: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).]:protocol:{__chsk_complete "${___protocol[@]}"}'
         '--csrf-token[CSRF token (param csrf-token and X-CSRF-Token header).]:csrf-token:'
         '*--param[Extra query parameter k=v (repeatable).]:param:'
@@ -151,10 +159,12 @@ _chsk_send() {
         '--client-id[Client id (default\: a random UUID).]:client-id:'
         '--uid[User id, sent as the uid parameter (what chsk serve reads).]:uid:'
         '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
+        '*--cookie[Cookie name=value sent with every request (repeatable), e.g. a Ring session.]:cookie:'
         ':event:'
         '--reply[Ask for a reply and print it.]'
         '--timeout[Seconds to wait for the reply.]:timeout:'
         '--json[Print the reply as JSON.]'
+        '--pretty[Print the reply as indented JSON (implies --json).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -166,12 +176,12 @@ _chsk_send() {
 _chsk_await() {
     local -i ret=1
     local -ar ___type=('auto' 'ws' 'ajax')
-    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose')
     local -ar ___protocol=('auto' 'v1' 'v2')
     local -ar arg_specs=(
         ':url:'
         '--type[Transport\: auto (WebSocket, Ajax fallback), ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
-        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--packer[Payload format (the server'\''s)\: edn, transit-json or transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
         '--protocol[Wire generation\: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).]:protocol:{__chsk_complete "${___protocol[@]}"}'
         '--csrf-token[CSRF token (param csrf-token and X-CSRF-Token header).]:csrf-token:'
         '*--param[Extra query parameter k=v (repeatable).]:param:'
@@ -179,10 +189,12 @@ _chsk_await() {
         '--client-id[Client id (default\: a random UUID).]:client-id:'
         '--uid[User id, sent as the uid parameter (what chsk serve reads).]:uid:'
         '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
+        '*--cookie[Cookie name=value sent with every request (repeatable), e.g. a Ring session.]:cookie:'
         '*--event[Event id to wait for (repeatable; default any).]:event:'
         '--count[How many matching events to wait for.]:count:'
         '--timeout[Seconds to wait in all.]:timeout:'
         '--json[Print events as JSON.]'
+        '--pretty[Print events as indented JSON (implies --json).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -194,12 +206,12 @@ _chsk_await() {
 _chsk_watch() {
     local -i ret=1
     local -ar ___type=('auto' 'ws' 'ajax')
-    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose')
     local -ar ___protocol=('auto' 'v1' 'v2')
     local -ar arg_specs=(
         ':url:'
         '--type[Transport\: auto (WebSocket, Ajax fallback), ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
-        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--packer[Payload format (the server'\''s)\: edn, transit-json or transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
         '--protocol[Wire generation\: auto (from the handshake), v1 (Sente <= 1.16) or v2 (1.18+).]:protocol:{__chsk_complete "${___protocol[@]}"}'
         '--csrf-token[CSRF token (param csrf-token and X-CSRF-Token header).]:csrf-token:'
         '*--param[Extra query parameter k=v (repeatable).]:param:'
@@ -207,6 +219,7 @@ _chsk_watch() {
         '--client-id[Client id (default\: a random UUID).]:client-id:'
         '--uid[User id, sent as the uid parameter (what chsk serve reads).]:uid:'
         '--connect-timeout[Seconds to wait for the connection to open.]:connect-timeout:'
+        '*--cookie[Cookie name=value sent with every request (repeatable), e.g. a Ring session.]:cookie:'
         '--json[JSON lines for machines.]'
         '--seconds[Stop after this many seconds (default\: run until interrupted).]:seconds:'
         '--version[Show the version.]'
