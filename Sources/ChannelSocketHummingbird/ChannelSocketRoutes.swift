@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import ServiceLifecycle
+import Synchronization
 
 /// Mounts a `ChannelSocketServer` on one path of a Hummingbird 2 application: `GET` is either a
 /// WebSocket upgrade (decided in the upgrade router, only for requests with `Upgrade: websocket`)
@@ -118,15 +119,20 @@ public enum ChannelSocketRoutes {
     static func runWebSocket(server: ChannelSocketServer, request: ConnectionRequest,
                              inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: OutboundItem.self, bufferingPolicy: .unbounded)
-        let queue = QueueOutbound(continuation: continuation)
+        let queue = QueueOutbound(continuation: continuation, server: server, label: request.params["client-id"] ?? "?",
+                                  limit: HTTPLimits().maxQueuedBytesPerWebSocket)
         let connection = await server.openWebSocket(request, outbound: queue)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await item in stream {
                         switch item {
-                        case .text(let text): try await outbound.write(.text(text))
-                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                        case .text(let text):
+                            try await outbound.write(.text(text))
+                            queue.written(text.utf8.count)
+                        case .binary(let bytes):
+                            try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                            queue.written(bytes.count)
                         case .close(let code, let reason):
                             try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
                             return
@@ -162,12 +168,42 @@ enum OutboundItem: Sendable {
     case close(UInt16, String)
 }
 
-/// The engine's outbound side of one socket: enqueue only, never blocks the engine.
-struct QueueOutbound: WebSocketOutbound {
+/// The engine's outbound side of one socket: enqueue only, never blocks the engine. The
+/// queue is bounded in bytes (`limit`, `HTTPLimits.maxQueuedBytesPerWebSocket`): a write past
+/// it closes the socket with 1008 and drops what is queued, logged and counted, so a client
+/// that does not read cannot grow the server.
+final class QueueOutbound: WebSocketOutbound {
     let continuation: AsyncStream<OutboundItem>.Continuation
+    let server: ChannelSocketServer
+    let label: String
+    let limit: Int
+    private let queued = Atomic<Int>(0)
+    private let overflowed = Atomic<Bool>(false)
+
+    init(continuation: AsyncStream<OutboundItem>.Continuation, server: ChannelSocketServer, label: String, limit: Int) {
+        self.continuation = continuation
+        self.server = server
+        self.label = label
+        self.limit = limit
+    }
 
     func write(_ message: [UInt8], binary: Bool) {
+        guard !overflowed.load(ordering: .acquiring) else { return }
+        let total = queued.add(message.count, ordering: .relaxed).newValue
+        if total > limit {
+            guard !overflowed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            server.log(.warning, "ws \(label): \(total) bytes waiting for a client that does not read (limit \(limit)); closed")
+            server.countRefusal(.wsQueueFull)
+            continuation.yield(.close(1008, "client does not read"))
+            continuation.finish()
+            return
+        }
         continuation.yield(binary ? .binary(message) : .text(String(decoding: message, as: UTF8.self)))
+    }
+
+    /// The writer task wrote `count` bytes of the queue.
+    func written(_ count: Int) {
+        queued.subtract(count, ordering: .relaxed)
     }
 
     func close(code: UInt16, reason: String) {

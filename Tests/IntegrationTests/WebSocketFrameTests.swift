@@ -176,3 +176,27 @@ final class ReadOnFlush: ChannelOutboundHandler {
         #expect(all.header("x-junk") != nil && all.header("sec-websocket-key") == nil)
     }
 }
+
+@Suite struct RouteQueueTests {
+    /// The HummingbirdWebSocket route's outbound queue is bounded: past the limit the socket
+    /// is closed with 1008, nothing more is queued, and the refusal is counted.
+    @Test func theRouteQueueClosesAClientThatDoesNotRead() async throws {
+        let server = try ChannelSocketServer()
+        let (stream, continuation) = AsyncStream.makeStream(of: OutboundItem.self)
+        let queue = QueueOutbound(continuation: continuation, server: server, label: "t", limit: 10_000)
+        for _ in 0..<5 { queue.write(Array(repeating: 65, count: 3_000), binary: false) }
+        queue.written(3_000)   // the writer got one message out
+        queue.write([66], binary: false)
+        var texts = 0, closes: [UInt16] = []
+        for await item in stream {
+            switch item {
+            case .text: texts += 1
+            case .binary: break
+            case .close(let code, _): closes.append(code)
+            }
+        }
+        #expect(texts == 3)
+        #expect(closes == [1008])
+        #expect(server.refusalCounts[.wsQueueFull] == 1)
+    }
+}
