@@ -400,7 +400,9 @@ actor ServerRegistry {
     /// caller checked it against the frame cap).
     func push(_ event: EDNValue, to uid: EDNValue, flush: Bool, size: Int) {
         guard let server = owner else { return }
-        var buffer = buffers[uid] ?? SendBuffer()
+        // Taken out of the dictionary (and put back below), so the appends happen in place
+        // rather than copying the whole window's buffer on every push.
+        var buffer = buffers.removeValue(forKey: uid) ?? SendBuffer()
         buffer.ws.append(event)
         buffer.ajax.append(event)
         buffer.ajaxSizes.append(size)
