@@ -96,6 +96,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key for HTTPS/WSS.")
     var tlsKey: String?
 
+    @Option(name: .customLong("max-push-bytes"), help: "Largest push frame or Ajax answer; batches are split to fit, a larger single event is refused (default: --max-message-bytes).")
+    var maxPushBytes: Int?
+
+    @Option(name: .customLong("max-ajax-pending-bytes"), help: "Pushes waiting for one Ajax client between polls; past it the client is dropped and resyncs.")
+    var maxAjaxPendingBytes = 4 << 20
+
     @Option(name: .customLong("header-timeout"), help: "Seconds a client has to send its first request head (408 and close after).")
     var headerTimeout = 10.0
 
@@ -161,6 +167,8 @@ struct ServeCommand: AsyncParsableCommand {
             maxMessageBytes: maxMessageBytes)
         if echo { options.handshakeData = EchoApp.handshakeData(serverName: "chsk/hummingbird") }
         options.allowWebSocket = !noWebSocket
+        options.maxOutboundMessageBytes = maxPushBytes
+        options.maxPendingBytesPerAjaxClient = maxAjaxPendingBytes
         let server: ChannelSocketServer
         do { server = try ChannelSocketServer(options: options, logger: logger) } catch {
             throw ValidationError(error.description)

@@ -426,7 +426,14 @@ public final class ChannelSocketServer: Sendable {
             replier.reply(.keyword(Reserved.timeout))
         }
         timer.cancel()
-        return HTTPReply(status: 200, body: packed(reply, generation: generation))
+        let body = packed(reply, generation: generation)
+        let limit = options.effectiveMaxOutboundMessageBytes
+        guard body.count <= limit else {
+            log(.warning, "POST \(clientID): reply of \(body.count) bytes packed is over the \(limit)-byte frame cap; answered 500")
+            countRefusal(.replyTooLarge)
+            return HTTPReply(status: 500, text: "Reply too large (\(body.count) bytes, limit \(limit))")
+        }
+        return HTTPReply(status: 200, body: body)
     }
 }
 

@@ -23,6 +23,9 @@ public enum RefusalReason: String, Sendable, CaseIterable, CustomStringConvertib
     /// The connection limit was reached: new connections waited in the backlog (counted once
     /// per logged interval, not per connection).
     case connectionLimit = "connection-limit"
+    /// A callback reply packed larger than the frame cap: not sent over WebSocket (the client's
+    /// callback times out), `500` over Ajax.
+    case replyTooLarge = "reply-too-large"
     /// A push whose event alone packs larger than `maxOutboundMessageBytes`: refused to the
     /// caller of `send`/`broadcast` (`PushError.tooLarge`), nothing sent.
     case eventTooLarge = "event-too-large"

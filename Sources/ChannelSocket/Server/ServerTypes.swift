@@ -38,8 +38,10 @@ public struct ServerEventMessage: Sendable {
 /// Sends a reply once (Ajax) or per call (WebSocket).
 final class Replier: Sendable {
     enum Target: Sendable {
-        /// A WebSocket callback: packed in the request's framing with its callback id.
-        case webSocket(any WebSocketOutbound, callbackID: EDNValue, generation: WireGeneration, packer: any Packer)
+        /// A WebSocket callback: packed in the request's framing with its callback id; a reply
+        /// packed larger than `limit` is not sent (`tooLarge` is told its size instead).
+        case webSocket(any WebSocketOutbound, callbackID: EDNValue, generation: WireGeneration, packer: any Packer,
+                       limit: Int, tooLarge: @Sendable (Int) -> Void)
         case callback(@Sendable (EDNValue) -> Void)
     }
     let target: Target
@@ -52,15 +54,21 @@ final class Replier: Sendable {
     }
 
     /// A WebSocket callback (one object per event, no closure).
-    init(webSocket outbound: any WebSocketOutbound, callbackID: EDNValue, generation: WireGeneration, packer: any Packer) {
+    init(webSocket outbound: any WebSocketOutbound, callbackID: EDNValue, generation: WireGeneration, packer: any Packer,
+         limit: Int = .max, tooLarge: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.once = false
-        self.target = .webSocket(outbound, callbackID: callbackID, generation: generation, packer: packer)
+        self.target = .webSocket(outbound, callbackID: callbackID, generation: generation, packer: packer,
+                                 limit: limit, tooLarge: tooLarge)
     }
 
     private func send(_ value: EDNValue) {
         switch target {
-        case .webSocket(let out, let callbackID, let generation, let packer):
+        case .webSocket(let out, let callbackID, let generation, let packer, let limit, let tooLarge):
             if let bytes = try? Framing.pack(value, callbackID: callbackID, generation: generation, packer: packer) {
+                guard bytes.count <= limit else {
+                    tooLarge(bytes.count)
+                    return
+                }
                 out.write(bytes, binary: packer.isBinary)
             }
         case .callback(let send):

@@ -63,7 +63,13 @@ public final class WebSocketConnection: Sendable {
         let event = Event(validating: value) ?? Event.badEvent(value)
         var replier: Replier? = nil
         if let callbackID {
-            replier = Replier(webSocket: outbound, callbackID: callbackID, generation: generation, packer: server.options.packer)
+            let server = self.server, id = connectionID, clientID = self.clientID
+            let limit = server.options.effectiveMaxOutboundMessageBytes
+            replier = Replier(webSocket: outbound, callbackID: callbackID, generation: generation, packer: server.options.packer,
+                              limit: limit) { size in
+                server.log(.warning, "ws #\(id) \(clientID): reply of \(size) bytes packed is over the \(limit)-byte frame cap; not sent (the client's callback times out)")
+                server.countRefusal(.replyTooLarge)
+            }
         }
         if event.id == Reserved.wsPing, let replier {
             // Newest clients ping with a callback and reconnect unless "pong" comes back;
