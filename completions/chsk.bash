@@ -188,7 +188,7 @@ _chsk_serve() {
     repeating_flags=()
     non_repeating_flags=(--echo --no-websocket --version -h --help)
     repeating_options=(--allowed-origin)
-    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --header-timeout --body-timeout --idle-timeout --max-header-bytes --max-queued-bytes --write-stall-timeout --shutdown-timeout --log-level)
+    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --max-push-bytes --max-ajax-pending-bytes --header-timeout --body-timeout --idle-timeout --max-header-bytes --max-queued-bytes --write-stall-timeout --shutdown-timeout --log-level)
     __chsk_offer_flags_options 0
 
     # Offer option value completions
@@ -249,6 +249,12 @@ _chsk_serve() {
     '--tls-key')
         return
         ;;
+    '--max-push-bytes')
+        return
+        ;;
+    '--max-ajax-pending-bytes')
+        return
+        ;;
     '--header-timeout')
         return
         ;;
@@ -279,9 +285,9 @@ _chsk_serve() {
 
 _chsk_connect() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--insecure --json --version -h --help)
     repeating_options=(--param --header --cookie)
-    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --timeout)
+    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --cacert --timeout)
     __chsk_offer_flags_options 1
 
     # Offer option value completions
@@ -319,6 +325,9 @@ _chsk_connect() {
     '--cookie')
         return
         ;;
+    '--cacert')
+        return
+        ;;
     '--timeout')
         return
         ;;
@@ -327,9 +336,9 @@ _chsk_connect() {
 
 _chsk_send() {
     repeating_flags=()
-    non_repeating_flags=(--reply --json --pretty --version -h --help)
+    non_repeating_flags=(--insecure --reply --json --pretty --version -h --help)
     repeating_options=(--param --header --cookie)
-    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --timeout)
+    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --cacert --timeout)
     __chsk_offer_flags_options 2
 
     # Offer option value completions
@@ -367,6 +376,9 @@ _chsk_send() {
     '--cookie')
         return
         ;;
+    '--cacert')
+        return
+        ;;
     '--timeout')
         return
         ;;
@@ -375,9 +387,9 @@ _chsk_send() {
 
 _chsk_await() {
     repeating_flags=()
-    non_repeating_flags=(--json --pretty --version -h --help)
+    non_repeating_flags=(--insecure --json --pretty --version -h --help)
     repeating_options=(--param --header --cookie --event)
-    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --count --timeout)
+    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --cacert --count --timeout)
     __chsk_offer_flags_options 1
 
     # Offer option value completions
@@ -413,6 +425,9 @@ _chsk_await() {
         return
         ;;
     '--cookie')
+        return
+        ;;
+    '--cacert')
         return
         ;;
     '--event')
@@ -429,9 +444,9 @@ _chsk_await() {
 
 _chsk_watch() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--insecure --json --version -h --help)
     repeating_options=(--param --header --cookie)
-    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --seconds)
+    non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --cacert --seconds)
     __chsk_offer_flags_options 1
 
     # Offer option value completions
@@ -469,6 +484,9 @@ _chsk_watch() {
     '--cookie')
         return
         ;;
+    '--cacert')
+        return
+        ;;
     '--seconds')
         return
         ;;
@@ -477,9 +495,9 @@ _chsk_watch() {
 
 _chsk_bench() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --insecure --version -h --help)
     repeating_options=()
-    non_repeating_options=(--connections --duration --rate --uids --path --type --protocol --csrf-token --server-pid --client)
+    non_repeating_options=(--connections --duration --rate --uids --path --type --protocol --csrf-token --server-pid --client --cacert)
     __chsk_offer_flags_options 2
 
     # Offer option value completions
@@ -515,6 +533,9 @@ _chsk_bench() {
         ;;
     '--client')
         __chsk_add_completions -W 'full'$'\n''lean'
+        return
+        ;;
+    '--cacert')
         return
         ;;
     esac

@@ -4,9 +4,15 @@ public import ChannelSocket
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 import WSClient
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The real network transport of `ChannelSocketClient`: WebSockets with swift-websocket's
 /// `WebSocketClient` (structured concurrency, same frame types as the Hummingbird server, custom
@@ -44,7 +50,15 @@ public struct NIOClientTransport: ClientTransport {
     }
 
     public func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket {
-        if let problem = ClientURL.problem(url) { throw TransportError(problem) }
+        try await connectWebSocket(url: url, headers: headers, maxMessageBytes: maxMessageBytes, tls: ClientTLS())
+    }
+
+    /// Opens a WebSocket; for `wss://`, checks the server's certificate as `tls` says. An IP
+    /// address host (`wss://127.0.0.1`) is checked against the certificate's IP addresses.
+    public func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int,
+                                 tls: ClientTLS) async throws -> any ClientWebSocket {
+        let parsed = try ClientURL(url)
+        let tlsConfiguration = parsed.secure ? try Self.tlsConfiguration(tls) ?? TLSConfiguration.makeClientConfiguration() : nil
         var fields = HTTPFields()
         for (k, v) in headers {
             // One field each (the subscript would split a Cookie header into one field per pair,
@@ -56,11 +70,19 @@ public struct NIOClientTransport: ClientTransport {
         let opened = OpenSignal()
         let ended = OpenSignal()
         let logger = self.logger
-        let configuration = WebSocketClientConfiguration(maxFrameSize: max(maxMessageBytes, 1 << 14), additionalHeaders: fields,
+        var configuration = WebSocketClientConfiguration(maxFrameSize: max(maxMessageBytes, 1 << 14), additionalHeaders: fields,
                                                          closeTimeout: closeTimeout)
+        if parsed.secure && parsed.host.isIPAddress {
+            // swift-websocket names the server (SNI) after the URL's host, which TLS forbids for
+            // an IP address (NIOSSL refuses: cannotUseIPAddressInSNI). A name that can name no
+            // real server (.invalid, RFC 2606) goes instead; the certificate is still checked
+            // against the address connected to (its IP address entries), as curl does.
+            configuration.sniHostname = Self.ipHostServerName
+        }
         let task = Task {
             do {
-                let closeFrame = try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+                let closeFrame = try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tlsConfiguration,
+                                                                   logger: logger) { inbound, outbound, _ in
                     opened.resolve(nil)
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
@@ -112,9 +134,9 @@ public struct NIOClientTransport: ClientTransport {
         }
         if let error = await opened.wait() {
             if let wsError = error as? WebSocketClientError, wsError == .webSocketUpgradeFailed {
-                throw await upgradeRefusal(url: url, headers: headers)
+                throw await upgradeRefusal(url: url, headers: headers, tls: tls)
             }
-            throw TransportError("cannot connect to \(ClientURL.address(of: url)): \(describeNetworkError(error))")
+            throw TransportError("cannot connect to \(ClientURL.address(of: url)): \(describeNetworkError(error, host: parsed.host))")
         }
         return NIOClientSocket(events: events, outbox: outbox, ended: ended, task: task, closeTimeout: closeTimeout)
     }
@@ -122,7 +144,7 @@ public struct NIOClientTransport: ClientTransport {
     /// Why the server declined a WebSocket upgrade: swift-websocket reports only that it did,
     /// so the upgrade request is repeated over HTTP to read the status and body (e.g.
     /// `403 Bad CSRF token`), within a few seconds.
-    func upgradeRefusal(url: String, headers: [String: String]) async -> TransportError {
+    func upgradeRefusal(url: String, headers: [String: String], tls: ClientTLS) async -> TransportError {
         var httpURL = url
         if httpURL.lowercased().hasPrefix("ws://") { httpURL = "http://" + httpURL.dropFirst(5) }
         if httpURL.lowercased().hasPrefix("wss://") { httpURL = "https://" + httpURL.dropFirst(6) }
@@ -132,7 +154,7 @@ public struct NIOClientTransport: ClientTransport {
         probe["Sec-WebSocket-Version"] = "13"
         probe["Sec-WebSocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ=="
         let generic = TransportError("the server at \(ClientURL.address(of: url)) refused the WebSocket upgrade")
-        guard let response = try? await http(ClientHTTPRequest(method: "GET", url: httpURL, headers: probe), timeout: .seconds(5)),
+        guard let response = try? await http(ClientHTTPRequest(method: "GET", url: httpURL, headers: probe, tls: tls), timeout: .seconds(5)),
               response.status != 101 else { return generic }
         let body = String(decoding: response.body.prefix(200), as: UTF8.self).trimmingWhitespace
         return TransportError(status: response.status, body.isEmpty ? "WebSocket upgrade refused" : body)
@@ -144,6 +166,7 @@ public struct NIOClientTransport: ClientTransport {
         req.method = request.method == "POST" ? .POST : .GET
         for (k, v) in request.headers { req.headers.add(name: k, value: v) }
         if let body = request.body { req.body = .bytes(ByteBuffer(bytes: body)) }
+        if request.url.lowercased().hasPrefix("https://") { req.tlsConfiguration = try Self.tlsConfiguration(request.tls) }
         do {
             let response = try await httpClient.execute(req, timeout: .milliseconds(timeout.milliseconds))
             let body = try await response.body.collect(upTo: 64 << 20)
@@ -151,8 +174,45 @@ public struct NIOClientTransport: ClientTransport {
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw TransportError(timedOut: "request to \(ClientURL.address(of: request.url)) timed out after \(seconds(timeout)) s")
         } catch {
-            throw TransportError("cannot connect to \(ClientURL.address(of: request.url)): \(describeNetworkError(error))")
+            let host = (try? ClientURL(request.url))?.host ?? ""
+            throw TransportError("cannot connect to \(ClientURL.address(of: request.url)): \(describeNetworkError(error, host: host))")
         }
+    }
+
+    /// The server name sent (SNI) for a `wss://` URL whose host is an IP address.
+    static let ipHostServerName = "ip-address-host.invalid"
+
+    /// NIOSSL's configuration for `tls`; nil for the defaults (system trust roots, full
+    /// verification). The CA file is read here, so that a missing or unreadable one is a
+    /// clear error rather than a failed handshake.
+    static func tlsConfiguration(_ tls: ClientTLS) throws(TransportError) -> TLSConfiguration? {
+        if tls.isDefault { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let path = tls.caCertificatePath {
+            let certificates: [NIOSSLCertificate]
+            do { certificates = try NIOSSLCertificate.fromPEMFile(path) } catch {
+                throw TransportError("cannot read the CA certificate file \(path): \(describeFileError(error, path: path))")
+            }
+            if certificates.isEmpty { throw TransportError("no PEM certificate in the CA certificate file \(path)") }
+            configuration.trustRoots = .certificates(certificates)
+        }
+        if tls.insecure { configuration.certificateVerification = .none }
+        return configuration
+    }
+}
+
+/// Why a certificate file could not be read, in a few words.
+func describeFileError(_ error: any Error, path: String) -> String {
+    if access(path, F_OK) != 0 { return "no such file" }
+    if access(path, R_OK) != 0 { return "permission denied" }
+    return "not a PEM certificate"
+}
+
+extension String {
+    /// True for an IPv4 or IPv6 address literal (no brackets).
+    var isIPAddress: Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
     }
 }
 
@@ -277,10 +337,17 @@ struct NIOClientSocket: ClientWebSocket {
     }
 }
 
-/// A network error in a few human words (no NIO type names, no build paths).
-func describeNetworkError(_ error: any Error) -> String {
+/// A network error in a few human words (no NIO type names, no build paths); `host` names
+/// the server in a certificate error.
+func describeNetworkError(_ error: any Error, host: String = "") -> String {
     let text = "\(error)"
     let lower = text.lowercased()
+    if let ssl = error as? NIOSSLExtraError, ssl == .failedToValidateHostname {
+        return "the server's TLS certificate is not for \(host.isEmpty ? "this host" : host)"
+    }
+    if lower.contains("certificate_verify_failed") || lower.contains("certificate verify failed") {
+        return "the server's TLS certificate is not trusted (unknown issuer or self-signed)"
+    }
     if lower.contains("connection refused") || lower.contains("econnrefused") { return "connection refused" }
     if lower.contains("connecttimeout") || lower.contains("connect timeout") { return "timed out connecting" }
     if lower.contains("timed out") || lower.contains("timeout") { return "timed out" }
@@ -288,6 +355,9 @@ func describeNetworkError(_ error: any Error) -> String {
         || lower.contains("could not resolve") || lower.contains("dnsfailure") { return "unknown host" }
     if lower.contains("network is unreachable") || lower.contains("enetunreach") { return "network unreachable" }
     if lower.contains("connection reset") || lower.contains("econnreset") { return "connection reset by the server" }
+    if lower.contains("wrong_version_number") || lower.contains("unknown_protocol") || lower.contains("eof during handshake") {
+        return "TLS handshake failed (the server does not speak TLS on this port?)"
+    }
     if lower.contains("certificate") || lower.contains("handshakefailed") || lower.contains("ssl") || lower.contains("tls") {
         return "TLS handshake failed (\(firstWords(text)))"
     }

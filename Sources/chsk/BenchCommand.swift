@@ -91,6 +91,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Option(name: .customLong("cacert"), help: ArgumentHelp("PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.",
+                                                            valueName: "file"))
+    var caCertificate: String?
+
+    @Flag(help: "Do not check the server's TLS certificate (wss://, https://): encrypted, not authenticated.")
+    var insecure = false
+
+    /// The TLS settings of `--cacert` and `--insecure`.
+    var tls: ClientTLS { ClientTLS(caCertificatePath: caCertificate, insecure: insecure) }
+
     func validate() throws {
         if let problem = ClientURL.problem(url) { throw ValidationError(problem) }
         guard (1...19_000).contains(connections) else { throw ValidationError("--connections must be 1…19000") }
@@ -105,12 +115,17 @@ struct BenchCommand: AsyncParsableCommand {
         if client == .lean && (!(mode == .fanout && type == .ws || mode == .ajax) || protocolGeneration == .v1) {
             throw ValidationError("--client lean is for fanout over ws and for ajax, with the v2 protocol")
         }
+        if client == .lean, (try? ClientURL(url))?.secure == true {
+            throw ValidationError("--client lean speaks plain ws:// and http:// only; use --client full for wss:// and https://")
+        }
+        if let caCertificate { try checkReadableFile(caCertificate, "--cacert") }
     }
 
     func makeClient(_ index: Int, uid: String, type: ClientType) -> ChannelSocketClient {
         ChannelSocketClient(url: url, options: .init(type: type, protocolGeneration: protocolGeneration,
                                                      clientID: "bench-\(Self.run)-\(index)", csrfToken: csrfToken, params: ["uid": uid],
-                                                     backoff: Backoff(cap: .seconds(2), floor: .milliseconds(100))),
+                                                     backoff: Backoff(cap: .seconds(2), floor: .milliseconds(100)),
+                                                     tls: tls),
                             transport: NIOClientTransport())
     }
 
@@ -348,7 +363,7 @@ struct BenchCommand: AsyncParsableCommand {
         // uid, so that the first broadcast can reach every client.
         let settled = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < settled {
-            let listing = try? await transport.http(ClientHTTPRequest(method: "GET", url: root + "/connected"), timeout: .seconds(5))
+            let listing = try? await transport.http(ClientHTTPRequest(method: "GET", url: root + "/connected", tls: tls), timeout: .seconds(5))
             guard let listing, listing.status == 200, case .map(let listed)? = try? EDNReader.read(listing.body),
                   case .set(let any)? = listed[.keyword(Keyword("any"))] else { break }   // a server that cannot tell
             if any.count >= min(m, opened) { break }
@@ -360,7 +375,7 @@ struct BenchCommand: AsyncParsableCommand {
         while ContinuousClock.now < stopAt {
             let t = monotonicNanos()
             let ev = EDNPrinter.string([.kw("bench/fan"), [.integer(t), .integer(Int64(rounds))]])
-            let request = ClientHTTPRequest(method: "GET", url: root + "/broadcast?ev=" + FormDecoding.escape(ev))
+            let request = ClientHTTPRequest(method: "GET", url: root + "/broadcast?ev=" + FormDecoding.escape(ev), tls: tls)
             if let response = try? await transport.http(request, timeout: .seconds(10)), response.status == 200 { rounds += 1 } else { triggerFailures += 1 }
             try? await Task.sleep(for: .milliseconds(500))
         }

@@ -58,10 +58,21 @@ struct ClientConnectionOptions: ParsableArguments {
         for p in params where !p.contains("=") { throw ValidationError("--param wants k=v, got \(p)") }
         for h in headers where !h.contains(":") { throw ValidationError("--header wants k:v, got \(h)") }
         for c in cookies where !c.contains("=") { throw ValidationError("--cookie wants name=value, got \(c)") }
+        if let caCertificate { try checkReadableFile(caCertificate, "--cacert") }
     }
 
     @Option(name: .customLong("cookie"), help: "Cookie name=value sent with every request (repeatable), e.g. a Ring session.")
     var cookies: [String] = []
+
+    @Option(name: .customLong("cacert"), help: ArgumentHelp("PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.",
+                                                            valueName: "file"))
+    var caCertificate: String?
+
+    @Flag(help: "Do not check the server's TLS certificate (wss://, https://): encrypted, not authenticated.")
+    var insecure = false
+
+    /// The TLS settings of `--cacert` and `--insecure`.
+    var tls: ClientTLS { ClientTLS(caCertificatePath: caCertificate, insecure: insecure) }
 
     func makeClient() throws -> ChannelSocketClient {
         var paramMap: [String: String] = [:]
@@ -80,7 +91,7 @@ struct ClientConnectionOptions: ParsableArguments {
         }
         let options = ChannelSocketClientOptions(type: type, protocolGeneration: protocolGeneration,
                                                  clientID: clientID ?? EDNUUID.random().description, csrfToken: csrfToken,
-                                                 params: paramMap, headers: headerMap, packer: try packer.name.makePacker())
+                                                 params: paramMap, headers: headerMap, packer: try packer.name.makePacker(), tls: tls)
         return ChannelSocketClient(url: url, options: options, transport: NIOClientTransport())
     }
 }
@@ -120,7 +131,13 @@ func openOrFail(_ client: ChannelSocketClient, timeout: Double) async -> ClientE
             printError("cannot talk to \(address): \(why)" + (hint.map { "; try --packer \($0.rawValue)" } ?? "; try another --packer"))
             return .connectionFailed
         case .unreachable(let failure):
-            printError(failure.message.hasPrefix("cannot connect") ? failure.message : "cannot connect to \(address): \(failure.message)")
+            var line = failure.message.hasPrefix("cannot connect") ? failure.message : "cannot connect to \(address): \(failure.message)"
+            if line.contains("TLS certificate is not trusted") {
+                line += "; trust it with --cacert FILE, or skip the check with --insecure"
+            } else if line.contains("TLS certificate is not for") {
+                line += "; skip the check with --insecure"
+            }
+            printError(line)
             return .connectionFailed
         case .timeout:
             printError("timed out after \(timeout) s waiting for \(address) to open the connection")
@@ -241,7 +258,7 @@ struct SendCommand: AsyncParsableCommand {
         abstract: "Send one event to a Sente server; with --reply, wait for and print the reply.",
         discussion: """
             Exit codes: 0 sent (and replied), 1 other error, 3 cannot connect (refused, \
-            unreachable), 4 rejected by the server (HTTP 4xx, e.g. 403 bad CSRF token), \
+            unreachable, TLS certificate not trusted or not for this host), 4 rejected by the server (HTTP 4xx, e.g. 403 bad CSRF token), \
             5 timeout (no connection or no reply in time), 6 connection closed while waiting, \
             64 usage error, 65 the event is not valid EDN or not an event.
 
@@ -249,6 +266,7 @@ struct SendCommand: AsyncParsableCommand {
               chsk send http://127.0.0.1:8090/chsk '[:my-app/hello {:x 1}]' --uid alice
               chsk send http://127.0.0.1:8090/chsk '[:my-app/req {:q 1}]' --reply --timeout 3
               printf '[:my-app/a 1]\\n[:my-app/b 2]\\n' | chsk send http://127.0.0.1:8090/chsk -
+              chsk send wss://127.0.0.1:8443/chsk '[:my-app/req 1]' --reply --cacert cert.pem
 
             Without --reply it exits once the server has read the event (WebSocket: after the \
             close handshake; Ajax: the POST answered). With EVENT `-`, events are read from \
@@ -469,6 +487,12 @@ struct WatchCommand: AsyncParsableCommand {
 /// Suspends until SIGINT or SIGTERM.
 func waitForInterrupt() async {
     for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+}
+
+/// A file given on the command line: it exists and can be read.
+func checkReadableFile(_ path: String, _ option: String) throws {
+    if access(path, F_OK) != 0 { throw ValidationError("\(option): no such file: \(path)") }
+    if access(path, R_OK) != 0 { throw ValidationError("\(option): cannot read \(path): permission denied") }
 }
 
 /// The longest wait the command line takes: a year (a longer one is no timeout at all, and

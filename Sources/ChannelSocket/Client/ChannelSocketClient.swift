@@ -315,7 +315,8 @@ public actor ChannelSocketClient {
         let session = sessionID
         let ws: any ClientWebSocket
         do {
-            ws = try await transport.connectWebSocket(url: webSocketURL(), headers: options.headers, maxMessageBytes: options.maxMessageBytes)
+            ws = try await transport.connectWebSocket(url: webSocketURL(), headers: options.headers, maxMessageBytes: options.maxMessageBytes,
+                                                      tls: options.tls)
         } catch {
             let now = wallClockMilliseconds()
             let failure = error as? TransportError ?? TransportError("\(error)")
@@ -451,7 +452,7 @@ public actor ChannelSocketClient {
             headers["X-CSRF-Token"] = options.csrfToken
             let response: ClientHTTPResponse
             do {
-                response = try await transport.http(ClientHTTPRequest(method: "GET", url: ajaxURL(extra), headers: headers), timeout: options.ajaxTimeout)
+                response = try await transport.http(ClientHTTPRequest(method: "GET", url: ajaxURL(extra), headers: headers, tls: options.tls), timeout: options.ajaxTimeout)
             } catch let error as TransportError where error.isTimeout {
                 continue   // XHR timeout: poll again, no state change
             } catch {
@@ -498,7 +499,7 @@ public actor ChannelSocketClient {
         var headers = options.headers
         headers["Content-Type"] = "application/x-www-form-urlencoded;charset=UTF-8"
         headers["X-CSRF-Token"] = options.csrfToken
-        let request = ClientHTTPRequest(method: "POST", url: ajaxURL([:]), headers: headers, body: Array(queryString(form).utf8))
+        let request = ClientHTTPRequest(method: "POST", url: ajaxURL([:]), headers: headers, body: Array(queryString(form).utf8), tls: options.tls)
         let response: ClientHTTPResponse
         do { response = try await transport.http(request, timeout: timeout) } catch let error as TransportError {
             if error.isTimeout { throw .timeout }

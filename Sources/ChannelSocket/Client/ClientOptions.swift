@@ -76,6 +76,9 @@ public struct ChannelSocketClientOptions: Sendable {
     public var maxMessageBytes: Int
     /// Time source.
     public var clock: any ChannelSocketClock
+    /// How the server's TLS certificate is checked (`wss://`, `https://`): the system's trust
+    /// roots by default, or a CA file, or no check at all.
+    public var tls: ClientTLS
 
     /// Options with Sente's client defaults.
     public init(type: ClientType = .auto, protocolGeneration: ProtocolOption = .auto,
@@ -85,7 +88,7 @@ public struct ChannelSocketClientOptions: Sendable {
                 wsKeepAlive: Duration = .seconds(20), wsPingTimeout: Duration = .seconds(5),
                 ajaxTimeout: Duration = .seconds(60), backoff: Backoff = Backoff(),
                 wrapReceivedEvents: Bool? = nil, maxMessageBytes: Int = 1 << 20,
-                clock: any ChannelSocketClock = SystemClock()) {
+                clock: any ChannelSocketClock = SystemClock(), tls: ClientTLS = ClientTLS()) {
         self.type = type
         self.protocolGeneration = protocolGeneration
         self.clientID = clientID
@@ -100,7 +103,29 @@ public struct ChannelSocketClientOptions: Sendable {
         self.wrapReceivedEvents = wrapReceivedEvents
         self.maxMessageBytes = maxMessageBytes
         self.clock = clock
+        self.tls = tls
     }
+}
+
+/// How a client checks the server's TLS certificate (`wss://`, `https://`), as curl's
+/// `--cacert` and `--insecure` do. The host name (or, for an IP address such as
+/// `wss://127.0.0.1`, the address) must match the certificate unless `insecure`.
+public struct ClientTLS: Sendable, Hashable {
+    /// A PEM file of the certificate authorities (or the self-signed certificate) to trust
+    /// instead of the system's; nil: the system's trust roots.
+    public var caCertificatePath: String?
+    /// No check at all: any certificate for any name is accepted (a test server with a
+    /// self-signed certificate). The connection is still encrypted, but not authenticated.
+    public var insecure: Bool
+
+    /// The system's trust roots and full verification, unless told otherwise.
+    public init(caCertificatePath: String? = nil, insecure: Bool = false) {
+        self.caCertificatePath = caCertificatePath
+        self.insecure = insecure
+    }
+
+    /// True for the defaults (system trust roots, full verification).
+    public var isDefault: Bool { caCertificatePath == nil && !insecure }
 }
 
 /// Why a request got no reply: Sente's `:chsk/closed`, `:chsk/timeout`, `:chsk/error`.

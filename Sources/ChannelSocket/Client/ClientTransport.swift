@@ -4,8 +4,19 @@
 public protocol ClientTransport: Sendable {
     /// Opens a WebSocket; throws when the connection or upgrade fails (e.g. HTTP 403).
     func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket
-    /// Performs an HTTP request, failing after `timeout`.
+    /// Opens a WebSocket checking the server's certificate as `tls` says (`wss://`). The
+    /// default implementation ignores `tls` (transports without TLS, such as in-memory ones).
+    func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int, tls: ClientTLS) async throws -> any ClientWebSocket
+    /// Performs an HTTP request, failing after `timeout` (checking the server's certificate as
+    /// `request.tls` says, for `https://`).
     func http(_ request: ClientHTTPRequest, timeout: Duration) async throws -> ClientHTTPResponse
+}
+
+extension ClientTransport {
+    /// Opens the WebSocket without TLS settings (`connectWebSocket(url:headers:maxMessageBytes:)`).
+    public func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int, tls: ClientTLS) async throws -> any ClientWebSocket {
+        try await connectWebSocket(url: url, headers: headers, maxMessageBytes: maxMessageBytes)
+    }
 }
 
 /// One open client WebSocket.
@@ -37,13 +48,16 @@ public struct ClientHTTPRequest: Sendable {
     public var headers: [String: String]
     /// Body bytes (POST).
     public var body: [UInt8]?
+    /// How the server's certificate is checked (`https://`).
+    public var tls: ClientTLS
 
     /// A request.
-    public init(method: String, url: String, headers: [String: String] = [:], body: [UInt8]? = nil) {
+    public init(method: String, url: String, headers: [String: String] = [:], body: [UInt8]? = nil, tls: ClientTLS = ClientTLS()) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.tls = tls
     }
 }
 
