@@ -343,4 +343,35 @@ import Testing
         #expect(r.output.contains("served HTTP/1.1 200 OK"), "\(r.output)")
         #expect(r.output.contains("log 1"), "\(r.output)")
     }
+
+    /// Three 400 KB pushes to one uid inside one batching window reach chsk's own client (1 MB
+    /// frame limit) as frames it takes: all three arrive, over WebSocket and Ajax (they once
+    /// merged into one 1.2 MB frame the client dropped, and `await --count 3` got 0 of 3).
+    @Test(.enabled(if: ServeProcess.python != nil), arguments: ["ws", "ajax"])
+    func bigPushesInOneWindowAllArrive(type: String) throws {
+        let server = try ServeProcess(["--echo"])
+        defer { _ = server.terminate() }
+        let url = "http://127.0.0.1:\(server.port)/chsk"
+        let waiter = BackgroundJob {
+            ServeProcess.run(Checkout.chsk.path, ["await", url, "--type", type, "--uid", "big", "--event", "my/big",
+                                                  "--count", "3", "--timeout", "30"], timeout: 60)
+        }
+        // Wait until the awaiting client is connected, then push three events in one message.
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/connected"]).output.contains("\"big\"") {
+            usleep(100_000)
+        }
+        let out = Self.run(server, #"""
+            ws, held = connect_ws(PORT, 'pusher', 'pusher'); read_frame(ws, held)
+            ws.sendall(b''.join(frame(1, ('[[:test/push {:uid "big" :event [:my/big [%d "%s"]]}] nil]' % (i, 'x' * 400000)).encode())
+                                for i in range(3)))
+            time.sleep(1)
+            print('pushed')
+            """#)
+        #expect(out.contains("pushed"), "\(out)")
+        let result = waiter.wait(timeout: 60)
+        #expect(result?.status == 0, "\(result?.output.suffix(500) ?? "no result")\n\(server.log.suffix(2000))")
+        let lines = result?.output.split(separator: "\n").filter { $0.hasPrefix("[:my/big [") } ?? []
+        #expect(lines.count == 3, "\(result?.output.suffix(300) ?? "")")
+    }
 }
