@@ -167,19 +167,91 @@ public struct BigInteger: Sendable, Hashable, Comparable, CustomStringConvertibl
         return 0
     }
 
-    /// Schoolbook binary long division (shift and subtract): the numbers the codecs divide
-    /// (ratio normalisation) are small, so simplicity wins over speed here.
+    /// Long division of magnitudes (Knuth, TAOCP vol. 2, 4.3.1, algorithm D) on 32-bit limbs:
+    /// O(len(b) × (len(a) − len(b) + 1)) limb operations, so gcd by Euclid (ratio
+    /// normalisation) is quadratic in the length, not cubic. `b` must not be zero.
     static func divMod(_ a: [UInt32], _ b: [UInt32]) -> (quotient: [UInt32], remainder: [UInt32]) {
+        precondition(!b.isEmpty, "division by zero")
         if compareMagnitudes(a, b) < 0 { return ([], a) }
         if b.count == 1 {
             var q = a
             let r = divideSmall(&q, b[0])
             return (q, r == 0 ? [] : [r])
         }
+        let n = b.count, m = a.count - n
+        // D1: normalise so that the divisor's top limb has its high bit set.
+        let shift = UInt32(b[n - 1].leadingZeroBitCount)
+        let v = shiftedLeft(b, by: shift, extraLimb: false)
+        var u = shiftedLeft(a, by: shift, extraLimb: true)
+        var q = [UInt32](repeating: 0, count: m + 1)
+        let base: UInt64 = 1 << 32
+        let vTop = UInt64(v[n - 1]), vNext = UInt64(v[n - 2])
+        for j in stride(from: m, through: 0, by: -1) {
+            // D3: estimate the quotient limb from the top two limbs, then correct it (at most twice).
+            let top = UInt64(u[j + n]) << 32 | UInt64(u[j + n - 1])
+            var qhat = top / vTop
+            var rhat = top % vTop
+            while qhat >= base || qhat * vNext > (rhat << 32 | UInt64(u[j + n - 2])) {
+                qhat -= 1
+                rhat += vTop
+                if rhat >= base { break }
+            }
+            // D4: u[j...j+n] -= qhat × v.
+            var carry: UInt64 = 0
+            var borrow: Int64 = 0
+            for i in 0..<n {
+                let p = qhat * UInt64(v[i]) + carry
+                carry = p >> 32
+                let t = Int64(u[i + j]) - Int64(p & 0xFFFF_FFFF) + borrow
+                u[i + j] = UInt32(truncatingIfNeeded: t)
+                borrow = t >> 32
+            }
+            let t = Int64(u[j + n]) - Int64(carry) + borrow
+            u[j + n] = UInt32(truncatingIfNeeded: t)
+            // D6: the estimate was one too large (rare): add v back.
+            if t < 0 {
+                qhat -= 1
+                var c: UInt64 = 0
+                for i in 0..<n {
+                    let s = UInt64(u[i + j]) + UInt64(v[i]) + c
+                    u[i + j] = UInt32(truncatingIfNeeded: s)
+                    c = s >> 32
+                }
+                u[j + n] = u[j + n] &+ UInt32(truncatingIfNeeded: c)
+            }
+            q[j] = UInt32(truncatingIfNeeded: qhat)
+        }
+        // D8: the remainder is the low n limbs of u, shifted back.
+        var r = [UInt32](repeating: 0, count: n)
+        for i in 0..<n {
+            let low = u[i] >> shift
+            let high = shift == 0 ? 0 : u[i + 1] << (32 - shift)
+            r[i] = low | high
+        }
+        while let last = r.last, last == 0 { r.removeLast() }
+        while let last = q.last, last == 0 { q.removeLast() }
+        return (q, r)
+    }
+
+    /// `x << shift` (shift < 32), keeping the limb count (the caller knows it fits) or adding one.
+    static func shiftedLeft(_ x: [UInt32], by shift: UInt32, extraLimb: Bool) -> [UInt32] {
+        var out = [UInt32](repeating: 0, count: x.count + (extraLimb ? 1 : 0))
+        var carry: UInt32 = 0
+        for i in x.indices {
+            out[i] = x[i] << shift | carry
+            carry = shift == 0 ? 0 : x[i] >> (32 - shift)
+        }
+        if extraLimb { out[x.count] = carry }
+        return out
+    }
+
+    /// The old shift-and-subtract division, one bit at a time: kept only as the reference the
+    /// tests check `divMod` against.
+    static func divModBitwise(_ a: [UInt32], _ b: [UInt32]) -> (quotient: [UInt32], remainder: [UInt32]) {
+        if compareMagnitudes(a, b) < 0 { return ([], a) }
         var quotient = [UInt32](repeating: 0, count: a.count)
         var rem: [UInt32] = []
         for bit in stride(from: a.count * 32 - 1, through: 0, by: -1) {
-            // rem = rem << 1 | bit
             var carry: UInt32 = (a[bit / 32] >> UInt32(bit % 32)) & 1
             for i in rem.indices {
                 let next = rem[i] >> 31

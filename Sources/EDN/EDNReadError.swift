@@ -32,6 +32,8 @@ public struct EDNReadError: Error, Sendable, Equatable, CustomStringConvertible 
         case tooDeep
         /// Input after the single value that was asked for.
         case trailingInput
+        /// A number with more digits than `EDNReader.Options.maxNumberLength`.
+        case numberTooLong
     }
 
     /// The class of problem.

@@ -22,15 +22,31 @@ public struct EDNReader: Sendable {
 
     /// Reader settings.
     public struct Options: Sendable {
-        /// Deepest nesting of collections, tags and metadata accepted.
+        /// The default `maxDepth`: 100 levels. Chosen so that the reader, and what consumes
+        /// its output (`==`, hashing, the printers, Codable), fit in a 512 KB thread stack
+        /// even in a debug build, where one level of nesting costs about 2–3 KB of stack.
+        /// Sente messages nest a handful of levels.
+        public static let defaultMaxDepth = 100
+        /// The default `maxNumberLength`: 4 096 digits (a ratio at the bound reads in
+        /// milliseconds; unbounded, a 24 KB ratio took 44 s).
+        public static let defaultMaxNumberLength = 4096
+
+        /// Deepest nesting of collections, tags, metadata and discarded forms accepted.
         public var maxDepth: Int
         /// What to do with unknown tags.
         public var unknownTags: UnknownTagPolicy
+        /// Most digits accepted in one number: in an integer (any radix), in each part of a
+        /// ratio, in the significand of a double or big decimal, and in an exponent. Longer
+        /// numbers are refused (`.numberTooLong`) before any arbitrary-precision work, which
+        /// bounds the CPU one number can cost.
+        public var maxNumberLength: Int
 
-        /// Defaults: depth 1 000, unknown tags kept.
-        public init(maxDepth: Int = 1000, unknownTags: UnknownTagPolicy = .keep) {
+        /// Defaults: depth 100, numbers of up to 4 096 digits, unknown tags kept.
+        public init(maxDepth: Int = Options.defaultMaxDepth, unknownTags: UnknownTagPolicy = .keep,
+                    maxNumberLength: Int = Options.defaultMaxNumberLength) {
             self.maxDepth = maxDepth
             self.unknownTags = unknownTags
+            self.maxNumberLength = maxNumberLength
         }
     }
 
@@ -218,7 +234,13 @@ struct EDNParser {
     // MARK: trivia
 
     /// Skips whitespace, commas, `;` and `#!` comments and `#_` discarded forms.
+    ///
+    /// Iterative: a run of `#_` is counted, then paid off one discarded form at a time (each
+    /// read at `depth + 1`, so its own nesting is bounded), so a chain of any length costs no
+    /// stack (`#_ #_ a b` discards both `a` and `b`, as in Clojure).
     mutating func skipTrivia(depth: Int) throws(EDNReadError) {
+        var pendingDiscards = 0
+        var lastDiscardAt = 0
         while position < buffer.count {
             let b = buffer[position]
             if b < 0x80 && EDNParser.isASCIIWhitespace(b) {
@@ -226,18 +248,20 @@ struct EDNParser {
             } else if b == UInt8(ascii: ";") || (b == UInt8(ascii: "#") && position + 1 < buffer.count && buffer[position + 1] == UInt8(ascii: "!")) {
                 while position < buffer.count, buffer[position] != 10, buffer[position] != 13 { position += 1 }
             } else if b == UInt8(ascii: "#") && position + 1 < buffer.count && buffer[position + 1] == UInt8(ascii: "_") {
-                let at = position
+                lastDiscardAt = position
+                pendingDiscards += 1
                 position += 2
-                try skipTrivia(depth: depth)
-                if position >= buffer.count {
-                    throw fail(.unexpectedEndOfInput, "EOF after #_ (nothing to discard)", at: at)
-                }
-                _ = try readValue(depth: depth + 1)
             } else if b >= 0x80, case let n = whitespaceLength(at: position), n > 0 {
                 position += n
+            } else if pendingDiscards > 0 {
+                _ = try readValue(depth: depth + 1)
+                pendingDiscards -= 1
             } else {
                 return
             }
+        }
+        if pendingDiscards > 0 {
+            throw fail(.unexpectedEndOfInput, "EOF after #_ (nothing to discard)", at: lastDiscardAt)
         }
     }
 
@@ -249,39 +273,77 @@ struct EDNParser {
 
     // MARK: values
 
+    func tooDeep() -> EDNReadError { fail(.tooDeep, "Nesting deeper than \(options.maxDepth) levels") }
+
+    /// Reads one form. Only the forms that nest are read here; atoms are read by `readAtom`:
+    /// every `try` of a typed-throwing call takes its own error slot in a debug build's
+    /// frame, and this function is on the stack once per level of nesting.
     mutating func readValue(depth: Int) throws(EDNReadError) -> EDNValue {
-        if depth > options.maxDepth {
-            throw fail(.tooDeep, "Nesting deeper than \(options.maxDepth) levels")
-        }
+        if depth > options.maxDepth { throw tooDeep() }
         try skipTrivia(depth: depth)
-        guard position < buffer.count else {
-            throw fail(.unexpectedEndOfInput, "EOF while reading")
-        }
+        guard position < buffer.count else { throw eof() }
         let start = position
         let b = buffer[position]
         switch b {
-        case UInt8(ascii: "["):
+        case UInt8(ascii: "["), UInt8(ascii: "("):
             position += 1
-            return .vector(try readSequence(closing: UInt8(ascii: "]"), start: start, depth: depth))
-        case UInt8(ascii: "("):
-            position += 1
-            return .list(try readSequence(closing: UInt8(ascii: ")"), start: start, depth: depth))
+            let items = try readSequence(closing: b == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: ")"), start: start, depth: depth)
+            return b == UInt8(ascii: "[") ? .vector(items) : .list(items)
         case UInt8(ascii: "{"):
             position += 1
             return .map(try readMap(start: start, depth: depth, namespace: nil))
+        case UInt8(ascii: "#"):
+            // The nesting forms `#{` and `#tag` go straight to their readers (one frame less per level).
+            if position + 1 < buffer.count {
+                let next = buffer[position + 1]
+                if next == UInt8(ascii: "{") {
+                    position += 2
+                    return try readSet(start: start, depth: depth)
+                }
+                if next == UInt8(ascii: ":") {
+                    return try readNamespacedMap(start: start, depth: depth)
+                }
+                if EDNParser.startsTag(next) {
+                    position += 1
+                    return try readTagged(start: start, depth: depth)
+                }
+            }
+            return try readDispatch(depth: depth)
+        case UInt8(ascii: "^"):
+            position += 1
+            return try readMetadata(start: start, depth: depth)
+        default:
+            return try readAtom()
+        }
+    }
+
+    /// True for a byte after `#` that starts a tag (`#inst`, `#my/tag`): none of the dispatch
+    /// characters `{ # : ^ < _ !`, no whitespace, no terminator.
+    @inline(__always) static func startsTag(_ b: UInt8) -> Bool {
+        if b >= 0x80 { return false }   // rare; readDispatch decides
+        switch b {
+        case UInt8(ascii: "{"), UInt8(ascii: "#"), UInt8(ascii: ":"), UInt8(ascii: "^"), UInt8(ascii: "<"),
+             UInt8(ascii: "_"), UInt8(ascii: "!"):
+            return false
+        default:
+            return !isASCIIWhitespace(b) && !isTerminator(b)
+        }
+    }
+
+    func eof() -> EDNReadError { fail(.unexpectedEndOfInput, "EOF while reading") }
+
+    /// Reads a form that does not nest (string, number, keyword, symbol, constant, character).
+    mutating func readAtom() throws(EDNReadError) -> EDNValue {
+        let b = buffer[position]
+        switch b {
         case UInt8(ascii: "\""):
             return .string(try readString())
         case UInt8(ascii: ":"):
             return try readKeyword()
         case UInt8(ascii: "\\"):
             return try readCharacter()
-        case UInt8(ascii: "#"):
-            return try readDispatch(depth: depth)
-        case UInt8(ascii: "^"):
-            position += 1
-            return try readMetadata(start: start, depth: depth)
         case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
-            throw fail(.unmatchedDelimiter, "Unmatched delimiter: \(Character(Unicode.Scalar(b)))")
+            throw unmatched(b, expected: nil)
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
             return try readNumber()
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
@@ -296,23 +358,36 @@ struct EDNParser {
         var items: [EDNValue] = []
         while true {
             try skipTrivia(depth: depth + 1)
-            guard position < buffer.count else {
-                throw fail(.unexpectedEndOfInput, "EOF while reading, starting at line \(fail(.unexpectedEndOfInput, "", at: start).line)", at: start)
-            }
+            guard position < buffer.count else { throw eofInCollection(start: start) }
             let b = buffer[position]
             if b == closing {
                 position += 1
                 return items
             }
             if b == UInt8(ascii: ")") || b == UInt8(ascii: "]") || b == UInt8(ascii: "}") {
-                throw fail(.unmatchedDelimiter, "Unmatched delimiter: \(Character(Unicode.Scalar(b))), expected \(Character(Unicode.Scalar(closing)))")
+                throw unmatched(b, expected: closing)
             }
             items.append(try readValue(depth: depth + 1))
         }
     }
 
+    func eofInCollection(start: Int) -> EDNReadError {
+        fail(.unexpectedEndOfInput, "EOF while reading, starting at line \(fail(.unexpectedEndOfInput, "", at: start).line)", at: start)
+    }
+
+    func unmatched(_ b: UInt8, expected closing: UInt8?) -> EDNReadError {
+        if let closing {
+            return fail(.unmatchedDelimiter, "Unmatched delimiter: \(Character(Unicode.Scalar(b))), expected \(Character(Unicode.Scalar(closing)))")
+        }
+        return fail(.unmatchedDelimiter, "Unmatched delimiter: \(Character(Unicode.Scalar(b)))")
+    }
+
     mutating func readMap(start: Int, depth: Int, namespace: String?) throws(EDNReadError) -> EDNMap {
-        let forms = try readSequence(closing: UInt8(ascii: "}"), start: start, depth: depth)
+        try makeMap(readSequence(closing: UInt8(ascii: "}"), start: start, depth: depth), start: start, namespace: namespace)
+    }
+
+    /// The map of the forms read between `{` and `}` (not on the recursive path).
+    func makeMap(_ forms: [EDNValue], start: Int, namespace: String?) throws(EDNReadError) -> EDNMap {
         if forms.count % 2 != 0 {
             throw fail(.oddMapForms, "Map literal must contain an even number of forms", at: start)
         }
@@ -587,6 +662,9 @@ struct EDNParser {
         let end = tokenEnd(from: position)
         position = end
         let t = UnsafeBufferPointer(rebasing: buffer[start..<end])
+        if t.count > options.maxNumberLength, longestNumberPart(t) > options.maxNumberLength {
+            throw fail(.numberTooLong, "Number longer than \(options.maxNumberLength) digits", at: start)
+        }
         if let v = EDNParser.parseNumber(t) { return v }
         throw fail(.invalidNumber, "Invalid number: \(String(decoding: t, as: UTF8.self))", at: start)
     }
@@ -720,39 +798,11 @@ struct EDNParser {
         switch b {
         case UInt8(ascii: "{"):
             position += 1
-            let items = try readSequence(closing: UInt8(ascii: "}"), start: start, depth: depth)
-            var set = EDNSet()
-            for item in items where !set.insert(item) {
-                throw fail(.duplicateSetMember, "Duplicate key: \(EDNPrinter.string(item))", at: start)
-            }
-            return .set(set)
+            return try readSet(start: start, depth: depth)
         case UInt8(ascii: "#"):
-            position += 1
-            let end = tokenEnd(from: position)
-            let token = try string(position, end)
-            position = end
-            switch token {
-            case "Inf": return .double(.infinity)
-            case "-Inf": return .double(-.infinity)
-            case "NaN": return .double(.nan)
-            default: throw fail(.invalidTag, "Invalid token: ##\(token)", at: start)
-            }
+            return try readSymbolicValue(start: start)
         case UInt8(ascii: ":"):
-            position += 1
-            let end = tokenEnd(from: position)
-            let nsToken = UnsafeBufferPointer(rebasing: buffer[position..<end])
-            guard !nsToken.isEmpty, nsToken.first != UInt8(ascii: ":"), EDNParser.isValidSymbolToken(nsToken),
-                  !nsToken.contains(UInt8(ascii: "/")) else {
-                throw fail(.invalidToken, "Invalid value used as namespace in namespaced map: \(String(decoding: nsToken, as: UTF8.self))", at: start)
-            }
-            let ns = try string(position, end)
-            position = end
-            while position < buffer.count, whitespaceLength(at: position) > 0 { position += whitespaceLength(at: position) }
-            guard position < buffer.count, buffer[position] == UInt8(ascii: "{") else {
-                throw fail(.invalidToken, "Namespaced map with namespace \(ns) does not specify a map", at: start)
-            }
-            position += 1
-            return .map(try readMap(start: start, depth: depth, namespace: ns))
+            return try readNamespacedMap(start: start, depth: depth)
         case UInt8(ascii: "^"):
             position += 1
             return try readMetadata(start: start, depth: depth)
@@ -765,16 +815,72 @@ struct EDNParser {
             return try readValue(depth: depth)
         default:
             if b < 0x80 && (EDNParser.isASCIIWhitespace(b) || EDNParser.isTerminator(b)) {
-                throw fail(.invalidTag, "No dispatch macro for \(Character(Unicode.Scalar(b)))", at: start)
+                throw noDispatchMacro(b, at: start)
             }
-            let tagValue = try readValue(depth: depth + 1)
-            guard case .symbol(let tag) = tagValue else {
-                throw fail(.invalidTag, "Reader tag must be a symbol", at: start)
-            }
-            let valueStart = position
-            let value = try readValue(depth: depth + 1)
-            return try tagged(tag, value, at: start, valueAt: valueStart)
+            return try readTagged(start: start, depth: depth)
         }
+    }
+
+    // The cases of `readDispatch` live in functions of their own: in debug builds every local
+    // of a function gets its own stack slot, so one big function would make every level of
+    // nesting pay for all of them (issue 13: the readers must be safe on a 512 KB stack).
+
+    func noDispatchMacro(_ b: UInt8, at start: Int) -> EDNReadError {
+        fail(.invalidTag, "No dispatch macro for \(Character(Unicode.Scalar(b)))", at: start)
+    }
+
+    /// `#{…}` after the `{`.
+    mutating func readSet(start: Int, depth: Int) throws(EDNReadError) -> EDNValue {
+        let items = try readSequence(closing: UInt8(ascii: "}"), start: start, depth: depth)
+        var set = EDNSet()
+        for item in items where !set.insert(item) {
+            throw fail(.duplicateSetMember, "Duplicate key: \(EDNPrinter.string(item))", at: start)
+        }
+        return .set(set)
+    }
+
+    /// `##Inf`, `##-Inf`, `##NaN` at the second `#`.
+    mutating func readSymbolicValue(start: Int) throws(EDNReadError) -> EDNValue {
+        position += 1
+        let end = tokenEnd(from: position)
+        let token = try string(position, end)
+        position = end
+        switch token {
+        case "Inf": return .double(.infinity)
+        case "-Inf": return .double(-.infinity)
+        case "NaN": return .double(.nan)
+        default: throw fail(.invalidTag, "Invalid token: ##\(token)", at: start)
+        }
+    }
+
+    /// `#:ns{…}` at the `#`.
+    mutating func readNamespacedMap(start: Int, depth: Int) throws(EDNReadError) -> EDNValue {
+        position = start + 2
+        let end = tokenEnd(from: position)
+        let nsToken = UnsafeBufferPointer(rebasing: buffer[position..<end])
+        guard !nsToken.isEmpty, nsToken.first != UInt8(ascii: ":"), EDNParser.isValidSymbolToken(nsToken),
+              !nsToken.contains(UInt8(ascii: "/")) else {
+            throw fail(.invalidToken, "Invalid value used as namespace in namespaced map: \(String(decoding: nsToken, as: UTF8.self))", at: start)
+        }
+        let ns = try string(position, end)
+        position = end
+        while position < buffer.count, whitespaceLength(at: position) > 0 { position += whitespaceLength(at: position) }
+        guard position < buffer.count, buffer[position] == UInt8(ascii: "{") else {
+            throw fail(.invalidToken, "Namespaced map with namespace \(ns) does not specify a map", at: start)
+        }
+        position += 1
+        return .map(try readMap(start: start, depth: depth, namespace: ns))
+    }
+
+    /// `#tag value` at the tag.
+    mutating func readTagged(start: Int, depth: Int) throws(EDNReadError) -> EDNValue {
+        let tagValue = try readValue(depth: depth + 1)
+        guard case .symbol(let tag) = tagValue else {
+            throw fail(.invalidTag, "Reader tag must be a symbol", at: start)
+        }
+        let valueStart = position
+        let value = try readValue(depth: depth + 1)
+        return try tagged(tag, value, at: start, valueAt: valueStart)
     }
 
     func tagged(_ tag: Symbol, _ value: EDNValue, at start: Int, valueAt: Int) throws(EDNReadError) -> EDNValue {
@@ -811,8 +917,37 @@ struct EDNParser {
         let target = try readValue(depth: depth + 1)
         switch target {
         case .symbol, .list, .vector, .map, .set: return target
-        default: throw fail(.invalidMetadata, "Metadata can only be applied to symbols and collections, not to a \(target.kindName)", at: start)
+        default: throw metadataTarget(target, at: start)
         }
+    }
+
+    func metadataTarget(_ target: EDNValue, at start: Int) -> EDNReadError {
+        fail(.invalidMetadata, "Metadata can only be applied to symbols and collections, not to a \(target.kindName)", at: start)
     }
 }
 
+/// The longest part of a number token, in characters: the token is cut at `/` (ratio),
+/// at `e`/`E` (exponent, except in hex and radix integers), and a sign, the `.` and an
+/// `N`/`M` suffix do not count. What `maxNumberLength` bounds, in the EDN, Transit and
+/// JSON readers.
+package func longestNumberPart(_ t: UnsafeBufferPointer<UInt8>) -> Int {
+    var longest = 0, current = 0
+    var exponentCuts = true
+    for (k, b) in t.enumerated() {
+        switch b {
+        case UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "r"), UInt8(ascii: "R"):
+            exponentCuts = false
+            current += 1
+        case UInt8(ascii: "/"), UInt8(ascii: "e") where exponentCuts, UInt8(ascii: "E") where exponentCuts:
+            longest = max(longest, current)
+            current = 0
+        case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
+            break
+        case UInt8(ascii: "N") where k == t.count - 1, UInt8(ascii: "M") where k == t.count - 1:
+            break
+        default:
+            current += 1
+        }
+    }
+    return max(longest, current)
+}

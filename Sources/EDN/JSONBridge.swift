@@ -4,6 +4,16 @@
 public enum JSONBridge {
     /// Why JSON could not be read or a value could not be written as JSON.
     public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
+        /// The class of problem, for programmatic handling.
+        public enum Kind: String, Sendable, Equatable {
+            /// Malformed JSON, or a value with no JSON form (when writing).
+            case invalid
+            /// Nesting deeper than `ReadOptions.maxDepth`.
+            case tooDeep
+            /// A number with more digits than `ReadOptions.maxNumberLength`.
+            case numberTooLong
+        }
+
         /// What went wrong.
         public let message: String
         /// 1-based line (0 when writing).
@@ -13,6 +23,9 @@ public enum JSONBridge {
         /// Byte offset (0 when writing).
         public let offset: Int
 
+        /// The class of problem.
+        public var kind: Kind = .invalid
+
         /// `line:column: message`, or just the message for write errors.
         public var description: String { line > 0 ? "\(line):\(column): \(message)" : message }
     }
@@ -21,12 +34,18 @@ public enum JSONBridge {
     public struct ReadOptions: Sendable {
         /// Object keys become keywords (`{"a": 1}` → `{:a 1}`), like jet's `--keywordize`.
         public var keywordizeKeys: Bool
-        /// Deepest nesting accepted.
+        /// Deepest nesting accepted (default 100, as `EDNReader.Options.defaultMaxDepth`).
         public var maxDepth: Int
-        /// Defaults: keywordize keys, depth 1 000.
-        public init(keywordizeKeys: Bool = true, maxDepth: Int = 1000) {
+        /// Most digits accepted in one number, in the integer part, the fraction and the
+        /// exponent each (default 4 096, as `EDNReader.Options.defaultMaxNumberLength`);
+        /// longer numbers are refused (`.numberTooLong`) before any big-integer work.
+        public var maxNumberLength: Int
+        /// Defaults: keywordize keys, depth 100, numbers of up to 4 096 digits.
+        public init(keywordizeKeys: Bool = true, maxDepth: Int = EDNReader.Options.defaultMaxDepth,
+                    maxNumberLength: Int = EDNReader.Options.defaultMaxNumberLength) {
             self.keywordizeKeys = keywordizeKeys
             self.maxDepth = maxDepth
+            self.maxNumberLength = maxNumberLength
         }
     }
 
@@ -182,8 +201,9 @@ public struct JSONStreamReader {
     public mutating func nextRaw() throws(JSONBridge.Error) -> JSONValue? {
         let start = offset
         let maxDepth = options.maxDepth
+        let maxNumberLength = options.maxNumberLength
         let result: Result<(JSONValue?, Int), JSONBridge.Error> = bytes.withUnsafeBufferPointer { buffer in
-            var p = JSONParser(buffer: buffer, position: start, maxDepth: maxDepth)
+            var p = JSONParser(buffer: buffer, position: start, maxDepth: maxDepth, maxNumberLength: maxNumberLength)
             do throws(JSONBridge.Error) {
                 p.skipWhitespace()
                 if p.position >= buffer.count { return .success((nil, p.position)) }
@@ -230,16 +250,20 @@ public struct JSONParser {
     /// Current byte offset.
     public var position: Int
     let maxDepth: Int
+    let maxNumberLength: Int
 
-    /// A parser over a buffer, from `position`.
-    public init(buffer: UnsafeBufferPointer<UInt8>, position: Int = 0, maxDepth: Int = 1000) {
+    /// A parser over a buffer, from `position`, with the nesting and number-length bounds of
+    /// `JSONBridge.ReadOptions`.
+    public init(buffer: UnsafeBufferPointer<UInt8>, position: Int = 0, maxDepth: Int = EDNReader.Options.defaultMaxDepth,
+                maxNumberLength: Int = EDNReader.Options.defaultMaxNumberLength) {
         self.buffer = buffer
         self.position = position
         self.maxDepth = maxDepth
+        self.maxNumberLength = maxNumberLength
     }
 
     /// An error at `offset` (default: the current position) with line and column.
-    public func fail(_ message: String, at offset: Int? = nil) -> JSONBridge.Error {
+    public func fail(_ message: String, at offset: Int? = nil, kind: JSONBridge.Error.Kind = .invalid) -> JSONBridge.Error {
         let at = offset ?? position
         var line = 1, column = 1
         var i = 0
@@ -247,7 +271,7 @@ public struct JSONParser {
             if buffer[i] == 10 { line += 1; column = 1 } else if buffer[i] & 0xC0 != 0x80 { column += 1 }
             i += 1
         }
-        return JSONBridge.Error(message: message, line: line, column: column, offset: at)
+        return JSONBridge.Error(message: message, line: line, column: column, offset: at, kind: kind)
     }
 
     /// Skips JSON whitespace.
@@ -261,7 +285,7 @@ public struct JSONParser {
 
     /// Parses one value.
     public mutating func parseValue(depth: Int) throws(JSONBridge.Error) -> JSONValue {
-        guard depth <= maxDepth else { throw fail("Nesting deeper than \(maxDepth) levels") }
+        guard depth <= maxDepth else { throw fail("Nesting deeper than \(maxDepth) levels", kind: .tooDeep) }
         skipWhitespace()
         guard position < buffer.count else { throw fail("Unexpected end of JSON input") }
         switch buffer[position] {
@@ -360,11 +384,15 @@ public struct JSONParser {
             while position < buffer.count, buffer[position] >= 48, buffer[position] <= 57 { position += 1 }
             guard position > e else { throw fail("Invalid number: digits expected in exponent", at: start) }
         }
+        let text = UnsafeBufferPointer(rebasing: buffer[start..<position])
+        if text.count > maxNumberLength, longestNumberPart(text) > maxNumberLength {
+            throw fail("Number longer than \(maxNumberLength) digits", at: start, kind: .numberTooLong)
+        }
         if isInteger && !overflow {
             if negative, value <= UInt64(Int64.max) + 1 { return .integer(value == UInt64(Int64.max) + 1 ? .min : -Int64(value)) }
             if !negative, value <= UInt64(Int64.max) { return .integer(Int64(value)) }
         }
-        return .number(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self))
+        return .number(String(decoding: text, as: UTF8.self))
     }
 
     /// Parses a string literal at the current position (which holds the opening quote).

@@ -53,6 +53,8 @@ public struct TransitError: Error, Sendable, Equatable, CustomStringConvertible 
         case handlerFailed
         /// A value that cannot be written (nesting too deep, a Swift value with no handler).
         case unencodable
+        /// A number with more digits than the reader's `maxNumberLength`.
+        case numberTooLong
     }
 
     /// The class of problem.
@@ -100,19 +102,31 @@ public struct TransitError: Error, Sendable, Equatable, CustomStringConvertible 
 public struct TransitReader: Sendable {
     /// Reader settings.
     public struct Options: Sendable {
-        /// Deepest nesting of arrays and maps accepted (default 1 000).
+        /// The default `maxDepth`: 64 levels, so that reading and using the deepest value
+        /// accepted fits in a 512 KB thread stack even in a debug build, where one level of
+        /// a Transit map costs about 6 KB of stack (lower than `EDNReader`'s 100 for that reason).
+        public static let defaultMaxDepth = 64
+        /// The default `maxNumberLength`: 4 096 digits (as `EDNReader`'s).
+        public static let defaultMaxNumberLength = EDNReader.Options.defaultMaxNumberLength
+
+        /// Deepest nesting of arrays and maps accepted (default 64).
         public var maxDepth: Int
         /// Custom read handlers (tag → value); they take precedence over the built-in ones.
         public var handlers: TransitReadHandlers
         /// How cacheable strings are measured; must match the writer (default: UTF-16, as Java/JS).
         public var cacheLength: TransitCacheLength
+        /// Most digits accepted in one number (`~i`, `~n`, `~d`, `~f`, the parts of a ratio, a
+        /// JSON number); longer ones are refused with `.numberTooLong` before any
+        /// arbitrary-precision work (default 4 096).
+        public var maxNumberLength: Int
 
-        /// Defaults: depth 1 000, no custom handlers, UTF-16 cache lengths.
-        public init(maxDepth: Int = 1000, handlers: TransitReadHandlers = TransitReadHandlers(),
-                    cacheLength: TransitCacheLength = .utf16) {
+        /// Defaults: depth 64, no custom handlers, UTF-16 cache lengths, numbers of up to 4 096 digits.
+        public init(maxDepth: Int = Options.defaultMaxDepth, handlers: TransitReadHandlers = TransitReadHandlers(),
+                    cacheLength: TransitCacheLength = .utf16, maxNumberLength: Int = Options.defaultMaxNumberLength) {
             self.maxDepth = maxDepth
             self.handlers = handlers
             self.cacheLength = cacheLength
+            self.maxNumberLength = maxNumberLength
         }
     }
 

@@ -42,7 +42,8 @@ enum TransitDecoding {
     /// Decodes a string that is not a cache code: plain, escaped (`~~`, `~^`, `` ~` ``), a tag
     /// (`~#tag`) or a scalar extension (`~:kw`, `~i123`, …).
     @inline(__always)
-    static func decode(_ s: UnsafeBufferPointer<UInt8>, ascii: Bool, handlers: TransitReadHandlers) throws(TransitError) -> StringItem {
+    static func decode(_ s: UnsafeBufferPointer<UInt8>, ascii: Bool, handlers: TransitReadHandlers,
+                       maxNumberLength: Int = TransitReader.Options.defaultMaxNumberLength) throws(TransitError) -> StringItem {
         let n = s.count
         if n < 2 || s[0] != UInt8(ascii: "~") {
             return .value(.string(try makeString(s, ascii: ascii)))
@@ -68,15 +69,33 @@ enum TransitDecoding {
                 let scalars = whole.unicodeScalars
                 return .value(.tagged(Symbol(String(scalars.first!)), .string(String(scalars.dropFirst()))))
             }
-            return .value(try scalar(t, rest, ascii: ascii))
+            return .value(try scalar(t, rest, ascii: ascii, maxNumberLength: maxNumberLength))
         }
     }
 
     /// The value of the scalar extension `"~" + tag + rep`.
-    static func scalar(_ tag: UInt8, _ rep: UnsafeBufferPointer<UInt8>, ascii: Bool) throws(TransitError) -> EDNValue {
+    static func scalar(_ tag: UInt8, _ rep: UnsafeBufferPointer<UInt8>, ascii: Bool,
+                       maxNumberLength: Int = TransitReader.Options.defaultMaxNumberLength) throws(TransitError) -> EDNValue {
         switch tag {
-        case UInt8(ascii: ":"): return .keyword(Keyword(try makeString(rep, ascii: ascii)))
-        case UInt8(ascii: "$"): return .symbol(Symbol(try makeString(rep, ascii: ascii)))
+        case UInt8(ascii: "i"), UInt8(ascii: "n"), UInt8(ascii: "d"), UInt8(ascii: "f"):
+            try checkNumberLength(rep, maxNumberLength)
+            return try number(tag, rep, ascii: ascii)
+        default:
+            return try nonNumber(tag, rep, ascii: ascii)
+        }
+    }
+
+    /// Refuses (`.numberTooLong`) a number text with a part longer than `limit` digits,
+    /// before any arbitrary-precision work (issue 13: CPU per message).
+    @inline(__always)
+    static func checkNumberLength(_ text: UnsafeBufferPointer<UInt8>, _ limit: Int) throws(TransitError) {
+        if text.count > limit, longestNumberPart(text) > limit {
+            throw TransitError(kind: .numberTooLong, message: "Number longer than \(limit) digits")
+        }
+    }
+
+    static func number(_ tag: UInt8, _ rep: UnsafeBufferPointer<UInt8>, ascii: Bool) throws(TransitError) -> EDNValue {
+        switch tag {
         case UInt8(ascii: "i"):
             if let v = parseInt64(rep) { return .integer(v) }
             if let big = BigInteger(try makeString(rep, ascii: ascii)) { return .bigInteger(big) }
@@ -87,9 +106,16 @@ enum TransitDecoding {
         case UInt8(ascii: "d"):
             if let d = parseDouble(rep) { return .double(d) }
             throw bad("Invalid double representation ~d\(try makeString(rep, ascii: ascii))")
-        case UInt8(ascii: "f"):
+        default:
             if let d = BigDecimal(try makeString(rep, ascii: ascii)) { return .bigDecimal(d) }
             throw bad("Invalid big decimal representation ~f\(try makeString(rep, ascii: ascii))")
+        }
+    }
+
+    static func nonNumber(_ tag: UInt8, _ rep: UnsafeBufferPointer<UInt8>, ascii: Bool) throws(TransitError) -> EDNValue {
+        switch tag {
+        case UInt8(ascii: ":"): return .keyword(Keyword(try makeString(rep, ascii: ascii)))
+        case UInt8(ascii: "$"): return .symbol(Symbol(try makeString(rep, ascii: ascii)))
         case UInt8(ascii: "z"):
             switch try makeString(rep, ascii: ascii) {
             case "NaN": return .double(.nan)
@@ -131,7 +157,8 @@ enum TransitDecoding {
     }
 
     /// The value of the tagged value `[tag, rep]` / `{tag: rep}`.
-    static func tagged(_ tag: String, _ rep: EDNValue, handlers: TransitReadHandlers) throws(TransitError) -> EDNValue {
+    static func tagged(_ tag: String, _ rep: EDNValue, handlers: TransitReadHandlers,
+                       maxNumberLength: Int = TransitReader.Options.defaultMaxNumberLength) throws(TransitError) -> EDNValue {
         if !handlers.isEmpty, let h = handlers.handler(for: tag) {
             return try handlers.run(h, tag: tag, rep)
         }
@@ -153,7 +180,7 @@ enum TransitDecoding {
             return rep
         case "ratio":
             guard let parts = rep.sequenceElements, parts.count == 2,
-                  let n = bigInteger(parts[0]), let d = bigInteger(parts[1]),
+                  let n = try bigInteger(parts[0], maxNumberLength), let d = try bigInteger(parts[1], maxNumberLength),
                   let r = Ratio.make(n, d) else {
                 throw bad("~#ratio needs [numerator denominator] integers, denominator not 0")
             }
@@ -182,7 +209,9 @@ enum TransitDecoding {
         if tag.utf8.count == 1, let t = tag.utf8.first, t < 0x80, isBuiltInScalarTag(t) {
             switch rep {
             case .string(let s):
-                return try Array(s.utf8).withUnsafeBufferPointer { p throws(TransitError) in try scalar(t, p, ascii: false) }
+                return try Array(s.utf8).withUnsafeBufferPointer { p throws(TransitError) in
+                    try scalar(t, p, ascii: false, maxNumberLength: maxNumberLength)
+                }
             case .integer where t == UInt8(ascii: "i"), .bigInteger where t == UInt8(ascii: "n"),
                  .double where t == UInt8(ascii: "d"), .bool where t == UInt8(ascii: "?"),
                  .null where t == UInt8(ascii: "_"):
@@ -243,11 +272,15 @@ enum TransitDecoding {
         }
     }
 
-    static func bigInteger(_ v: EDNValue) -> BigInteger? {
+    static func bigInteger(_ v: EDNValue, _ maxNumberLength: Int) throws(TransitError) -> BigInteger? {
         switch v {
         case .integer(let i): return BigInteger(i)
         case .bigInteger(let b): return b
-        case .string(let s): return BigInteger(s)
+        case .string(let s):
+            if s.utf8.count > maxNumberLength {
+                try Array(s.utf8).withUnsafeBufferPointer { p throws(TransitError) in try checkNumberLength(p, maxNumberLength) }
+            }
+            return BigInteger(s)
         default: return nil
         }
     }

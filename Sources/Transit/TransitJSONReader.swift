@@ -6,6 +6,7 @@ struct JSONDecoder: ~Copyable {
     let buffer: UnsafeBufferPointer<UInt8>
     var position: Int
     let maxDepth: Int
+    let maxNumberLength: Int
     let handlers: TransitReadHandlers
     let cacheUnit: TransitCacheLength
     var cache = ReadCache()
@@ -18,6 +19,7 @@ struct JSONDecoder: ~Copyable {
         self.buffer = buffer
         self.position = position
         self.maxDepth = options.maxDepth
+        self.maxNumberLength = options.maxNumberLength
         self.handlers = options.handlers
         self.cacheUnit = options.cacheLength
     }
@@ -115,7 +117,7 @@ struct JSONDecoder: ~Copyable {
                 guard try !expectSeparator(close: 93, start: start) else {
                     throw fail(.invalidRepresentation, "A tagged value is [tag, value]: more than one value after ~#\(tag)", at: at)
                 }
-                do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
+                do { return try TransitDecoding.tagged(tag, rep, handlers: handlers, maxNumberLength: maxNumberLength) } catch { throw locate(error, at: repAt) }
             }
         } else {
             stack.push(try value(depth: depth))
@@ -181,7 +183,7 @@ struct JSONDecoder: ~Copyable {
                 guard try !expectSeparator(close: 125, start: start) else {
                     throw fail(.invalidRepresentation, "A verbose tagged value {\"~#\(tag)\": value} has one entry", at: at)
                 }
-                do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
+                do { return try TransitDecoding.tagged(tag, rep, handlers: handlers, maxNumberLength: maxNumberLength) } catch { throw locate(error, at: repAt) }
             case .value(let k):
                 stack.push(k)
                 stack.push(try value(depth: depth))
@@ -317,7 +319,7 @@ struct JSONDecoder: ~Copyable {
             do { return .value(.string(try TransitDecoding.makeString(s, ascii: ascii))) } catch { throw locate(error, at: at) }
         }
         let item: StringItem
-        do { item = try TransitDecoding.decode(s, ascii: ascii, handlers: handlers) } catch { throw locate(error, at: at) }
+        do { item = try TransitDecoding.decode(s, ascii: ascii, handlers: handlers, maxNumberLength: maxNumberLength) } catch { throw locate(error, at: at) }
         if n >= 4 {
             let cacheable = asMapKey || (b0 == UInt8(ascii: "~") && (s[1] == UInt8(ascii: ":") || s[1] == UInt8(ascii: "$") || s[1] == UInt8(ascii: "#")))
             if cacheable && TransitCacheCodes.isLongEnough(s, ascii: ascii, unit: cacheUnit) { cache.store(item) }
@@ -368,6 +370,9 @@ struct JSONDecoder: ~Copyable {
             guard position > e else { throw fail(.invalidNumber, "Invalid number: digits expected in exponent", at: start) }
         }
         let text = UnsafeBufferPointer(rebasing: buffer[start..<position])
+        if text.count > maxNumberLength {
+            do { try TransitDecoding.checkNumberLength(text, maxNumberLength) } catch { throw locate(error, at: start) }
+        }
         if isInteger {
             if !overflow {
                 if negative, value <= UInt64(Int64.max) + 1 { return .integer(value == UInt64(Int64.max) + 1 ? .min : -Int64(value)) }

@@ -5,6 +5,7 @@ struct MsgpackDecoder: ~Copyable {
     let buffer: UnsafeBufferPointer<UInt8>
     var position: Int
     let maxDepth: Int
+    let maxNumberLength: Int
     let handlers: TransitReadHandlers
     let cacheUnit: TransitCacheLength
     var cache = ReadCache()
@@ -13,6 +14,7 @@ struct MsgpackDecoder: ~Copyable {
         self.buffer = buffer
         self.position = position
         self.maxDepth = options.maxDepth
+        self.maxNumberLength = options.maxNumberLength
         self.handlers = options.handlers
         self.cacheUnit = options.cacheLength
     }
@@ -186,7 +188,7 @@ struct MsgpackDecoder: ~Copyable {
                 guard n == 2 else { throw fail(.invalidRepresentation, "A tagged value is [tag, value]", at: tagAt) }
                 let repAt = position
                 let rep = try value(depth: depth)
-                do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
+                do { return try TransitDecoding.tagged(tag, rep, handlers: handlers, maxNumberLength: maxNumberLength) } catch { throw locate(error, at: repAt) }
             }
         } else {
             items.reserveCapacity(n)
@@ -227,7 +229,7 @@ struct MsgpackDecoder: ~Copyable {
                     guard i == 0, n == 1 else { throw fail(.invalidRepresentation, "Tag ~#\(tag) used as a map key", at: keyAt) }
                     let repAt = position
                     let rep = try value(depth: depth)
-                    do { return try TransitDecoding.tagged(tag, rep, handlers: handlers) } catch { throw locate(error, at: repAt) }
+                    do { return try TransitDecoding.tagged(tag, rep, handlers: handlers, maxNumberLength: maxNumberLength) } catch { throw locate(error, at: repAt) }
                 }
             } else {
                 entries.append(try value(depth: depth))
@@ -254,7 +256,7 @@ struct MsgpackDecoder: ~Copyable {
             return item
         }
         let item: StringItem
-        do { item = try TransitDecoding.decode(s, ascii: ascii, handlers: handlers) } catch { throw locate(error, at: at) }
+        do { item = try TransitDecoding.decode(s, ascii: ascii, handlers: handlers, maxNumberLength: maxNumberLength) } catch { throw locate(error, at: at) }
         if n >= 4 {
             let cacheable = asMapKey || (b0 == UInt8(ascii: "~") && (s[1] == UInt8(ascii: ":") || s[1] == UInt8(ascii: "$") || s[1] == UInt8(ascii: "#")))
             if cacheable && TransitCacheCodes.isLongEnough(s, ascii: ascii, unit: cacheUnit) { cache.store(item) }

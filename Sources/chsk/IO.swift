@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NIOCore
 
 /// Unbuffered-by-libc byte output to a file descriptor, with our own buffer (no Foundation,
 /// no global `stdout` var, so strict concurrency stays clean).
@@ -85,3 +86,21 @@ func printError(_ message: String) {
     sink.write("chsk: \(message)\n")
     sink.flush()
 }
+
+/// What `chsk serve` prints when it cannot listen on `host:port` (a failed `bind`: address in
+/// use, permission denied, address not on this machine), or nil for any other error.
+func listenFailure(_ error: any Error, host: String, port: Int) -> String? {
+    guard let io = error as? IOError, "\(io)".contains("bind(") else { return nil }
+    let cause: String
+    switch io.errnoCode {
+    case EADDRINUSE: cause = "address already in use"
+    case EACCES: cause = "permission denied (ports below 1024 need privileges)"
+    case EADDRNOTAVAIL: cause = "no such address on this machine"
+    default: cause = String(cString: strerror(io.errnoCode)).lowercased()
+    }
+    let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    return "cannot listen on \(address): \(cause)"
+}
+
+/// The exit code of `chsk serve` when it cannot listen.
+let cannotListenExitCode: Int32 = 3

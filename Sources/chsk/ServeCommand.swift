@@ -238,7 +238,11 @@ struct ServeCommand: AsyncParsableCommand {
             // leaves the server running until SIGINT/SIGTERM.
             if editor.isInteractive { await group.triggerGracefulShutdown() }
         }
-        try await group.run()
+        do { try await group.run() } catch {
+            guard let line = listenFailure(error, host: host, port: port) else { throw error }
+            printError(line)
+            throw ExitCode(cannotListenExitCode)
+        }
         signals.cancel()
         logEditor.withLock { $0 = nil }
         prompt.cancel()

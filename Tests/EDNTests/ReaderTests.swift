@@ -218,7 +218,8 @@ func readError(_ text: String) -> EDNReadError? {
         // Run on the cooperative pool (small thread stacks) on purpose.
         let kind = await Task { readError(deep)?.kind }.value
         #expect(kind == .tooDeep)
-        let ok = String(repeating: "[", count: 900) + String(repeating: "]", count: 900)
+        let depth = EDNReader.Options().maxDepth
+        let ok = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
         let read = await Task { try? EDNReader.read(ok) }.value
         #expect(read != nil)
         #expect(readError(String(repeating: "#{", count: 5000))?.kind == .tooDeep)

@@ -287,9 +287,10 @@ import Transit
     }
 
     @Test func nestingLimit() throws {
-        let ok = String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)
+        let max = TransitReader.Options.defaultMaxDepth
+        let ok = String(repeating: "[", count: max) + String(repeating: "]", count: max)
         #expect(throws: Never.self) { try read(ok) }
-        let deep = String(repeating: "[", count: 1001) + String(repeating: "]", count: 1001)
+        let deep = String(repeating: "[", count: max + 1) + String(repeating: "]", count: max + 1)
         #expect(error(deep)?.kind == .tooDeep)
         // Far deeper than any stack: still a typed error.
         #expect(error(String(repeating: "[", count: 200_000))?.kind == .tooDeep)
