@@ -11,7 +11,9 @@ import NIOHTTP1
 /// and a connection task.
 ///
 /// Every other request goes on to Hummingbird unchanged. Requests are answered in order: while
-/// one is in progress (ours or Hummingbird's), the parts of a pipelined next one wait here.
+/// one is in progress (ours or Hummingbird's), the parts of a pipelined next one wait here, and
+/// nothing more is read from the connection until they have moved on (a client pipelining
+/// requests behind a held poll backs up in TCP, not in our memory).
 final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -36,6 +38,8 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var inactive = false
     /// Graceful shutdown asked this connection to wind down during a poll: answer, then close.
     private var quiescing = false
+    /// A read asked for while parts were waiting: done once they have moved on.
+    private var readHeld = false
 
     init(server: ChannelSocketServer, path: String) {
         self.server = server
@@ -63,7 +67,19 @@ final class AjaxPollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while mayProcess, let next = waiting.popFirst() {
             forwarded = process(next, context: context) || forwarded
         }
+        if waiting.isEmpty && readHeld {
+            readHeld = false
+            context.read()
+        }
         return forwarded
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if waiting.isEmpty {
+            context.read()
+        } else {
+            readHeld = true
+        }
     }
 
     /// Handles one part; true if it went on to Hummingbird.

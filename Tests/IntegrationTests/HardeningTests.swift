@@ -374,4 +374,33 @@ import Testing
         let lines = result?.output.split(separator: "\n").filter { $0.hasPrefix("[:my/big [") } ?? []
         #expect(lines.count == 3, "\(result?.output.suffix(300) ?? "")")
     }
+
+    /// Requests pipelined behind a held long-poll wait in TCP, not in the server: it stops
+    /// reading from that connection until the poll is answered, so a client pushing 40 MB of
+    /// requests gets most of them refused by its own send buffer, and the server stays small.
+    @Test(.enabled(if: ServeProcess.python != nil))
+    func requestsPipelinedBehindAHeldPollBackUpInTCP() throws {
+        let server = try ServeProcess(["--echo", "--lp-timeout-ms", "20000"])
+        defer { _ = server.terminate() }
+        let out = Self.run(server, #"""
+            base = rss_kb(PID)
+            s = socket.create_connection(('127.0.0.1', PORT))
+            s.sendall(b'GET /chsk?client-id=pipe&uid=p&handshake%3F=1 HTTP/1.1\r\nHost: x\r\n\r\n')
+            time.sleep(0.3); s.recv(65536)
+            s.sendall(b'GET /chsk?client-id=pipe&uid=p HTTP/1.1\r\nHost: x\r\n\r\n')   # held
+            req = b'GET /connected HTTP/1.1\r\nHost: x\r\nX-Pad: ' + b'p' * 200 + b'\r\n\r\n'
+            data = memoryview(req * 160000)
+            s.setblocking(False)
+            pos, t0 = 0, time.time()
+            while time.time() - t0 < 4 and pos < len(data):
+                try: pos += s.send(data[pos:pos + (1 << 20)])
+                except BlockingIOError: time.sleep(0.01)
+            print('sent-mb', pos >> 20, 'of', len(data) >> 20)
+            print('growth-mb', (rss_kb(PID) - base) >> 10)
+            """#)
+        let sent = out.split(separator: "\n").first { $0.hasPrefix("sent-mb ") }.flatMap { Int($0.split(separator: " ")[1]) }
+        let growth = out.split(separator: "\n").first { $0.hasPrefix("growth-mb ") }.flatMap { Int($0.dropFirst(10)) }
+        #expect(sent != nil && sent! < 20, "\(out)")
+        #expect(growth != nil && growth! < 50, "\(out)")
+    }
 }
