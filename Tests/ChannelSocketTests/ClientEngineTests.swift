@@ -2,6 +2,7 @@ import ChannelSocket
 import ChannelSocketTesting
 import EDN
 import Foundation
+import Synchronization
 import Testing
 
 /// Collects a client's events and state changes for assertions.
@@ -347,6 +348,63 @@ struct ScriptedAjaxTransport: ClientTransport {
         #expect(probe.events.filter { $0.hasPrefix("[:chsk/handshake") }.count == 2)
         #expect(probe.events.last { $0.hasPrefix("[:chsk/handshake") }?.hasSuffix("false]]") == true)   // not the first handshake
         await client.disconnect()
+    }
+
+    /// One observer of `stateChanges`: every transition it was handed, and whether its stream ended.
+    final class StateObserver: Sendable {
+        final class Seen: Sendable {
+            let state = Mutex<(changes: [ClientStateChange], ended: Bool)>(([], false))
+        }
+        let seen = Seen()
+        let task: Task<Void, Never>
+
+        init(_ stream: AsyncStream<ClientStateChange>) {
+            let seen = self.seen
+            task = Task {
+                for await change in stream { seen.state.withLock { $0.changes.append(change) } }
+                seen.state.withLock { $0.ended = true }
+            }
+        }
+
+        var changes: [ClientStateChange] { seen.state.withLock { $0.changes } }
+        var ended: Bool { seen.state.withLock { $0.ended } }
+        /// `open?` and the close reason after each transition, comparable across observers.
+        var summary: [String] { changes.map { "\($0.new.isOpen) \($0.new.lastClose?[.kw("reason")].map { "\($0)" } ?? "-")" } }
+    }
+
+    /// `stateChanges` has any number of observers: two see the same transitions in the same
+    /// order, one made later sees only what came after it, one that never reads keeps only
+    /// its bounded buffer (the newest), and `finish()` ends them all.
+    @Test func everyStateObserverSeesTheSameTransitions() async throws {
+        let server = try Self.server()
+        let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok", params: ["uid": "u"]),
+                                         transport: InMemoryTransport(server: server))
+        let first = StateObserver(client.stateChanges), second = StateObserver(client.stateChanges)
+        let unread = client.stateChanges(bufferingNewest: 2)
+        await client.start()
+        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await Self.eventually { first.summary.contains("true -") && second.summary.contains("true -") })
+        let before = first.changes.count
+        let late = StateObserver(client.stateChanges)
+        await client.reconnect()
+        #expect(await Self.eventually { await client.currentState.isOpen && first.changes.count > before + 1 })
+        await client.disconnect()
+        #expect(await Self.eventually { await !client.currentState.isOpen })
+        await client.finish()
+        #expect(await Self.eventually { first.ended && second.ended && late.ended })
+        #expect(first.summary.count >= 4, "\(first.summary)")
+        #expect(first.summary == second.summary)
+        #expect(first.changes.map(\.new) == second.changes.map(\.new))
+        #expect(late.changes.map(\.new) == Array(first.changes.map(\.new).dropFirst(before)), "\(late.summary) vs \(first.summary)")
+        #expect(late.summary.contains { $0.hasPrefix("false") } && late.summary.last?.hasPrefix("false") == true)
+        var buffered: [ClientState] = []
+        for await change in unread { buffered.append(change.new) }
+        #expect(buffered == Array(first.changes.map(\.new).suffix(2)))
+        // After finish(), a new observer's stream ends at once.
+        var afterwards = 0
+        for await _ in client.stateChanges { afterwards += 1 }
+        #expect(afterwards == 0)
+        await server.shutdown()
     }
 
     @Test func v2KeepAlivePingsAndReconnectsWithoutPong() async throws {

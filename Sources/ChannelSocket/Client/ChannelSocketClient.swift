@@ -33,11 +33,27 @@ public actor ChannelSocketClient {
     /// Events from the server: `[:chsk/handshake [uid nil data first?]]`, pushes (one event per
     /// element of a batch, optionally wrapped as `[:chsk/recv ev]`), `[:chsk/ws-ping]`.
     public nonisolated let events: AsyncStream<Event>
-    /// Every state change, as Sente's `[:chsk/state [old new]]`.
-    public nonisolated let stateChanges: AsyncStream<ClientStateChange>
+    /// Every state change from now on, as Sente's `[:chsk/state [old new]]`. Each access
+    /// makes a new stream of its own, so any number of observers (an app and a UI, a CLI and
+    /// a test) see the same transitions in the same order; each keeps at most
+    /// `stateBufferSize` changes it has not read yet (the newest: the oldest are dropped
+    /// beyond). Make it before `start()` to see the first transitions. The streams end with
+    /// `finish()`.
+    public nonisolated var stateChanges: AsyncStream<ClientStateChange> {
+        stateObservers.makeStream(bufferingNewest: Self.stateBufferSize)
+    }
+
+    /// Like `stateChanges`, keeping at most `limit` unread changes (the newest).
+    public nonisolated func stateChanges(bufferingNewest limit: Int) -> AsyncStream<ClientStateChange> {
+        stateObservers.makeStream(bufferingNewest: limit)
+    }
+
+    /// How many unread changes a `stateChanges` stream keeps (256).
+    public static let stateBufferSize = 256
+
     nonisolated let transport: any ClientTransport
     let eventSink: AsyncStream<Event>.Continuation
-    let stateSink: AsyncStream<ClientStateChange>.Continuation
+    let stateObservers = StreamFanOut<ClientStateChange>()
 
     private var state: ClientState
     private var effectiveType: ClientType
@@ -76,7 +92,6 @@ public actor ChannelSocketClient {
         self.options = options
         self.transport = transport
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
-        (stateChanges, stateSink) = AsyncStream.makeStream(of: ClientStateChange.self, bufferingPolicy: .unbounded)
         effectiveType = options.type == .ajax ? .ajax : .ws
         state = ClientState(type: options.type.rawValue, csrfToken: options.csrfToken)
         switch options.protocolGeneration {
@@ -182,10 +197,10 @@ public actor ChannelSocketClient {
         wakeUp = nil
     }
 
-    /// Ends the event and state streams (after `disconnect()`).
+    /// Ends the event stream and every state stream (after `disconnect()`).
     public func finish() {
         eventSink.finish()
-        stateSink.finish()
+        stateObservers.finish()
     }
 
     // MARK: sending
@@ -580,7 +595,7 @@ public actor ChannelSocketClient {
         if old.firstOpen && new.firstOpen && old.isOpen == new.isOpen { new.firstOpen = false }
         guard new != old else { return }
         state = new
-        stateSink.yield(ClientStateChange(old: old, new: new))
+        stateObservers.yield(ClientStateChange(old: old, new: new))
         if new.isOpen && !old.isOpen { resolveOpenWaiters(.success(())) }
     }
 
