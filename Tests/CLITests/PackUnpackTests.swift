@@ -19,6 +19,25 @@ import Testing
         #expect(eof.stderr == "chsk: stdin:1:1: EOF while reading, starting at line 1\n")
     }
 
+    /// Issue 13: hostile input is a one-line error and exit 1, never a crash or a stall.
+    @Test func hostileInputIsAOneLineError() throws {
+        let discards = try CLI.run(["pack"], stdin: String(repeating: "#_", count: 100_000))
+        #expect(discards.status == 1)
+        #expect(discards.stderr.hasPrefix("chsk: stdin:1:") && discards.stderr.contains("EOF after #_"))
+        #expect(discards.stderr.filter { $0 == "\n" }.count == 1)
+        let nested = try CLI.run(["pack"], stdin: String(repeating: "[", count: 100_000))
+        #expect(nested.status == 1 && nested.stderr.contains("Nesting deeper than"))
+        let digits = String(repeating: "7", count: 100_000)
+        let big = try CLI.run(["pack"], stdin: digits)
+        #expect(big.status == 1 && big.stderr == "chsk: stdin:1:1: Number longer than 4096 digits\n")
+        let ratio = try CLI.run(["pack"], stdin: digits + "/" + digits)
+        #expect(ratio.status == 1 && ratio.stderr.contains("Number longer than"))
+        let unpack = try CLI.run(["unpack", "--frame", "v1"], stdin: "-[" + String(repeating: "#_", count: 100_000) + "]")
+        #expect(unpack.status == 1 && unpack.stderr.hasPrefix("chsk: ") && unpack.stderr.filter { $0 == "\n" }.count == 1)
+        let unpackBig = try CLI.run(["unpack"], stdin: "-[:a/b " + digits + "]")
+        #expect(unpackBig.status == 1 && unpackBig.stderr.contains("Number longer than"))
+    }
+
     @Test func singleRejectsTrailingInput() throws {
         #expect(try CLI.run(["pack", "--single"], stdin: "[1]").stdout == "[1]\n")
         let r = try CLI.run(["pack", "--single"], stdin: "[1] [2]")
