@@ -285,7 +285,7 @@ _chsk_serve() {
 
 _chsk_connect() {
     repeating_flags=()
-    non_repeating_flags=(--insecure --json --version -h --help)
+    non_repeating_flags=(--insecure --json --pretty --version -h --help)
     repeating_options=(--param --header --cookie)
     non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --cacert --timeout)
     __chsk_offer_flags_options 1
@@ -444,7 +444,7 @@ _chsk_await() {
 
 _chsk_watch() {
     repeating_flags=()
-    non_repeating_flags=(--insecure --json --version -h --help)
+    non_repeating_flags=(--insecure --json --pretty --version -h --help)
     repeating_options=(--param --header --cookie)
     non_repeating_options=(--type --packer --protocol --csrf-token --client-id --uid --connect-timeout --cacert --seconds)
     __chsk_offer_flags_options 1
@@ -495,7 +495,7 @@ _chsk_watch() {
 
 _chsk_bench() {
     repeating_flags=()
-    non_repeating_flags=(--json --insecure --version -h --help)
+    non_repeating_flags=(--json --pretty --insecure --version -h --help)
     repeating_options=()
     non_repeating_options=(--connections --duration --rate --uids --path --type --protocol --csrf-token --server-pid --client --cacert)
     __chsk_offer_flags_options 2

@@ -139,6 +139,7 @@ _chsk_connect() {
         '--insecure[Do not check the server'\''s TLS certificate (wss\://, https\://)\: encrypted, not authenticated.]'
         '--timeout[Default request timeout in seconds.]:timeout:'
         '--json[Print incoming events and replies as JSON.]'
+        '--pretty[Print incoming events and replies as indented JSON (implies --json).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -231,6 +232,7 @@ _chsk_watch() {
         '--cacert[PEM file of the CA (or self-signed) certificate(s) to trust for wss\:// and https\://.]:file:'
         '--insecure[Do not check the server'\''s TLS certificate (wss\://, https\://)\: encrypted, not authenticated.]'
         '--json[JSON lines for machines.]'
+        '--pretty[Indented JSON, one object per transition (implies --json).]'
         '--seconds[Stop after this many seconds (default\: run until interrupted).]:seconds:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -260,6 +262,7 @@ _chsk_bench() {
         '--server-pid[The server'\''s PID, for CPU and RSS figures.]:server-pid:'
         '--client[Clients for fanout and ajax\: full or lean.]:client:{__chsk_complete "${___client[@]}"}'
         '--json[Print the result as JSON.]'
+        '--pretty[Print the result as indented JSON (implies --json).]'
         '--cacert[PEM file of the CA (or self-signed) certificate(s) to trust for wss\:// and https\://.]:file:'
         '--insecure[Do not check the server'\''s TLS certificate (wss\://, https\://)\: encrypted, not authenticated.]'
         '--version[Show the version.]'

@@ -91,6 +91,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Flag(help: "Print the result as indented JSON (implies --json).")
+    var pretty = false
+
     @Option(name: .customLong("cacert"), help: ArgumentHelp("PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.",
                                                             valueName: "file"))
     var caCertificate: String?
@@ -182,8 +185,8 @@ struct BenchCommand: AsyncParsableCommand {
         result["wall-seconds"] = .double(elapsed)
         var m = EDNMap()
         for key in result.keys.sorted() { m[.string(key)] = result[key]! }
-        if json {
-            writeAll(1, Array((render(.map(m), json: true) + "\n").utf8))
+        if json || pretty {
+            writeAll(1, Array((render(.map(m), json: true, pretty: pretty) + "\n").utf8))
         } else {
             for key in result.keys.sorted() {
                 var v = EDNPrinter.string(result[key]!)

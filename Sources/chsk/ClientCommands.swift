@@ -432,7 +432,8 @@ struct WatchCommand: AsyncParsableCommand {
         abstract: "Print every state transition of a client as it happens (keeps reconnecting).",
         discussion: """
             One line per transition: time, open?/type before → after, and the keys that changed. \
-            --json prints {"time":…, "old":{…}, "new":{…}, "changed":[…]} lines. Stop with Ctrl-C.
+            --json prints {"time":…, "old":{…}, "new":{…}, "changed":[…]} lines (--pretty: indented). \
+            Stop with Ctrl-C.
 
             Example:
               chsk watch http://127.0.0.1:8090/chsk --uid alice
@@ -444,6 +445,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "JSON lines for machines.")
     var json = false
 
+    @Flag(help: "Indented JSON, one object per transition (implies --json).")
+    var pretty = false
+
     @Option(help: "Stop after this many seconds (default: run until interrupted).")
     var seconds: Double?
 
@@ -452,7 +456,7 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try connection.makeClient()
         let changes = client.stateChanges
-        let json = self.json
+        let json = self.json || self.pretty, pretty = self.pretty
         await client.start()
         let printer = Task {
             for await change in changes {
@@ -463,7 +467,7 @@ struct WatchCommand: AsyncParsableCommand {
                     m[.kw("old")] = change.old.value
                     m[.kw("new")] = change.new.value
                     m[.kw("changed")] = .vector(change.changedKeys.map { .string($0.text) })
-                    writeAll(1, Array((render(.map(m), json: true) + "\n").utf8))
+                    writeAll(1, Array((render(.map(m), json: true, pretty: pretty) + "\n").utf8))
                 } else {
                     func summary(_ s: ClientState) -> String { "\(s.isOpen ? "open" : "closed") \(s.type)" }
                     var line = "\(Terminal.timestamp())  \(summary(change.old)) → \(summary(change.new))  changed: \(changed.joined(separator: " "))"

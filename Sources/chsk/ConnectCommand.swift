@@ -37,6 +37,9 @@ struct ConnectCommand: AsyncParsableCommand {
     @Flag(help: "Print incoming events and replies as JSON.")
     var json = false
 
+    @Flag(help: "Print incoming events and replies as indented JSON (implies --json).")
+    var pretty = false
+
     func run() async throws {
         let client = try connection.makeClient()
         let seenIDs = SeenIDs()
@@ -44,12 +47,12 @@ struct ConnectCommand: AsyncParsableCommand {
         let editor = LineEditor(prompt: "chsk> ", historyFile: historyPath("connect"), words: {
             commands + seenIDs.ids.withLock { Array($0) }.map { "[:" + $0 }
         })
-        let json = self.json
+        let json = self.json || self.pretty, pretty = self.pretty
         let events = client.events, changes = client.stateChanges
         let eventPrinter = Task {
             for await event in events {
                 seenIDs.ids.withLock { _ = $0.insert(event.id.text) }
-                editor.print("← \(render(event.value, json: json))")
+                editor.print("← \(render(event.value, json: json, pretty: pretty))")
             }
         }
         let statePrinter = Task {
@@ -125,7 +128,7 @@ struct ConnectCommand: AsyncParsableCommand {
                 do {
                     let reply = try await client.request(event, timeout: .milliseconds(Int64(seconds * 1000)))
                     let ms = (ContinuousClock.now - start).milliseconds
-                    editor.print("⇐ \(render(reply, json: json))  (\(ms) ms)")
+                    editor.print("⇐ \(render(reply, json: json || pretty, pretty: pretty))  (\(ms) ms)")
                 } catch {
                     editor.print("✗ \(error)")
                 }

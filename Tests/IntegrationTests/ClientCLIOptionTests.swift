@@ -92,4 +92,32 @@ import Testing
         #expect(server.cookies.contains("ring-session=abc; b=2"), "\(server.cookies)")
         await server.stop()
     }
+
+    /// Every command that prints JSON takes `--pretty`: indented JSON that reads back.
+    @Test func prettyOnEveryJSONCommand() async throws {
+        let server = try await InProcessServer()
+        func readsBack(_ text: Substring) -> Bool {
+            (try? JSONBridge.readAll(Array(text.utf8), options: .init(keywordizeKeys: false))).map { !$0.isEmpty } ?? false
+        }
+        let connect = ChildProcess.run(Self.chsk, ["connect", server.url, "--type", "ws", "--uid", "pp", "--pretty"],
+                                       stdin: Array("? [:my/req 1]\n".utf8), timeout: 30)
+        #expect(connect.status == 0, "\(connect.output)")
+        #expect(connect.stdout.contains("⇐ {\n  \"echo\": [\n"), "\(connect.stdout)")
+        #expect(connect.stdout.contains("← [\n  \"chsk/handshake\""), "\(connect.stdout)")
+
+        let watch = ChildProcess.run(Self.chsk, ["watch", server.url, "--type", "ws", "--seconds", "1", "--pretty"], timeout: 30)
+        #expect(watch.status == 0, "\(watch.output)")
+        #expect(watch.stdout.hasPrefix("{\n  \"time\": "), "\(watch.stdout)")
+        #expect(watch.stdout.contains("\n  \"new\": {\n    \"type\": \"ws\""), "\(watch.stdout)")
+        // One indented object per transition, each one JSON value.
+        let objects = watch.stdout.split(separator: "\n}\n", omittingEmptySubsequences: true).map { $0 + "\n}" }
+        #expect(objects.count >= 1 && objects.allSatisfy(readsBack), "\(watch.stdout)")
+
+        let bench = ChildProcess.run(Self.chsk, ["bench", server.url, "conns", "--connections", "2", "--duration", "0.5", "--pretty"],
+                                     timeout: 60)
+        #expect(bench.status == 0, "\(bench.output)")
+        #expect(bench.stdout.hasPrefix("{\n  \""), "\(bench.stdout)")
+        #expect(readsBack(bench.stdout[...]) && bench.stdout.contains("\n  \"opened\": 2"), "\(bench.stdout)")
+        await server.stop()
+    }
 }
