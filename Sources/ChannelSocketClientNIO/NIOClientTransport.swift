@@ -182,11 +182,21 @@ public struct NIOClientTransport: ClientTransport {
     /// The server name sent (SNI) for a `wss://` URL whose host is an IP address.
     static let ipHostServerName = "ip-address-host.invalid"
 
+    /// The configurations made so far (a CA file is read once per process, not per poll).
+    static let tlsConfigurations = Mutex<[ClientTLS: TLSConfiguration]>([:])
+
     /// NIOSSL's configuration for `tls`; nil for the defaults (system trust roots, full
-    /// verification). The CA file is read here, so that a missing or unreadable one is a
-    /// clear error rather than a failed handshake.
+    /// verification). The CA file is read here (once), so that a missing or unreadable one is
+    /// a clear error rather than a failed handshake.
     static func tlsConfiguration(_ tls: ClientTLS) throws(TransportError) -> TLSConfiguration? {
         if tls.isDefault { return nil }
+        if let made = tlsConfigurations.withLock({ $0[tls] }) { return made }
+        let made = try makeTLSConfiguration(tls)
+        tlsConfigurations.withLock { $0[tls] = made }
+        return made
+    }
+
+    static func makeTLSConfiguration(_ tls: ClientTLS) throws(TransportError) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let path = tls.caCertificatePath {
             let certificates: [NIOSSLCertificate]

@@ -69,6 +69,25 @@ struct ClientTLSTests {
         #expect(piped.status == 0, "\(piped.output)")
     }
 
+    /// `chsk bench` over wss:// with --cacert (and --insecure); the lean clients refuse TLS.
+    @Test func benchOverTLS() throws {
+        let certificate = try Certificate("bench")
+        defer { certificate.cleanup() }
+        let server = try ServeProcess(["--echo", "--tls-cert", certificate.cert, "--tls-key", certificate.key])
+        defer { _ = server.terminate() }
+        let url = "wss://127.0.0.1:\(server.port)/chsk"
+        for trust in [["--cacert", certificate.cert], ["--insecure"]] {
+            let r = ChildProcess.run(Self.chsk, ["bench", url, "echo", "--connections", "2", "--duration", "0.5", "--json"] + trust, timeout: 60)
+            #expect(r.status == 0, "\(trust): \(r.output)")
+            let result = try JSONBridge.readAll(Array(r.stdout.utf8), options: .init(keywordizeKeys: false)).first ?? .null
+            #expect((result[.string("operations")]?.int64Value ?? 0) > 0 && result[.string("errors")] == 0, "\(trust): \(r.stdout)")
+        }
+        let untrusted = ChildProcess.run(Self.chsk, ["bench", url, "echo", "--connections", "2", "--duration", "0.5"], timeout: 60)
+        #expect(untrusted.status == 3 && untrusted.stderr.contains("TLS certificate is not trusted"), "\(untrusted.output)")
+        let lean = ChildProcess.run(Self.chsk, ["bench", url, "fanout", "--client", "lean"], mergeStderr: true, timeout: 30)
+        #expect(lean.status == 64 && lean.output.contains("--client lean speaks plain ws:// and http:// only"), "\(lean.output)")
+    }
+
     /// A certificate for another name is refused (even with --cacert), and says so.
     @Test func certificateForAnotherNameIsRefused() throws {
         let certificate = try Certificate("name", subject: "/CN=example.com", san: "DNS:example.com")
