@@ -298,6 +298,14 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
                 server.countRefusal(.wsProtocolError)
                 fail(context: context, code: error.code, error.reason)
             }
+            // One pong for the pings of everything just read, to the last of them (RFC 6455
+            // §5.5.3 allows it): a ping flood costs one write per read, not one per ping. Its
+            // flush may read again (see above).
+            if let payload = pendingPong {
+                pendingPong = nil
+                let pong = WebSocketFrameOut.frame(opcode: 10, payload: payload, allocator: context.channel.allocator)
+                context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            }
             next = reentered.isEmpty ? nil : reentered.removeFirst()
         }
         reentered.removeAll()
@@ -305,6 +313,8 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
 
     /// In `channelRead` (see there), and the bytes read meanwhile.
     private var reading = false
+    /// The payload of the last ping read and not answered yet.
+    private var pendingPong: [UInt8]?
     private var reentered: [ByteBuffer] = []
 
     private func handle(_ frame: WebSocketFrameIn, context: ChannelHandlerContext) {
@@ -340,8 +350,7 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
             }
             if let connection { connection.receive(bytes) } else { early.append(bytes) }
         case 9:
-            let pong = WebSocketFrameOut.frame(opcode: 10, payload: frame.payload, allocator: context.channel.allocator)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            pendingPong = frame.payload
         case 8:
             // Answer the client's close with its code (or 1000), then hang up; a close frame
             // that breaks the rules (RFC 6455 §7.4) is answered with 1002 (1007 for a reason

@@ -128,6 +128,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !done else { return }   // answered and closing: what still comes is dropped
         switch unwrapInboundIn(data) {
         case .head:
             requestOpen = true
@@ -176,6 +177,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if done, error is HTTPParserError { return }   // the rest of what we already refused
         guard let parseError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
             return
@@ -187,6 +189,10 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if done, let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)   // the peer read our answer and hung up
+            return
+        }
         if event is ChannelShouldQuiesceEvent {
             quiescing = true
             // Whatever is still open when the shutdown's time is up is dropped.
@@ -243,7 +249,10 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// A short plain answer with `Connection: close`, then the close (unless a response is
-    /// already under way: then only the close).
+    /// already under way: then only the close). The close is a lingering one, as nginx does:
+    /// our side of the connection ends (FIN) once the answer is written, and what the peer
+    /// still sends is read and dropped until it hangs up or `closeTimeout` passes. Closing at
+    /// once with unread input would reset the connection, and the peer could lose the answer.
     private func answerAndClose(_ status: HTTPResponseStatus, context: ChannelHandlerContext) {
         done = true
         cancelTimer()
@@ -259,8 +268,14 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-        // A peer that does not read the answer does not keep the connection.
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { result in
+            if case .success = result {
+                channel.close(mode: .output, promise: nil)
+            } else {
+                channel.close(promise: nil)
+            }
+        }
+        // A peer that does not read the answer, or never hangs up, does not keep the connection.
         channel.eventLoop.scheduleTask(in: TimeAmount(limits.closeTimeout)) { channel.close(promise: nil) }
     }
 }

@@ -105,6 +105,7 @@ import Testing
                     if not d: break
                     got += d
                 except socket.timeout: pass
+                except OSError: break
             print('slowloris', got.split(b'\r\n', 1)[0].decode(), round(time.time() - t0) <= 3)
             body = socket.create_connection(('127.0.0.1', PORT))
             body.sendall(b'POST /chsk HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nclient-id=')
