@@ -21,6 +21,7 @@ import Darwin
 public struct NIOClientTransport: ClientTransport {
     let httpClient: HTTPClient
     let logger: Logger
+    let warnings: Logger
     /// How long closing a WebSocket waits for the server's close before closing TCP.
     let closeTimeout: Duration
 
@@ -40,13 +41,18 @@ public struct NIOClientTransport: ClientTransport {
 
     /// A transport (sharing one HTTP client per process).
     /// - Parameters:
+    ///   - logger: what the WebSocket library logs.
     ///   - closeTimeout: how long closing a WebSocket waits for the server's answering close
     ///     frame (so that the server has read every frame sent before) before closing TCP.
+    ///   - warnings: where the transport says what it dropped: a server message over the size
+    ///     limit (the connection is closed with 1009 and the client reconnects without it).
     public init(logger: Logger = Logger(label: "chsk.client", factory: { _ in SwiftLogNoOpLogHandler() }),
-                closeTimeout: Duration = .seconds(2)) {
+                closeTimeout: Duration = .seconds(2),
+                warnings: Logger = Logger(label: "chsk.client", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.httpClient = Self.sharedHTTPClient
         self.logger = logger
         self.closeTimeout = closeTimeout
+        self.warnings = warnings
     }
 
     public func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket {
@@ -69,8 +75,11 @@ public struct NIOClientTransport: ClientTransport {
         let outbox = Outbox()
         let opened = OpenSignal()
         let ended = OpenSignal()
-        let logger = self.logger
-        var configuration = WebSocketClientConfiguration(maxFrameSize: max(maxMessageBytes, 1 << 14), additionalHeaders: fields,
+        let logger = self.logger, warnings = self.warnings
+        // The WebSocket library drops a frame over its limit without a word (the connection just
+        // ends), so its limit is set above ours and ours is checked here, where it can be said.
+        let readLimit = max(maxMessageBytes * 4, 1 << 24)
+        var configuration = WebSocketClientConfiguration(maxFrameSize: readLimit, additionalHeaders: fields,
                                                          closeTimeout: closeTimeout)
         if parsed.secure && parsed.host.isIPAddress {
             // swift-websocket names the server (SNI) after the URL's host, which TLS forbids for
@@ -107,11 +116,18 @@ public struct NIOClientTransport: ClientTransport {
                             }
                         }
                         do {
-                            for try await message in inbound.messages(maxSize: maxMessageBytes) {
+                            for try await message in inbound.messages(maxSize: readLimit) {
+                                let bytes: [UInt8]
                                 switch message {
-                                case .text(let text): sink.yield(.message(Array(text.utf8)))
-                                case .binary(let buffer): sink.yield(.message(Array(buffer: buffer)))
+                                case .text(let text): bytes = Array(text.utf8)
+                                case .binary(let buffer): bytes = Array(buffer: buffer)
                                 }
+                                guard bytes.count <= maxMessageBytes else {
+                                    warnings.warning("\(ClientURL.address(of: url)): the server sent a message of \(bytes.count) bytes, over the \(maxMessageBytes)-byte limit; it was dropped and the connection closed (1009)")
+                                    try? await outbound.close(WebSocketErrorCode(codeNumber: 1009), reason: "Message too big")
+                                    break
+                                }
+                                sink.yield(.message(bytes))
                             }
                         } catch {
                             outbox.finish()
@@ -124,6 +140,9 @@ public struct NIOClientTransport: ClientTransport {
                 let code = closeFrame.map { UInt16(webSocketErrorCode: $0.closeCode) } ?? 1005
                 sink.yield(.closed(code: code, reason: closeFrame?.reason ?? "", clean: closeFrame != nil))
             } catch {
+                if "\(error)".contains("messageTooLarge") {
+                    warnings.warning("\(ClientURL.address(of: url)): the server sent a message over \(readLimit) bytes; it was dropped and the connection closed (1009)")
+                }
                 if !opened.resolve(error) {
                     sink.yield(.closed(code: 1006, reason: describeNetworkError(error), clean: false))
                 }

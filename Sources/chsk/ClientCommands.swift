@@ -2,6 +2,7 @@ import ArgumentParser
 import ChannelSocket
 import ChannelSocketClientNIO
 import EDN
+import Logging
 import UnixSignals
 #if canImport(Glibc)
 import Glibc
@@ -92,7 +93,9 @@ struct ClientConnectionOptions: ParsableArguments {
         let options = ChannelSocketClientOptions(type: type, protocolGeneration: protocolGeneration,
                                                  clientID: clientID ?? EDNUUID.random().description, csrfToken: csrfToken,
                                                  params: paramMap, headers: headerMap, packer: try packer.name.makePacker(), tls: tls)
-        return ChannelSocketClient(url: url, options: options, transport: NIOClientTransport())
+        // What the client drops (a server message over its size limit) is said on stderr.
+        let warnings = Logger(label: "chsk") { label in StderrLogHandler(logLevel: .warning, label: label) }
+        return ChannelSocketClient(url: url, options: options, transport: NIOClientTransport(warnings: warnings))
     }
 }
 

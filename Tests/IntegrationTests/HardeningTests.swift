@@ -404,4 +404,28 @@ import Testing
         #expect(sent != nil && sent! < 20, "\(out)")
         #expect(growth != nil && growth! < 50, "\(out)")
     }
+
+    /// What a peer drops for size is said on that side: a server allowed to push 3 MB frames
+    /// sends one to `chsk await` (1 MB limit), which says on stderr that it dropped it.
+    @Test(.enabled(if: ServeProcess.python != nil))
+    func theClientSaysWhatItDropsForSize() throws {
+        let server = try ServeProcess(["--echo", "--max-message-bytes", "3000000", "--max-push-bytes", "3000000"])
+        defer { _ = server.terminate() }
+        let url = "http://127.0.0.1:\(server.port)/chsk"
+        let waiter = BackgroundJob {
+            ServeProcess.run(Checkout.chsk.path, ["await", url, "--type", "ws", "--uid", "huge", "--count", "1", "--timeout", "4"], timeout: 30)
+        }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/connected"]).output.contains("\"huge\"") {
+            usleep(100_000)
+        }
+        _ = Self.run(server, #"""
+            ws, held = connect_ws(PORT, 'pusher', 'pusher'); read_frame(ws, held)
+            ws.sendall(frame(1, ('[[:test/push {:uid "huge" :event [:my/huge "%s"]}] nil]' % ('x' * 1500000)).encode()))
+            time.sleep(1)
+            """#)
+        let result = waiter.wait(timeout: 30)
+        #expect(result?.status == 5, "\(result?.output.suffix(500) ?? "")")
+        #expect(result?.output.contains("over the 1048576-byte limit; it was dropped") == true, "\(result?.output.suffix(500) ?? "")")
+    }
 }
