@@ -1,0 +1,43 @@
+import EDN
+import FuzzSupport
+import Transit
+
+/// Transit-msgpack reader: any input reads or throws a `TransitError`. What reads writes (in the
+/// same format, with the write cache on), and that reads back to an equal value.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let input = bytes(data, size)
+    onSmallStack {
+        roundTrip(input, format: .msgpack)
+    }
+    return 0
+}
+
+func roundTrip(_ input: [UInt8], format: TransitFormat) {
+    let value: EDNValue
+    do { value = try TransitReader(format: format).read(input) } catch {
+        _ = String(describing: error)
+        return
+    }
+    let written: [UInt8]
+    do { written = try TransitWriter(format: format).write(value) } catch {
+        // A value the reader made that the writer refuses (e.g. too deep for its bound) is
+        // a typed error, not a finding; anything else would show as a crash.
+        _ = String(describing: error)
+        return
+    }
+    let again: EDNValue
+    do { again = try TransitReader(format: format).read(written) } catch {
+        finding("written Transit does not read back: \(error)\nvalue: \(EDNPrinter.string(value))")
+    }
+    guard again == value else {
+        finding("Transit round trip differs\nvalue: \(EDNPrinter.string(value))\nagain: \(EDNPrinter.string(again))")
+    }
+    // And the EDN printer takes whatever Transit reads.
+    _ = EDNPrinter.bytes(value)
+}
+
+@_cdecl("FuzzTransitMsgpack_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, fuzz)
+}
