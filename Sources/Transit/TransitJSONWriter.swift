@@ -18,10 +18,15 @@ enum TransitWriting {
         }
     }
 
+    /// True when `s` is one character that can tag a string as `"~" + tag + rep`. Not `#`
+    /// (`"~#rep"` is a tag string), `~`, `^` or `` ` `` (escapes of a plain string): those
+    /// would read back as something else (found by Fuzz/ transit-json: `["~##","z:a"]`), so a
+    /// value tagged with one is written as `["~#tag", rep]`.
     @inline(__always)
     static func isOneCharacter(_ s: String) -> Bool {
         var it = s.unicodeScalars.makeIterator()
-        return it.next() != nil && it.next() == nil
+        guard let c = it.next(), it.next() == nil else { return false }
+        return c != "#" && c != "~" && c != "^" && c != "`"
     }
 
     /// True when every key of the map is scalar (else the map is written as a `cmap`).
