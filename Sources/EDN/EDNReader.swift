@@ -393,7 +393,14 @@ struct EDNParser {
         }
         var entries = forms
         if let namespace {
-            for i in stride(from: 0, to: entries.count, by: 2) { entries[i] = EDNParser.qualify(entries[i], namespace) }
+            for i in stride(from: 0, to: entries.count, by: 2) {
+                // `:1` reads (as in Clojure), but `:ns/1` does not: refuse a key that would
+                // print as something no reader takes (found by Fuzz/ edn: `#:ns{:1 a}`).
+                if case .keyword(let k) = entries[i], k.namespace == nil, let c = k.text.utf8.first, EDNParser.isDigit(c) {
+                    throw fail(.invalidToken, "Invalid keyword :\(namespace)/\(k.text) (a namespaced map key)", at: start)
+                }
+                entries[i] = EDNParser.qualify(entries[i], namespace)
+            }
         }
         guard let map = EDNMap(uniqueInterleaved: entries) else {
             let key = EDNMap.firstDuplicate(interleaved: entries) ?? .null
