@@ -28,7 +28,7 @@ func roundTrip(_ input: [UInt8], format: TransitFormat) {
     }
     let again: EDNValue
     do { again = try TransitReader(format: format).read(written) } catch {
-        finding("written Transit does not read back: \(error)\nvalue: \(EDNPrinter.string(value))")
+        finding("written Transit does not read back: \(error)\nvalue: \(EDNPrinter.string(value))\nwritten: \(written)")
     }
     guard again == value else {
         finding("Transit round trip differs\nvalue: \(EDNPrinter.string(value))\nagain: \(EDNPrinter.string(again))")
