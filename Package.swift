@@ -90,7 +90,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
-        .testTarget(name: "EDNTests", dependencies: ["EDN"], swiftSettings: strictSettings),
+        .testTarget(name: "EDNTests", dependencies: ["EDN", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "ChannelSocketTesting", "EDN", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["chsk", "TestSupport"], swiftSettings: strictSettings),

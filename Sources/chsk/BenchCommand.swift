@@ -94,15 +94,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as indented JSON (implies --json).")
     var pretty = false
 
-    @Option(name: .customLong("cacert"), help: ArgumentHelp("PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.",
-                                                            valueName: "file"))
-    var caCertificate: String?
-
-    @Flag(help: "Do not check the server's TLS certificate (wss://, https://): encrypted, not authenticated.")
-    var insecure = false
+    @OptionGroup var tlsOptions: ClientTLSOptions
 
     /// The TLS settings of `--cacert` and `--insecure`.
-    var tls: ClientTLS { ClientTLS(caCertificatePath: caCertificate, insecure: insecure) }
+    var tls: ClientTLS { tlsOptions.tls }
 
     func validate() throws {
         if let problem = ClientURL.problem(url) { throw ValidationError(problem) }
@@ -121,7 +116,6 @@ struct BenchCommand: AsyncParsableCommand {
         if client == .lean, (try? ClientURL(url))?.secure == true {
             throw ValidationError("--client lean speaks plain ws:// and http:// only; use --client full for wss:// and https://")
         }
-        if let caCertificate { try checkReadableFile(caCertificate, "--cacert") }
     }
 
     func makeClient(_ index: Int, uid: String, type: ClientType) -> ChannelSocketClient {

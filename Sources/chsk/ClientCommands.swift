@@ -22,6 +22,23 @@ enum ClientExit: Int32 {
 }
 
 /// Options shared by `connect`, `send`, `await` and `watch`.
+/// `--cacert` and `--insecure`, shared by every command that connects as a client.
+struct ClientTLSOptions: ParsableArguments {
+    @Option(name: .customLong("cacert"), help: ArgumentHelp("PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.",
+                                                            valueName: "file"))
+    var caCertificate: String?
+
+    @Flag(help: "Do not check the server's TLS certificate (wss://, https://): encrypted, not authenticated.")
+    var insecure = false
+
+    /// The TLS settings of `--cacert` and `--insecure`.
+    var tls: ClientTLS { ClientTLS(caCertificatePath: caCertificate, insecure: insecure) }
+
+    func validate() throws {
+        if let caCertificate { try checkReadableFile(caCertificate, "--cacert") }
+    }
+}
+
 struct ClientConnectionOptions: ParsableArguments {
     @Argument(help: "Server URL, e.g. http://127.0.0.1:8090/chsk (ws:// and wss:// work too).")
     var url: String
@@ -59,21 +76,15 @@ struct ClientConnectionOptions: ParsableArguments {
         for p in params where !p.contains("=") { throw ValidationError("--param wants k=v, got \(p)") }
         for h in headers where !h.contains(":") { throw ValidationError("--header wants k:v, got \(h)") }
         for c in cookies where !c.contains("=") { throw ValidationError("--cookie wants name=value, got \(c)") }
-        if let caCertificate { try checkReadableFile(caCertificate, "--cacert") }
     }
 
     @Option(name: .customLong("cookie"), help: "Cookie name=value sent with every request (repeatable), e.g. a Ring session.")
     var cookies: [String] = []
 
-    @Option(name: .customLong("cacert"), help: ArgumentHelp("PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.",
-                                                            valueName: "file"))
-    var caCertificate: String?
-
-    @Flag(help: "Do not check the server's TLS certificate (wss://, https://): encrypted, not authenticated.")
-    var insecure = false
+    @OptionGroup var tlsOptions: ClientTLSOptions
 
     /// The TLS settings of `--cacert` and `--insecure`.
-    var tls: ClientTLS { ClientTLS(caCertificatePath: caCertificate, insecure: insecure) }
+    var tls: ClientTLS { tlsOptions.tls }
 
     func makeClient() throws -> ChannelSocketClient {
         var paramMap: [String: String] = [:]

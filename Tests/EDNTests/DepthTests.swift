@@ -1,4 +1,5 @@
 import EDN
+import TestSupport
 import Testing
 
 /// Issue 13, item 1: every recursive path of the EDN codecs is bounded, and safe on a small

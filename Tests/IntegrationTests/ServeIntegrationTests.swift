@@ -171,44 +171,10 @@ import Testing
     func rawFramesAreReadWhateverTheSplit() throws {
         let server = try ServeProcess(["--echo"])
         defer { _ = server.terminate() }
-        let script = #"""
-            import socket, os, base64, struct, time
+        let script = HardeningTests.prelude + "\n" + #"""
             PORT = \#(server.port)
             def connect(cid):
-                s = socket.create_connection(('127.0.0.1', PORT), timeout=5)
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                key = base64.b64encode(os.urandom(16)).decode()
-                s.sendall(('GET /chsk?client-id=%s&uid=u%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n'
-                           'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n' % (cid, cid, key)).encode())
-                buf = b''
-                while b'\r\n\r\n' not in buf:
-                    buf += s.recv(4096)
-                head, rest = buf.split(b'\r\n\r\n', 1)
-                assert head.startswith(b'HTTP/1.1 101'), head
-                return s, [rest]
-            def frame(op, payload, fin=True, mask=b'\x37\xfa\x21\x3d'):
-                n = len(payload)
-                h = bytes([(0x80 if fin else 0) | op])
-                h += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack('>H', n) if n < 65536 else bytes([0x80 | 127]) + struct.pack('>Q', n)
-                return h + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-            def need(s, held, n):
-                while len(held[0]) < n:
-                    d = s.recv(65536)
-                    if not d:
-                        raise EOFError
-                    held[0] += d
-            def read_frame(s, held):
-                need(s, held, 2)
-                b0, b1 = held[0][0], held[0][1]
-                n, off = b1 & 0x7f, 2
-                if n == 126:
-                    need(s, held, 4); n, off = struct.unpack('>H', held[0][2:4])[0], 4
-                elif n == 127:
-                    need(s, held, 10); n, off = struct.unpack('>Q', held[0][2:10])[0], 10
-                need(s, held, off + n)
-                payload = held[0][off:off + n]
-                held[0] = held[0][off + n:]
-                return b0 & 0x0f, payload
+                return connect_ws(PORT, cid, 'u' + cid)
             def closed(s, held):
                 try:
                     read_frame(s, held)

@@ -1,4 +1,5 @@
 import EDN
+import TestSupport
 import Testing
 import Transit
 
