@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
+import Synchronization
 
 /// HTTP/1.1 for a Hummingbird application with the channel socket's WebSocket upgrade done
 /// on SwiftNIO channel handlers: an upgraded connection has no tasks and no async sequences
@@ -435,8 +436,12 @@ struct ChannelWebSocketOutbound: WebSocketOutbound {
     var closeTimeout: Duration = .seconds(3)
 
     func write(_ message: [UInt8], binary: Bool) {
-        channel.writeAndFlush(WebSocketFrameOut.frame(opcode: binary ? 2 : 1, payload: message, allocator: channel.allocator), promise: nil)
+        channel.writeAndFlush(Self.frames.frame(message, binary: binary, allocator: channel.allocator), promise: nil)
     }
+
+    /// One push batch goes to every socket of its uids as the same bytes: its frame is built
+    /// once and shared (NIO only reads a buffer it writes), instead of copied per socket.
+    static let frames = SharedFrameCache()
 
     func close(code: UInt16, reason: String) {
         let payload = [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(reason.utf8.prefix(123))
@@ -446,5 +451,32 @@ struct ChannelWebSocketOutbound: WebSocketOutbound {
         }
         // A peer that reads nothing never lets the close frame out: drop it after the timeout.
         channel.eventLoop.scheduleTask(in: TimeAmount(closeTimeout)) { channel.close(promise: nil) }
+    }
+}
+
+/// The last large frame built, kept with the message it was built from: a write of the same
+/// message (the same array storage, as the engine hands one packed batch to every socket)
+/// reuses it. The cache holds the message, so its storage cannot be freed and reused by
+/// another message while it is compared against.
+final class SharedFrameCache: Sendable {
+    /// Smaller frames are cheaper to build than to look up.
+    static let minimumBytes = 4096
+    private let last = Mutex<(message: [UInt8], binary: Bool, frame: ByteBuffer)?>(nil)
+
+    func frame(_ message: [UInt8], binary: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard message.count >= Self.minimumBytes else {
+            return WebSocketFrameOut.frame(opcode: binary ? 2 : 1, payload: message, allocator: allocator)
+        }
+        let address = message.withUnsafeBufferPointer { $0.baseAddress }
+        if let hit = last.withLock({ last -> ByteBuffer? in
+            guard let last, last.binary == binary, last.message.count == message.count,
+                  last.message.withUnsafeBufferPointer({ $0.baseAddress }) == address else { return nil }
+            return last.frame
+        }) {
+            return hit
+        }
+        let frame = WebSocketFrameOut.frame(opcode: binary ? 2 : 1, payload: message, allocator: allocator)
+        last.withLock { $0 = (message, binary, frame) }
+        return frame
     }
 }

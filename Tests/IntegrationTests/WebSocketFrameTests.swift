@@ -201,3 +201,26 @@ final class ReadOnFlush: ChannelOutboundHandler {
         #expect(server.refusalCounts[.wsQueueFull] == 1)
     }
 }
+
+@Suite struct SharedFrameCacheTests {
+    /// One packed batch written to many sockets is framed once; any other message (even an
+    /// equal one in other storage, or the same one changed) gets a frame of its own bytes.
+    @Test func aBatchIsFramedOnceAndOtherMessagesAreNot() {
+        let cache = SharedFrameCache()
+        let allocator = ByteBufferAllocator()
+        let batch = [UInt8](repeating: 65, count: 10_000)
+        let first = cache.frame(batch, binary: false, allocator: allocator)
+        let again = cache.frame(batch, binary: false, allocator: allocator)
+        #expect(first == again)
+        #expect(first.withUnsafeReadableBytes { $0.baseAddress } == again.withUnsafeReadableBytes { $0.baseAddress })
+        var changed = batch
+        changed[0] = 66
+        let other = cache.frame(changed, binary: false, allocator: allocator)
+        #expect(other.getInteger(at: 4, as: UInt8.self) == 66)   // 2-byte header + 2-byte length
+        let copy = Array(batch[...])
+        let fresh = cache.frame(copy, binary: true, allocator: allocator)
+        #expect(fresh.getInteger(at: 0, as: UInt8.self) == 0x82)
+        #expect(Array(fresh.readableBytesView.dropFirst(4)) == batch)
+        #expect(cache.frame([1, 2, 3], binary: false, allocator: allocator) == WebSocketFrameOut.frame(opcode: 1, payload: [1, 2, 3], allocator: allocator))
+    }
+}
