@@ -865,7 +865,11 @@ struct EDNParser {
         position = start + 2
         let end = tokenEnd(from: position)
         let nsToken = UnsafeBufferPointer(rebasing: buffer[position..<end])
+        // Nor `#…`, a digit or `+1`/`-1` first: keys in such a namespace would print as a
+        // dispatch or a number (found by Fuzz/ edn: `#:#:ns{a 1}`).
+        let numeric = nsToken.count > 1 && (nsToken[0] == UInt8(ascii: "+") || nsToken[0] == UInt8(ascii: "-")) && EDNParser.isDigit(nsToken[1])
         guard !nsToken.isEmpty, nsToken.first != UInt8(ascii: ":"), EDNParser.isValidSymbolToken(nsToken),
+              nsToken[0] != UInt8(ascii: "#"), !EDNParser.isDigit(nsToken[0]), !numeric,
               !nsToken.contains(UInt8(ascii: "/")) else {
             throw fail(.invalidToken, "Invalid value used as namespace in namespaced map: \(String(decoding: nsToken, as: UTF8.self))", at: start)
         }

@@ -15,4 +15,17 @@ import Testing
         #expect(printed == "{:ns/a 1, ns/b 2, :c 3, :x/d 4}")
         #expect(try EDNReader.read(printed) == m)
     }
+
+    /// `#:#:ns{a 1}` took `#:ns` as the namespace and made the symbol `#:ns/a`, which reads as
+    /// another namespaced map; a namespace that starts like a number made keys that read as
+    /// numbers. Such namespaces are refused; ordinary ones still qualify.
+    @Test func namespacedMapNamespaceThatIsNoSymbol() throws {
+        for input in ["#:#:nsns{a_b 11}", "#:#ns{a 1}", "#:1a{b 1}", "#:+1{b 1}", "#:-2x{b 1}"] {
+            #expect(throws: EDNReadError.self, "\(input)") { try EDNReader.read(input) }
+        }
+        for input in ["#:a#b{c 1}", "#:+{c 1}", "#:-x{c 1}", "#:a1{:c 1}"] {
+            let m = try EDNReader.read(input)
+            #expect(try EDNReader.read(EDNPrinter.string(m)) == m, "\(input)")
+        }
+    }
 }
