@@ -26,12 +26,11 @@ let package = Package(
         .executableTarget(name: "FuzzEDN", dependencies: [
             "FuzzSupport", .product(name: "EDN", package: "chsk"),
         ]),
-        .executableTarget(name: "FuzzTransitJSON", dependencies: [
+        .target(name: "FuzzTransitRoundTrip", dependencies: [
             "FuzzSupport", .product(name: "EDN", package: "chsk"), .product(name: "Transit", package: "chsk"),
         ]),
-        .executableTarget(name: "FuzzTransitMsgpack", dependencies: [
-            "FuzzSupport", .product(name: "EDN", package: "chsk"), .product(name: "Transit", package: "chsk"),
-        ]),
+        .executableTarget(name: "FuzzTransitJSON", dependencies: ["FuzzSupport", "FuzzTransitRoundTrip", .product(name: "Transit", package: "chsk")]),
+        .executableTarget(name: "FuzzTransitMsgpack", dependencies: ["FuzzSupport", "FuzzTransitRoundTrip", .product(name: "Transit", package: "chsk")]),
         .executableTarget(name: "FuzzFraming", dependencies: [
             "FuzzSupport", .product(name: "EDN", package: "chsk"), .product(name: "Transit", package: "chsk"),
             .product(name: "ChannelSocket", package: "chsk"),
