@@ -233,19 +233,7 @@ final class StdinLines: Sendable {
         let created = pthread_create(&tid, nil, { raw in
             guard let raw else { return nil }
             let box = Unmanaged<ContinuationBox>.fromOpaque(raw).takeRetainedValue()
-            var buffer: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = read(0, &chunk, chunk.count)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                buffer += chunk[0..<n]
-                while let newline = buffer.firstIndex(of: 10) {
-                    box.continuation.yield(String(decoding: buffer[..<newline], as: UTF8.self))
-                    buffer.removeSubrange(...newline)
-                }
-            }
-            if !buffer.isEmpty { box.continuation.yield(String(decoding: buffer, as: UTF8.self)) }
+            readLines(fd: 0) { box.continuation.yield($0) }
             box.continuation.finish()
             return nil
         }, box)

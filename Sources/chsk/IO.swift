@@ -104,3 +104,24 @@ func listenFailure(_ error: any Error, host: String, port: Int) -> String? {
 
 /// The exit code of `chsk serve` when it cannot listen.
 let cannotListenExitCode: Int32 = 3
+
+/// Reads `fd` to its end with blocking reads, calling `body` with each line (without its
+/// newline; with `droppingCarriageReturns`, without a `\r` before it too) and then with an
+/// unterminated last line, if any.
+func readLines(fd: Int32, droppingCarriageReturns: Bool = false, _ body: (String) -> Void) {
+    var buffer: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        buffer += chunk[0..<n]
+        while let newline = buffer.firstIndex(of: 10) {
+            var end = newline
+            if droppingCarriageReturns, end > 0, buffer[end - 1] == 13 { end -= 1 }
+            body(String(decoding: buffer[..<end], as: UTF8.self))
+            buffer.removeSubrange(...newline)
+        }
+    }
+    if !buffer.isEmpty { body(String(decoding: buffer, as: UTF8.self)) }
+}

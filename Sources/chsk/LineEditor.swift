@@ -192,23 +192,7 @@ private func editorThreadMain() {
 }
 
 private func plainReadLoop() {
-    var buffer: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = read(0, &chunk, chunk.count)
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        buffer += chunk[0..<n]
-        while let newline = buffer.firstIndex(of: 10) {
-            var line = Array(buffer[..<newline])
-            if line.last == 13 { line.removeLast() }
-            buffer.removeSubrange(...newline)
-            let text = String(decoding: line, as: UTF8.self)
-            editorShared.withLock { _ = $0.continuation?.yield(text) }
-        }
-    }
-    if !buffer.isEmpty {
-        let text = String(decoding: buffer, as: UTF8.self)
+    readLines(fd: 0, droppingCarriageReturns: true) { text in
         editorShared.withLock { _ = $0.continuation?.yield(text) }
     }
     editorShared.withLock { $0.continuation?.finish() }
