@@ -18,33 +18,22 @@ import Testing
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: home) }
         let session = "chsk-ctrlc-\(getpid())"
-        let tmux = "/usr/bin/tmux"
-        _ = ServeProcess.run(tmux, ["new-session", "-d", "-s", session, "-x", "120", "-y", "30",
-                                    "env HOME=\(home) NO_COLOR=1 \(Self.chsk) connect \(server.url) --uid cc; echo EXITED $?; sleep 30"])
-        defer { _ = ServeProcess.run(tmux, ["kill-session", "-t", session]) }
-        func screen() -> String { ServeProcess.run(tmux, ["capture-pane", "-p", "-t", session]).output }
-        func waitFor(_ text: String) -> Bool {
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline {
-                if screen().contains(text) { return true }
-                usleep(100_000)
-            }
-            return false
-        }
-        #expect(waitFor("[:chsk/handshake [\"cc\""))
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "[:count/k 1]"])
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
-        #expect(waitFor("→ [:count/k 1]"))
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "[:count/k 99"])
-        #expect(waitFor("chsk> [:count/k 99"))
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "C-c"])
-        #expect(waitFor("^C"))
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "[:count/k 2]"])
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
-        #expect(waitFor("→ [:count/k 2]"), "\(screen())")
-        #expect(!screen().contains("EXITED"), "Ctrl-C ended the REPL: \(screen())")
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "C-d"])
-        #expect(waitFor("EXITED 0"), "\(screen())")
+        let term = TmuxSession(session, command: "env HOME=\(home) NO_COLOR=1 \(Self.chsk) connect \(server.url) --uid cc; echo EXITED $?; sleep 30")
+        defer { term.close() }
+        #expect(term.waitFor("[:chsk/handshake [\"cc\""))
+        term.type("[:count/k 1]")
+        term.press("Enter")
+        #expect(term.waitFor("→ [:count/k 1]"))
+        term.type("[:count/k 99")
+        #expect(term.waitFor("chsk> [:count/k 99"))
+        term.press("C-c")
+        #expect(term.waitFor("^C"))
+        term.type("[:count/k 2]")
+        term.press("Enter")
+        #expect(term.waitFor("→ [:count/k 2]"), "\(term.screen)")
+        #expect(!term.screen.contains("EXITED"), "Ctrl-C ended the REPL: \(term.screen)")
+        term.press("C-d")
+        #expect(term.waitFor("EXITED 0"), "\(term.screen)")
         #expect(await server.waitFor(2, of: "count/k", seconds: 5) == [1, 2], "the cleared line was not sent")
         let history = (try? String(contentsOfFile: home + "/.chsk_history_connect", encoding: .utf8)) ?? ""
         #expect(history.contains("[:count/k 1]") && history.contains("[:count/k 2]") && !history.contains("99"), "\(history)")

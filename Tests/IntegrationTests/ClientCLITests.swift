@@ -126,36 +126,26 @@ import Testing
         let server = try ServeProcess(["--echo"])
         defer { _ = server.terminate() }
         let session = "chsk-test-\(getpid())"
-        let tmux = "/usr/bin/tmux"
         let command = "\(Self.chsk) connect http://127.0.0.1:\(server.port)/chsk --uid rita --type ws"
-        _ = ServeProcess.run(tmux, ["new-session", "-d", "-s", session, "-x", "120", "-y", "30", "env HOME=/tmp NO_COLOR=1 \(command)"])
-        defer { _ = ServeProcess.run(tmux, ["kill-session", "-t", session]) }
-        func screen() -> String { ServeProcess.run(tmux, ["capture-pane", "-p", "-t", session]).output }
-        func waitFor(_ text: String) -> Bool {
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline {
-                if screen().contains(text) { return true }
-                usleep(100_000)
-            }
-            return false
-        }
-        #expect(waitFor("[:chsk/handshake [\"rita\""))
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "[:my/half {:a"])
-        #expect(waitFor("chsk> [:my/half {:a"))
+        let term = TmuxSession(session, command: "env HOME=/tmp NO_COLOR=1 \(command)")
+        defer { term.close() }
+        #expect(term.waitFor("[:chsk/handshake [\"rita\""))
+        term.type("[:my/half {:a")
+        #expect(term.waitFor("chsk> [:my/half {:a"))
         _ = ServeProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.port)/push?uid=rita&ev=%5B%3Asrv%2Fnews%2042%5D"])
-        #expect(waitFor("← [:srv/news 42]"))
-        let lines = screen().split(separator: "\n").map(String.init)
+        #expect(term.waitFor("← [:srv/news 42]"))
+        let lines = term.screen.split(separator: "\n").map(String.init)
         // The pushed line is printed above, and the prompt below still holds the typed text.
         let pushIndex = lines.lastIndex { $0.hasPrefix("← [:srv/news 42]") } ?? -1
         #expect(!lines.contains { $0.contains("chsk>") && $0.contains("←") }, "a pushed line was printed into the prompt: \(lines)")
         let promptIndex = lines.lastIndex { $0.hasPrefix("chsk> [:my/half {:a") } ?? -1
         #expect(pushIndex >= 0 && promptIndex > pushIndex, "\(lines)")
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", " 1}]"])
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
-        #expect(waitFor("→ [:my/half {:a 1}]"))
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "-l", "? [:my/req 7]"])
-        _ = ServeProcess.run(tmux, ["send-keys", "-t", session, "Enter"])
-        #expect(waitFor("⇐ {:echo [:my/req 7], :uid \"rita\""))
+        term.type(" 1}]")
+        term.press("Enter")
+        #expect(term.waitFor("→ [:my/half {:a 1}]"))
+        term.type("? [:my/req 7]")
+        term.press("Enter")
+        #expect(term.waitFor("⇐ {:echo [:my/req 7], :uid \"rita\""))
     }
 
     /// `chsk serve` on a terminal: log lines print above the prompt, the typed text stays.
