@@ -14,6 +14,9 @@ struct JSONDecoder: ~Copyable {
     var scratch: [UInt8] = []
     /// Elements of the collections being read.
     var stack = ValueStack()
+    /// The deepest level reached in the value being read, counted as the writer will write
+    /// it (see `settleMapDepth`).
+    var deepest = 0
 
     init(buffer: UnsafeBufferPointer<UInt8>, position: Int, options: TransitReader.Options) {
         self.buffer = buffer
@@ -97,6 +100,7 @@ struct JSONDecoder: ~Copyable {
 
     mutating func array(depth: Int) throws(TransitError) -> EDNValue {
         guard depth <= maxDepth else { throw fail(.tooDeep, "Nesting deeper than \(maxDepth) levels") }
+        if depth > deepest { deepest = depth }
         let start = position
         position += 1
         skipWhitespace()
@@ -145,6 +149,8 @@ struct JSONDecoder: ~Copyable {
     }
 
     mutating func mapAsArray(depth: Int, start: Int) throws(TransitError) -> EDNValue {
+        let outer = deepest
+        deepest = depth
         let base = stack.count
         while try expectSeparator(close: 93, start: start) {
             stack.push(try key(depth: depth))
@@ -153,11 +159,29 @@ struct JSONDecoder: ~Copyable {
             }
             stack.push(try value(depth: depth))
         }
-        return .map(stack.popMap(from: base))
+        let map = stack.popMap(from: base)
+        try settleMapDepth(map, outer: outer, at: start)
+        return .map(map)
+    }
+
+    /// After a map read in native form (`["^ ", …]`) whose level is `deepest` was reset to:
+    /// if a key is a collection, the writer writes the map as `["~#cmap", [...]]`, one level
+    /// more for the map and all it holds; counting it so here keeps "what reads, writes in a
+    /// form that reads back" at the depth bound. Then `deepest` is the larger of the map's and
+    /// `outer`.
+    mutating func settleMapDepth(_ map: EDNMap, outer: Int, at start: Int) throws(TransitError) {
+        if !TransitWriting.hasScalarKeys(map) {
+            deepest += 1
+            guard deepest <= maxDepth else {
+                throw fail(.tooDeep, "Nesting deeper than \(maxDepth) levels (a map with collection keys counts as its written [\"~#cmap\", [...]])", at: start)
+            }
+        }
+        if outer > deepest { deepest = outer }
     }
 
     mutating func object(depth: Int) throws(TransitError) -> EDNValue {
         guard depth <= maxDepth else { throw fail(.tooDeep, "Nesting deeper than \(maxDepth) levels") }
+        if depth > deepest { deepest = depth }
         let start = position
         position += 1
         skipWhitespace()

@@ -9,6 +9,9 @@ struct MsgpackDecoder: ~Copyable {
     let handlers: TransitReadHandlers
     let cacheUnit: TransitCacheLength
     var cache = ReadCache()
+    /// The deepest level reached in the value being read, counted as the writer will write
+    /// it (see `settleMapDepth`).
+    var deepest = 0
 
     init(buffer: UnsafeBufferPointer<UInt8>, position: Int, options: TransitReader.Options) {
         self.buffer = buffer
@@ -169,6 +172,7 @@ struct MsgpackDecoder: ~Copyable {
     }
 
     mutating func array(count n: Int, depth: Int, at: Int) throws(TransitError) -> EDNValue {
+        if depth > deepest { deepest = depth }
         if n == 0 { return .vector([]) }
         var items: [EDNValue] = []
         if case .string = peekHeader() {
@@ -177,13 +181,17 @@ struct MsgpackDecoder: ~Copyable {
             case .value(let v): items.reserveCapacity(n); items.append(v)
             case .mapMarker:
                 guard n % 2 == 1 else { throw fail(.invalidRepresentation, "Map-as-array [\"^ \", …] with an odd number of items", at: at) }
+                let outer = deepest
+                deepest = depth
                 var entries: [EDNValue] = []
                 entries.reserveCapacity(n - 1)
                 for _ in 0..<(n / 2) {
                     entries.append(try key(depth: depth))
                     entries.append(try value(depth: depth))
                 }
-                return .map(EDNMap(interleaved: entries))
+                let map = EDNMap(interleaved: entries)
+                try settleMapDepth(map, outer: outer, at: at)
+                return .map(map)
             case .tag(let tag):
                 guard n == 2 else { throw fail(.invalidRepresentation, "A tagged value is [tag, value]", at: tagAt) }
                 let repAt = position
@@ -196,6 +204,21 @@ struct MsgpackDecoder: ~Copyable {
         }
         for _ in 1..<n { items.append(try value(depth: depth)) }
         return .vector(items)
+    }
+
+    /// After a native map (msgpack map or `["^ ", …]`) whose level is `deepest` was reset to:
+    /// if a key is a collection, the writer writes the map as `["~#cmap", [...]]`, one level
+    /// more for the map and all it holds; counting it so here keeps "what reads, writes in a
+    /// form that reads back" at the depth bound. Then `deepest` is the larger of the map's and
+    /// `outer`.
+    mutating func settleMapDepth(_ map: EDNMap, outer: Int, at: Int) throws(TransitError) {
+        if !TransitWriting.hasScalarKeys(map) {
+            deepest += 1
+            guard deepest <= maxDepth else {
+                throw fail(.tooDeep, "Nesting deeper than \(maxDepth) levels (a map with collection keys counts as its written [\"~#cmap\", [...]])", at: at)
+            }
+        }
+        if outer > deepest { deepest = outer }
     }
 
     @inline(__always)
@@ -212,7 +235,10 @@ struct MsgpackDecoder: ~Copyable {
     }
 
     mutating func map(count n: Int, depth: Int, at: Int) throws(TransitError) -> EDNValue {
+        if depth > deepest { deepest = depth }
         if n == 0 { return .map(EDNMap()) }
+        let outer = deepest
+        deepest = depth
         var entries: [EDNValue] = []
         entries.reserveCapacity(2 * n)
         for i in 0..<n {
@@ -229,6 +255,7 @@ struct MsgpackDecoder: ~Copyable {
                     guard i == 0, n == 1 else { throw fail(.invalidRepresentation, "Tag ~#\(tag) used as a map key", at: keyAt) }
                     let repAt = position
                     let rep = try value(depth: depth)
+                    if outer > deepest { deepest = outer }
                     do { return try TransitDecoding.tagged(tag, rep, handlers: handlers, maxNumberLength: maxNumberLength) } catch { throw locate(error, at: repAt) }
                 }
             } else {
@@ -237,7 +264,9 @@ struct MsgpackDecoder: ~Copyable {
             }
         }
         // A later duplicate key replaces the earlier value.
-        return .map(EDNMap(interleaved: entries))
+        let map = EDNMap(interleaved: entries)
+        try settleMapDepth(map, outer: outer, at: at)
+        return .map(map)
     }
 
     /// Reads a MessagePack string and gives it its Transit meaning, with the cache.

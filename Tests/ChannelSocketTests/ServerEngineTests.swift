@@ -215,6 +215,30 @@ final class EngineHarness: @unchecked Sendable {
         #expect(texts[4] == "[:foo/bar 1]" && !v1.events[4].wantsReply)
     }
 
+    /// An event nested exactly to the EDN reader's bound reaches the app however it is framed
+    /// (v1 `-ev`, v1 `+[ev]` as a 1.14 client sends, v2 `[ev nil]`): the frame's vector does
+    /// not count. One level deeper is refused as unreadable (v1: `:chsk/bad-package`).
+    @Test func eventAtTheDepthBoundArrivesInEveryFraming() async throws {
+        let bound = EDNReader.Options.defaultMaxDepth
+        func event(_ levels: Int) -> String { "[:deep/ev " + String(repeating: "[", count: levels - 1) + "1" + String(repeating: "]", count: levels - 1) + "]" }
+        let v1 = try EngineHarness(wire: .v1, echo: false)
+        let (c1, _) = await v1.connect(uid: "u", client: "c")
+        v1.send(c1, "-" + event(bound))
+        v1.send(c1, "+[" + event(bound) + "]")
+        v1.send(c1, "+[" + event(bound + 1) + "]")
+        #expect(await v1.eventually { v1.events.count == 4 })
+        #expect(v1.eventTexts[1] == event(bound) && v1.eventTexts[2] == event(bound))
+        #expect(v1.eventTexts[3].hasPrefix("[:chsk/bad-event :chsk/bad-package]") || v1.eventTexts[3].hasPrefix("[:chsk/bad-package"), "\(v1.eventTexts.map { $0.prefix(50) })")
+
+        let v2 = try EngineHarness(wire: .v2, echo: false)
+        let (c2, _) = await v2.connect(uid: "u", client: "c")
+        v2.send(c2, "[" + event(bound) + " nil]")
+        v2.send(c2, "[" + event(bound + 1) + " nil]")   // unreadable: dropped
+        v2.send(c2, "[[:a/ok] nil]")
+        #expect(await v2.eventually { v2.events.count == 3 })
+        #expect(v2.eventTexts[1] == event(bound) && v2.eventTexts[2] == "[:a/ok]", "\(v2.eventTexts.map { $0.prefix(50) })")
+    }
+
     @Test func oversizedMessagesAreRefused() async throws {
         let h = try EngineHarness { $0.maxMessageBytes = 100 }
         let (c, socket) = await h.connect(uid: "u", client: "c")

@@ -84,7 +84,7 @@ public enum Framing {
             guard let first = payload.first else { throw FramingError("Empty v1 message (no +/- prefix)") }
             let body = Array(payload.dropFirst())
             let value: EDNValue
-            do { value = try packer.unpack(body) } catch {
+            do { value = try first == UInt8(ascii: "+") ? packer.unpackFrame(body) : packer.unpack(body) } catch {
                 throw FramingError("Unreadable \(packer.name) payload", underlying: error)
             }
             if first == UInt8(ascii: "+") {
@@ -97,7 +97,7 @@ public enum Framing {
             return Frame(value: value, callbackID: nil, generation: .v1)
         case .v2:
             let value: EDNValue
-            do { value = try packer.unpack(payload) } catch {
+            do { value = try packer.unpackFrame(payload) } catch {
                 throw FramingError("Unreadable \(packer.name) payload", underlying: error)
             }
             guard case .vector(let items) = value, !items.isEmpty else {

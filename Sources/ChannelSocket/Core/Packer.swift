@@ -15,6 +15,11 @@ public protocol Packer: Sendable {
     /// `second` is given: what `Framing` sends. The default packs and then concatenates; a
     /// packer can write it in one buffer.
     func packFramed(_ value: EDNValue, pairedWith second: EDNValue?, prefix: UInt8?) throws -> [UInt8]
+    /// The value of a payload that is a frame, `[value cb-id]` (every v2 message, a v1 `+`
+    /// message): like `unpack`, but the frame's own vector does not count against a nesting
+    /// bound, so a value unpacks the same whether it came as `-value`, `+[value]` or
+    /// `[value nil]`. The default is `unpack`.
+    func unpackFrame(_ payload: [UInt8]) throws -> EDNValue
 }
 
 extension Packer {
@@ -23,6 +28,8 @@ extension Packer {
         guard let prefix else { return payload }
         return [prefix] + payload
     }
+
+    public func unpackFrame(_ payload: [UInt8]) throws -> EDNValue { try unpack(payload) }
 }
 
 /// Sente's default `:edn` packer: Clojure's `pr-str` to write, tools.reader's `read-string` to
@@ -60,6 +67,14 @@ public struct EDNPacker: Packer {
 
     public func unpack(_ payload: [UInt8]) throws -> EDNValue {
         var reader = EDNReader(payload, options: readerOptions)
+        return try reader.next() ?? .null
+    }
+
+    /// `unpack` with one more level allowed, for the frame's vector.
+    public func unpackFrame(_ payload: [UInt8]) throws -> EDNValue {
+        var options = readerOptions
+        options.maxDepth += 1
+        var reader = EDNReader(payload, options: options)
         return try reader.next() ?? .null
     }
 }

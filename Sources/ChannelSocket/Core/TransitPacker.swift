@@ -36,6 +36,13 @@ public struct TransitPacker: Packer {
         try TransitReader(format: format, options: readerOptions).read(payload)
     }
 
+    /// `unpack` with one more level allowed, for the frame's vector.
+    public func unpackFrame(_ payload: [UInt8]) throws -> EDNValue {
+        var options = readerOptions
+        options.maxDepth += 1
+        return try TransitReader(format: format, options: options).read(payload)
+    }
+
     /// A reader of a stream of payloads (one per line for JSON, concatenated for MessagePack).
     public func streamReader(_ bytes: [UInt8]) -> TransitStreamReader {
         TransitStreamReader(bytes, format: format, options: readerOptions)

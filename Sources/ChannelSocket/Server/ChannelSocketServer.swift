@@ -459,17 +459,18 @@ extension ChannelSocketServer {
         case .v1:
             let rest = Array(message.dropFirst())
             var value: EDNValue
-            do { value = try options.packer.unpack(rest) } catch {
+            let isFrame = message.first == UInt8(ascii: "+")
+            do { value = try isFrame ? options.packer.unpackFrame(rest) : options.packer.unpack(rest) } catch {
                 log(.warning, "\(source): bad package: \(error)")
                 value = .vector([.keyword(Reserved.badPackage), .string(String(decoding: rest, as: UTF8.self))])
             }
-            if message.first == UInt8(ascii: "+"), let items = value.sequenceElements, !items.isEmpty {
+            if isFrame, let items = value.sequenceElements, !items.isEmpty {
                 return .frame(items[0], callbackID: items.count > 1 ? nonNil(items[1]) : nil)
             }
             return .frame(value, callbackID: nil)
         case .v2:
             let value: EDNValue
-            do { value = try options.packer.unpack(message) } catch { return .unreadable(error) }
+            do { value = try options.packer.unpackFrame(message) } catch { return .unreadable(error) }
             guard let items = value.sequenceElements, !items.isEmpty else { return .notAFrame(value) }
             return .frame(items[0], callbackID: items.count > 1 ? nonNil(items[1]) : nil)
         }
