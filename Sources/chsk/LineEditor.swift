@@ -138,33 +138,34 @@ private func editorThreadMain() {
             }
         }
     }
-    rl_callback_handler_install(prompt) { raw in
-        guard let raw else {
-            editorShared.withLock { $0.continuation?.finish() }
-            rl_callback_handler_remove()
-            editorShared.withLock { $0.stopRequested = true }
-            return
-        }
-        let line = String(cString: raw)
-        if !line.isEmpty {
-            add_history(raw)
-            // Saved at once, so no exit path (a kill, a crash) loses the session's history.
-            if let file = editorShared.withLock({ $0.historyFile }) {
-                if append_history(1, file) != 0 { _ = write_history(file) }
-            }
-        }
-        free(raw)
-        editorShared.withLock { _ = $0.continuation?.yield(line) }
-    }
+    // The terminal is read only while this process is its foreground process group: a
+    // background job (`chsk serve &`) that reads it gets SIGTTIN or EIO, which readline takes
+    // for end of input; and readline's terminal setup from the background would stop the job
+    // (SIGTTOU). So readline is installed on first becoming foreground, and stdin is left
+    // alone while in the background (output still appears).
+    var installed = false
     var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: pipeRead, events: Int16(POLLIN), revents: 0)]
     while true {
         if editorShared.withLock({ $0.stopRequested }) { break }
-        let n = poll(&fds, 2, -1)
+        let foreground = tcgetpgrp(0) == getpgrp()
+        if foreground && !installed {
+            rl_callback_handler_install(prompt, lineEntered)
+            installed = true
+        }
+        fds[0].fd = foreground ? 0 : -1
+        fds[0].revents = 0
+        fds[1].revents = 0
+        let n = poll(&fds, 2, foreground ? -1 : 300)
         if n < 0 { if errno == EINTR { continue }; break }
         if fds[1].revents != 0 {
             var sink = [UInt8](repeating: 0, count: 256)
             _ = read(pipeRead, &sink, 256)
             let output = editorShared.withLock { s -> [String] in defer { s.pendingOutput = [] }; return s.pendingOutput }
+            if !installed {
+                for text in output { writeAll(1, Array(text.utf8)) }
+                _ = editorShared.withLock { s -> Bool in defer { s.interruptRequested = false }; return s.interruptRequested }
+                continue
+            }
             if editorShared.withLock({ s -> Bool in defer { s.interruptRequested = false }; return s.interruptRequested }) {
                 // Ctrl-C: show it, drop the typed text, start a fresh line.
                 writeAll(1, Array("^C\n".utf8))
@@ -185,10 +186,30 @@ private func editorThreadMain() {
             }
         }
         if editorShared.withLock({ $0.stopRequested }) { break }
-        if fds[0].revents != 0 { rl_callback_read_char() }
+        if fds[0].revents != 0, tcgetpgrp(0) == getpgrp() { rl_callback_read_char() }
     }
-    rl_callback_handler_remove()
+    if installed { rl_callback_handler_remove() }
     editorShared.withLock { $0.continuation?.finish() }
+}
+
+/// readline's handler for a finished line (nil: end of input).
+private func lineEntered(_ raw: UnsafeMutablePointer<CChar>?) {
+    guard let raw else {
+        editorShared.withLock { $0.continuation?.finish() }
+        rl_callback_handler_remove()
+        editorShared.withLock { $0.stopRequested = true }
+        return
+    }
+    let line = String(cString: raw)
+    if !line.isEmpty {
+        add_history(raw)
+        // Saved at once, so no exit path (a kill, a crash) loses the session's history.
+        if let file = editorShared.withLock({ $0.historyFile }) {
+            if append_history(1, file) != 0 { _ = write_history(file) }
+        }
+    }
+    free(raw)
+    editorShared.withLock { _ = $0.continuation?.yield(line) }
 }
 
 private func plainReadLoop() {

@@ -183,12 +183,25 @@ struct ServeCommand: AsyncParsableCommand {
         let host = self.host, path = self.path, echo = self.echo
         let log = logger
         let summary = "wire \(options.wire.rawValue), packer \(options.packer.name)\(echo ? ", echo app" : "")"
+        if echo && !isLoopback(host) {
+            log.warning("""
+                --echo on \(host), which is not a loopback address: anyone who can reach this port can push \
+                events to any uid (GET /push, /broadcast, [:test/push …]), list connected uids (GET /connected) \
+                and read the CSRF token (GET /csrf)\(csrf == nil ? ", and no --csrf-token is set" : ""). The echo app is \
+                a test fixture: bind it to 127.0.0.1, or set --csrf-token and --allowed-origin.
+                """)
+        }
+        // Prompt commands wait until the server listens, so that with `--port 0` the port is
+        // the first line of stdout even when commands are piped in.
+        let (listening, listeningSink) = AsyncStream.makeStream(of: Void.self)
         let app = try application.build(extraRoutes: { router in
             guard echo else { return }
             addEchoRoutes(router, server: server, csrfToken: csrf)
         }, onServerRunning: { port in
             log.info("listening on \(scheme)://\(host):\(port)\(path) (\(summary))")
             if isatty(1) == 0 { writeAll(1, Array("\(port)\n".utf8)) }
+            listeningSink.yield()
+            listeningSink.finish()
         })
         var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout) + .milliseconds(500)
@@ -228,6 +241,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let prompt = Task {
+            for await _ in listening { break }
+            if Task.isCancelled { return }
             for await line in editor.lines {
                 if await handleCommand(line, server: server, editor: editor) == false {
                     await group.triggerGracefulShutdown()   // `quit`
@@ -273,12 +288,14 @@ struct ServeCommand: AsyncParsableCommand {
                 guard !uidText.isEmpty, !eventText.isEmpty else { editor.print("usage: push UID EVENT"); return true }
                 let uid = parseUID(uidText)
                 let event = try parseEvent(eventText)
-                try await server.send(event, to: uid, flush: true)
-                editor.print("pushed \(event) to \(EDNPrinter.string(uid))")
+                let reached = try await server.send(event, to: uid, flush: true)
+                var report = "pushed \(event) to \(EDNPrinter.string(uid)): \(clientCount(reached))"
+                if reached == 0, let hint = await similarUID(uid, server: server) { report += "; \(hint)" }
+                editor.print(report)
             case "broadcast":
                 let event = try parseEvent(rest)
-                try await server.broadcast(event, flush: true)
-                editor.print("broadcast \(event) to \(await server.connectedUIDs.any.count) uid(s)")
+                let uids = try await server.broadcast(event, flush: true)
+                editor.print("broadcast \(event) to \(uids) uid(s)")
             case "uids":
                 editor.print(await server.connectedUIDs.description)
             case "clients":
@@ -295,6 +312,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         return true
     }
+}
+
+/// True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost).
+func isLoopback(_ host: String) -> Bool {
+    host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
 }
 
 /// `auto`/`v1`/`v2` as an argument.
@@ -324,6 +346,22 @@ func parseUID(_ text: String) -> EDNValue {
     return .string(text)
 }
 
+/// When nobody has `uid` but a client's uid is the same text as another EDN type (the
+/// integer `42` and the string `"42"`, `:alice` and `"alice"`), a hint naming it.
+func similarUID(_ uid: EDNValue, server: ChannelSocketServer) async -> String? {
+    func text(_ v: EDNValue) -> String {
+        switch v {
+        case .string(let s): s
+        case .keyword(let k): k.text
+        case .symbol(let s): s.text
+        default: EDNPrinter.string(v)
+        }
+    }
+    let wanted = text(uid)
+    guard let other = await server.clients().first(where: { $0.uid != uid && text($0.uid) == wanted })?.uid else { return nil }
+    return "a client has uid \(EDNPrinter.string(other)) (\(other.kindName), not \(uid.kindName)): push \(EDNPrinter.string(other)) …"
+}
+
 /// An event typed at a prompt; typed errors for bad EDN and for non-events.
 func parseEvent(_ text: String) throws -> Event {
     let value = try EDNReader.read(text)
@@ -339,37 +377,79 @@ func historyPath(_ name: String) -> String? {
     return String(cString: home) + "/.chsk_history_" + name
 }
 
-/// The echo app's HTTP endpoints of the recordings: /push, /connected, /csrf.
+/// The echo app's HTTP endpoints of the recordings: /push, /connected, /csrf (and /broadcast).
+/// They act for whoever calls them, so they are guarded like the socket and more
+/// (`ChannelSocketServer.checkAppRoute`): the CSRF token when one is set (not for /csrf), and
+/// no cross-site browser request unless its origin is allowed. `:chsk/*` events are refused.
 func addEchoRoutes(_ router: Router<BasicWebSocketRequestContext>, server: ChannelSocketServer, csrfToken: String?) {
+    /// The route's checks; a response when the request is refused.
+    @Sendable func refusal(_ request: Request, requireCSRF: Bool = true) -> Response? {
+        let connection = ChannelSocketRoutes.connectionRequest(request, webSocket: false)
+        return server.checkAppRoute(connection, requireCSRF: requireCSRF).map { textResponse($0.status, String(decoding: $0.body, as: UTF8.self)) }
+    }
+    /// The event of `ev`, or the response refusing it (bad EDN, no event, a `:chsk/*` event).
+    @Sendable func event(_ text: String, route: String) -> EventOrRefusal {
+        let event: Event
+        do { event = try parseEvent(text) } catch { return .failure(textResponse(400, "bad event: \(error)")) }
+        if event.isReserved {
+            server.log(.warning, "GET /\(route): refused to push \(event.id) (Sente's own events are not pushed from outside)")
+            server.countRefusal(.reservedEvent)
+            return .failure(textResponse(403, "refused: \(event.id) is one of Sente's own events; they are not pushed from outside"))
+        }
+        return .success(event)
+    }
     router.get("push") { request, _ -> Response in
+        if let refused = refusal(request) { return refused }
         let q = FormDecoding.decode(request.uri.query ?? "")
         guard let uid = q["uid"], let ev = q["ev"] else { return textResponse(400, "usage: /push?uid=U&ev=<edn event>") }
-        do {
-            let event = try parseEvent(ev)
-            try await server.send(event, to: .string(uid))
-            return textResponse(200, "pushed \(event) to \(uid)")
-        } catch {
-            return textResponse(400, "bad event: \(error)")
+        switch event(ev, route: "push") {
+        case .failure(let response): return response
+        case .success(let event):
+            do {
+                let reached = try await server.send(event, to: .string(uid))
+                return textResponse(200, "pushed \(event) to \(EDNPrinter.string(.string(uid))): \(clientCount(reached))")
+            } catch {
+                return textResponse(400, "refused: \(error)")
+            }
         }
     }
     // Beyond the reference app: one server-side broadcast, for `chsk bench fanout`.
     router.get("broadcast") { request, _ -> Response in
+        if let refused = refusal(request) { return refused }
         let q = FormDecoding.decode(request.uri.query ?? "")
         guard let ev = q["ev"] else { return textResponse(400, "usage: /broadcast?ev=<edn event>") }
-        do {
-            let event = try parseEvent(ev)
-            try await server.broadcast(event)
-            return textResponse(200, "broadcast \(event) to \(await server.connectedUIDs.any.count) uid(s)")
-        } catch {
-            return textResponse(400, "bad event: \(error)")
+        switch event(ev, route: "broadcast") {
+        case .failure(let response): return response
+        case .success(let event):
+            do {
+                let uids = try await server.broadcast(event)
+                return textResponse(200, "broadcast \(event) to \(uids) uid(s)")
+            } catch {
+                return textResponse(400, "refused: \(error)")
+            }
         }
     }
-    router.get("connected") { _, _ -> Response in
+    router.get("connected") { request, _ -> Response in
+        if let refused = refusal(request) { return refused }
         var r = textResponse(200, await server.connectedUIDs.description)
         r.headers[.contentType] = "application/edn"
         return r
     }
-    router.get("csrf") { _, _ -> Response in textResponse(200, csrfToken ?? "") }
+    router.get("csrf") { request, _ -> Response in
+        if let refused = refusal(request, requireCSRF: false) { return refused }
+        return textResponse(200, csrfToken ?? "")
+    }
+}
+
+/// A route's event, or the response refusing it.
+enum EventOrRefusal {
+    case success(Event)
+    case failure(Response)
+}
+
+/// "1 client", "3 clients", "no client".
+func clientCount(_ n: Int) -> String {
+    n == 0 ? "no client" : n == 1 ? "1 client" : "\(n) clients"
 }
 
 func textResponse(_ status: Int, _ text: String) -> Response {

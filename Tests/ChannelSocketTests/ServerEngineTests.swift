@@ -365,6 +365,43 @@ final class EngineHarness: @unchecked Sendable {
         #expect(h.eventTexts.contains("[:chsk/ws-pong]"))
     }
 
+    /// The idle ping schedule of real Sente 1.21 (`ws-kalive-ms` 6000, ping timeout 10 s):
+    /// a client that answers every ping at once is pinged at 3, 16, 29, 42 s (K + n·(K + P)),
+    /// under `wire: .v2` and under `auto` (where the first pong tells the generation).
+    @Test(arguments: [WireOption.v2, .auto])
+    func idlePingScheduleMatchesSente121(wire: WireOption) async throws {
+        let h = try EngineHarness(wire: wire) { $0.wsKeepAlive = .milliseconds(6000) }
+        let (c, socket) = await h.connect(uid: "u", client: "c")
+        var pings: [Int] = [], seen = socket.messages.count
+        for tenth in 1...450 {
+            await h.clock.advance(by: .milliseconds(100))
+            let messages = socket.messages
+            for m in messages[seen...] where m == "[:chsk/ws-ping nil]" {
+                pings.append(tenth)
+                h.send(c, "[[:chsk/ws-pong] nil]")
+            }
+            seen = messages.count
+        }
+        #expect(pings == [30, 160, 290, 420], "pings at tenths of a second: \(pings)")
+        #expect(socket.closeCode == nil)
+    }
+
+    /// Under `auto`, a client that never answers and never sends (a 1.14 client) keeps being
+    /// pinged and is never closed; a v2 one is closed after one unanswered ping.
+    @Test func autoNeverClosesAClientOfUnknownGeneration() async throws {
+        let h = try EngineHarness(wire: .auto) { $0.wsKeepAlive = .milliseconds(6000) }
+        let (_, socket) = await h.connect(uid: "u", client: "c")
+        await h.clock.advance(by: .seconds(60))
+        #expect(socket.closeCode == nil)
+        #expect(socket.messages.filter { $0.contains(":chsk/ws-ping") }.count >= 4)
+        let v2 = try EngineHarness(wire: .v2) { $0.wsKeepAlive = .milliseconds(6000) }
+        let (_, silent) = await v2.connect(uid: "u", client: "c")
+        await v2.clock.advance(by: .milliseconds(12_900))
+        #expect(silent.closeCode == nil)
+        await v2.clock.advance(by: .milliseconds(200))   // ping at 3 s, no answer by 13 s
+        #expect(silent.closeCode == 1000)
+    }
+
     @Test func keepAliveV1PingsEveryWindowAndNeverCloses() async throws {
         let h = try EngineHarness(wire: .v1)
         let (_, socket) = await h.connect(uid: "u", client: "c")

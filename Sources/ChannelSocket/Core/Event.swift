@@ -60,6 +60,8 @@ public enum Reserved {
     public static let closed = Keyword("chsk/closed")
     /// `:chsk/error`.
     public static let error = Keyword("chsk/error")
+    /// `:chsk/bad-event`.
+    public static let badEvent = Keyword("chsk/bad-event")
     /// `:chsk/bad-package` (v1 only).
     public static let badPackage = Keyword("chsk/bad-package")
     /// `:chsk/uidport-open`.

@@ -113,20 +113,24 @@ public final class ChannelSocketServer: Sendable {
     /// `[:chsk/close]` closes all of the uid's connections instead. Pushes batched together
     /// go out in frames of at most `maxOutboundMessageBytes`; an event larger than that alone
     /// throws `PushError.tooLarge` and nothing is sent.
-    public func send(_ event: Event, to uid: EDNValue, flush: Bool = false) async throws(PushError) {
+    /// - Returns: how many clients `uid` has now (the push reaches them, and any that
+    ///   reconnect within the grace period); 0 means nobody got it. Uids compare as EDN values:
+    ///   the integer `42` is not the string `"42"`.
+    @discardableResult
+    public func send(_ event: Event, to uid: EDNValue, flush: Bool = false) async throws(PushError) -> Int {
         if uid.isNull { throw .nilUID }
         if event.id == Reserved.close {
+            let reached = await registry.clientCount(uid: uid)
             await registry.close(uid: uid)
-            return
+            return reached
         }
         if event.isReserved { throw .reservedEvent(event.id) }
         let size = try pushSize(event, to: EDNPrinter.string(uid))
         if uid == .keyword(Reserved.allUsersWithoutUID) {
-            await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush, size: size)
-            await registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush, size: size)
-            return
+            return await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush, size: size)
+                + registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush, size: size)
         }
-        await registry.push(event.value, to: uid, flush: flush, size: size)
+        return await registry.push(event.value, to: uid, flush: flush, size: size)
     }
 
     /// The size of `event` pushed alone (a batch of one, in the larger v2 framing unless the
@@ -144,7 +148,9 @@ public final class ChannelSocketServer: Sendable {
     }
 
     /// Pushes an event to every connected uid (`:any`); `PushError.tooLarge` as for `send`.
-    public func broadcast(_ event: Event, flush: Bool = false) async throws(PushError) {
+    /// - Returns: how many uids it went to.
+    @discardableResult
+    public func broadcast(_ event: Event, flush: Bool = false) async throws(PushError) -> Int {
         if event.isReserved { throw .reservedEvent(event.id) }
         let size = try pushSize(event, to: "every uid")
         let uids = await registry.connectedAny
@@ -153,6 +159,7 @@ public final class ChannelSocketServer: Sendable {
         } else {
             await registry.push(event.value, toAll: uids, size: size)
         }
+        return uids.count
     }
 
     /// Sends every buffered push now.
@@ -217,20 +224,59 @@ public final class ChannelSocketServer: Sendable {
             return rejected(request, 400, "WebSocket disabled on this server (Ajax only)")
         }
         if let reject = options.reject, let reply = reject(request) { return reply }
-        switch options.csrf {
-        case .disabled: break
-        case .token(let expected):
-            if !csrfMatches(request, expected) { return rejected(request, 403, "Bad CSRF token") }
-        case .perRequest(let expectedFor):
-            guard let expected = expectedFor(request), csrfMatches(request, expected) else { return rejected(request, 403, "Bad CSRF token") }
-        }
+        if !csrfPasses(request) { return refused(request, .csrf, 403, "Bad CSRF token") }
         if let allowed = options.allowedOrigins, !originAllowed(request, allowed) {
-            return rejected(request, 403, "Unauthorized origin")
+            return refused(request, .origin, 403, "Unauthorized origin")
         }
         if let authorize = options.authorize, !authorize(request) {
-            return rejected(request, 401, "Unauthorized request")
+            return refused(request, .unauthorized, 401, "Unauthorized request")
         }
         return nil
+    }
+
+    /// The checks for an app's own HTTP routes beside the channel socket (the echo app's
+    /// `/push`, `/broadcast`, `/connected`, `/csrf` in `chsk serve`), which act for whoever
+    /// calls them and so must be at least as guarded as the socket: `reject`, CSRF when
+    /// `requireCSRF` (403 `Bad CSRF token`), origin (403 `Unauthorized origin`), `authorize`
+    /// (401). The origin rule is stricter than Sente's default for its own endpoint (every
+    /// origin allowed): without `allowedOrigins`, a browser request from another site (an
+    /// `Origin` whose host differs from `Host`, or `Sec-Fetch-Site: cross-site`) is refused.
+    /// Requests from non-browser clients (no `Origin`) pass the origin check. Refusals are
+    /// logged and counted like the socket's. `nil` when the request may proceed.
+    public func checkAppRoute(_ request: ConnectionRequest, requireCSRF: Bool = true) -> HTTPReply? {
+        if let reject = options.reject, let reply = reject(request) { return reply }
+        if requireCSRF, !csrfPasses(request) { return refused(request, .csrf, 403, "Bad CSRF token") }
+        let originOK = options.allowedOrigins.map { originAllowed(request, $0) } ?? isSameSite(request)
+        if !originOK { return refused(request, .origin, 403, "Unauthorized origin") }
+        if let authorize = options.authorize, !authorize(request) {
+            return refused(request, .unauthorized, 401, "Unauthorized request")
+        }
+        return nil
+    }
+
+    /// True unless a browser says the request comes from another site: `Sec-Fetch-Site:
+    /// cross-site`, or an `Origin` (`null` included) whose host[:port] is not the `Host`
+    /// header's.
+    func isSameSite(_ request: ConnectionRequest) -> Bool {
+        if request.header("sec-fetch-site")?.lowercased() == "cross-site" { return false }
+        guard let origin = request.header("origin") else { return true }
+        let bytes = Array(origin.utf8)
+        guard let host = request.header("host")?.lowercased(),
+              let colon = bytes.indices.first(where: { bytes[$0...].starts(with: "://".utf8) }) else { return false }   // "null", garbage
+        return String(decoding: bytes[(colon + 3)...], as: UTF8.self).lowercased() == host
+    }
+
+    func csrfPasses(_ request: ConnectionRequest) -> Bool {
+        switch options.csrf {
+        case .disabled: return true
+        case .token(let expected): return csrfMatches(request, expected)
+        case .perRequest(let expectedFor): return expectedFor(request).map { csrfMatches(request, $0) } ?? false
+        }
+    }
+
+    func refused(_ request: ConnectionRequest, _ reason: RefusalReason, _ status: Int, _ text: String) -> HTTPReply {
+        countRefusal(reason)
+        return rejected(request, status, text)
     }
 
     func rejected(_ request: ConnectionRequest, _ status: Int, _ text: String) -> HTTPReply {
@@ -383,37 +429,39 @@ public final class ChannelSocketServer: Sendable {
             // Newest Sente delivers [:chsk/bad-event nil] and answers :chsk/dummy-cb-200.
             let generation = forcedGeneration() ?? .v2
             let uid = userID(request)
-            deliver(ServerEventMessage(event: .badEvent(.null), uid: uid, clientID: clientID, request: request, replier: nil))
+            deliver(ServerEventMessage(event: .badEvent(.null), origin: .engine(.badEvent(.null)), uid: uid, clientID: clientID, request: request, replier: nil))
             return HTTPReply(status: 200, body: packed(.keyword(Reserved.dummyCallback200), generation: generation))
         }
         let message = Array(ppstr.utf8)
         if message.count > options.maxMessageBytes {
-            return rejected(request, 413, "Message too big (\(message.count) bytes, limit \(options.maxMessageBytes))")
+            return refused(request, .messageTooLarge, 413, "Message too big (\(message.count) bytes, limit \(options.maxMessageBytes))")
         }
         let generation = forcedGeneration() ?? Framing.detectGeneration(message)
         let uid = userID(request)
         if options.wire == .auto, generation == .v1 {
             await registry.noteAjaxGeneration(uid: uid, clientID: clientID, .v1)
         }
-        let value: EDNValue, callbackID: EDNValue?
+        let value: EDNValue, callbackID: EDNValue?, badPackage: String?
         switch unpackInbound(message, generation: generation, source: "POST \(clientID)") {
         case .frame(let v, let cb):
-            (value, callbackID) = (v, cb)
+            (value, callbackID, badPackage) = (v, cb, nil)
+        case .badPackage(let text):
+            (value, callbackID, badPackage) = (.null, nil, text)
         case .unreadable(let error):
             log(.warning, "POST \(clientID): unreadable message: \(error)")
             return HTTPReply(status: 400, text: "Unreadable message: \(error)")
         case .notAFrame:
             return HTTPReply(status: 400, text: "A v2 message must be [event cb-id-or-nil]")
         }
-        let event = Event(validating: value) ?? Event.badEvent(value)
+        let (event, origin) = ServerEventMessage.classify(value, badPackage: badPackage)
         log(.debug, "POST \(clientID) → \(EDNPrinter.string(event.value).prefix(200))")
         guard callbackID != nil else {
-            deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: nil))
+            deliver(ServerEventMessage(event: event, origin: origin, uid: uid, clientID: clientID, request: request, replier: nil))
             return HTTPReply(status: 200, body: packed(.keyword(Reserved.dummyCallback200), generation: generation))
         }
         let waiter = ReplyWaiter()
         let replier = Replier(once: true) { waiter.resume(with: $0) }
-        deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: replier))
+        deliver(ServerEventMessage(event: event, origin: origin, uid: uid, clientID: clientID, request: request, replier: replier))
         let timeout = options.longPollTimeout
         let clock = options.clock
         let timer = Task {
@@ -441,6 +489,8 @@ public final class ChannelSocketServer: Sendable {
 enum InboundFrame {
     /// The value and its callback id, if any.
     case frame(EDNValue, callbackID: EDNValue?)
+    /// v1: the payload after `-` could not be read (Sente makes `[:chsk/bad-package "rest"]`).
+    case badPackage(String)
     /// v2: the payload could not be read.
     case unreadable(any Error)
     /// v2: readable, but no `[value cb]` sequence.
@@ -462,7 +512,9 @@ extension ChannelSocketServer {
             let isFrame = message.first == UInt8(ascii: "+")
             do { value = try isFrame ? options.packer.unpackFrame(rest) : options.packer.unpack(rest) } catch {
                 log(.warning, "\(source): bad package: \(error)")
-                value = .vector([.keyword(Reserved.badPackage), .string(String(decoding: rest, as: UTF8.self))])
+                let text = String(decoding: rest, as: UTF8.self)
+                guard isFrame else { return .badPackage(text) }
+                value = .vector([.keyword(Reserved.badPackage), .string(text)])
             }
             if isFrame, let items = value.sequenceElements, !items.isEmpty {
                 return .frame(items[0], callbackID: items.count > 1 ? nonNil(items[1]) : nil)

@@ -5,7 +5,9 @@ public import EDN
 /// 1. every event that arrives with a callback is answered with
 ///    `{:echo <the event> :uid <sender uid> :client-id <sender client-id>}`;
 /// 2. `[:test/echo-push X]` pushes `[:test/echo X]` to the sender's uid (all its clients);
-/// 3. `[:test/push {:uid U :event EV}]` pushes `EV` to uid `U`.
+/// 3. `[:test/push {:uid U :event EV}]` pushes `EV` to uid `U`, unless `EV` is one of Sente's
+///    own `:chsk/*` events (`[:chsk/close]` would disconnect `U`): refused, logged, counted.
+/// Engine events and client events are told apart by `ServerEventMessage.origin`, never by id.
 /// (Its HTTP endpoints `/push`, `/connected`, `/csrf` live in the web adapter.)
 public struct EchoApp: Sendable {
     let server: ChannelSocketServer
@@ -21,7 +23,7 @@ public struct EchoApp: Sendable {
     /// Handles one event as the reference app does.
     public func handle(_ message: ServerEventMessage) async {
         if message.wantsReply { message.reply(Self.echo(message)) }
-        if let (event, uid) = Self.push(for: message) { try? await server.send(event, to: uid) }
+        if let (event, uid) = push(for: message) { _ = try? await server.send(event, to: uid) }
     }
 
     /// Handles every event of the server until its stream ends.
@@ -36,10 +38,10 @@ public struct EchoApp: Sendable {
         let (pushes, sink) = AsyncStream.makeStream(of: (Event, EDNValue).self, bufferingPolicy: .unbounded)
         server.handleEventsInline { message in
             if message.wantsReply { message.reply(Self.echo(message)) }
-            if let push = Self.push(for: message) { sink.yield(push) }
+            if let push = push(for: message) { sink.yield(push) }
         }
         await withTaskCancellationHandler {
-            for await (event, uid) in pushes { try? await server.send(event, to: uid) }
+            for await (event, uid) in pushes { _ = try? await server.send(event, to: uid) }
         } onCancel: {
             sink.finish()
         }
@@ -52,15 +54,21 @@ public struct EchoApp: Sendable {
 
     /// The push an event asks for, if any: `[:test/echo X]` to the sender's uid for
     /// `[:test/echo-push X]`, `EV` to `U` for `[:test/push {:uid U :event EV}]`.
-    static func push(for message: ServerEventMessage) -> (Event, EDNValue)? {
+    func push(for message: ServerEventMessage) -> (Event, EDNValue)? {
+        guard message.isFromClient else { return nil }
         switch message.id.text {
         case "test/echo-push":
             return (Event("test/echo", message.data ?? .null), message.uid)
         case "test/push":
-            if let spec = message.data, let uid = spec[.kw("uid")], let ev = spec[.kw("event")], let event = Event(validating: ev) {
-                return (event, uid)
+            guard let spec = message.data, let uid = spec[.kw("uid")], let ev = spec[.kw("event")], let event = Event(validating: ev) else {
+                return nil
             }
-            return nil
+            if event.isReserved {
+                server.log(.warning, "[:test/push …] from \(message.clientID): refused to push \(event.id) (Sente's own events are not pushed from outside)")
+                server.countRefusal(.reservedEvent)
+                return nil
+            }
+            return (event, uid)
         default:
             return nil
         }

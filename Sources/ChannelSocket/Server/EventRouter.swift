@@ -29,17 +29,22 @@ public struct EventRouter: Sendable {
         return copy
     }
 
-    /// Sets the handler for events no other handler takes (default: ignore them).
+    /// Sets the handler for events no other handler takes, client-sent events with an engine
+    /// event's id included (default: ignore them).
     public func otherwise(_ handler: @escaping Handler) -> EventRouter {
         var copy = self
         copy.fallback = handler
         return copy
     }
 
-    /// Routes one message; returns false when nothing handled it.
+    /// Routes one message; returns false when nothing handled it. A handler registered for an
+    /// engine event id (`EngineEvent.ids`: `:chsk/uidport-open`, `-close`, `:chsk/bad-event`,
+    /// `:chsk/bad-package`) gets only the engine's events: a client that sends one of those ids
+    /// itself reaches the fallback, as the client event it is (`message.origin == .client`).
     @discardableResult
     public func route(_ message: ServerEventMessage) async -> Bool {
-        if let handler = handlers[message.id] {
+        let forged = message.isFromClient && EngineEvent.ids.contains(message.id)
+        if !forged, let handler = handlers[message.id] {
             await handler(message)
             return true
         }

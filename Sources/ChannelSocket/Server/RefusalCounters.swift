@@ -34,6 +34,17 @@ public enum RefusalReason: String, Sendable, CaseIterable, CustomStringConvertib
     /// An Ajax client whose waiting pushes passed `maxPendingBytesPerAjaxClient`: dropped, and
     /// the client forgotten (its next poll gets a new handshake).
     case ajaxPendingOverflow = "ajax-pending-overflow"
+    /// A request without the right CSRF token (`403 Bad CSRF token`).
+    case csrf = "csrf"
+    /// A request from an origin that is not allowed (`403 Unauthorized origin`).
+    case origin = "origin"
+    /// A request the app's `authorize` refused (`401`).
+    case unauthorized = "unauthorized"
+    /// An inbound message over `maxMessageBytes` (WebSocket `1009`, Ajax `413`).
+    case messageTooLarge = "message-too-large"
+    /// A `:chsk/*` event an HTTP route or a client asked the server to push (`EchoApp`'s
+    /// `/push`, `[:test/push …]`): Sente's own events are never pushed from outside.
+    case reservedEvent = "reserved-event"
 
     public var description: String { rawValue }
 }

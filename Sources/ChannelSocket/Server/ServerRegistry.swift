@@ -159,7 +159,8 @@ actor ServerRegistry {
         if let isAny = delta.any {
             let id = isAny ? Reserved.uidportOpen : Reserved.uidportClose
             server.log(.info, "\(isAny ? "uidport-open" : "uidport-close") \(EDNPrinter.string(uid))")
-            server.deliver(ServerEventMessage(event: Event(id, uid), uid: uid, clientID: clientID, request: request, replier: nil))
+            server.deliver(ServerEventMessage(event: Event(id, uid), origin: .engine(isAny ? .uidPortOpen(uid) : .uidPortClose(uid)),
+                                              uid: uid, clientID: clientID, request: request, replier: nil))
         }
     }
 
@@ -398,8 +399,11 @@ actor ServerRegistry {
 
     /// Buffers `event` for every client of `uid`; `size` is its packed size alone (the
     /// caller checked it against the frame cap).
-    func push(_ event: EDNValue, to uid: EDNValue, flush: Bool, size: Int) {
-        guard let server = owner else { return }
+    /// Queues a push to every client of `uid`; returns how many clients it has now.
+    @discardableResult
+    func push(_ event: EDNValue, to uid: EDNValue, flush: Bool, size: Int) -> Int {
+        guard let server = owner else { return 0 }
+        let reached = byUID[uid]?.count ?? 0
         // Taken out of the dictionary (and put back below), so the appends happen in place
         // rather than copying the whole window's buffer on every push.
         var buffer = buffers.removeValue(forKey: uid) ?? SendBuffer()
@@ -412,7 +416,7 @@ actor ServerRegistry {
             buffers[uid] = buffer
             flushWS(uid)
             flushAjax(uid)
-            return
+            return reached
         }
         if !buffer.wsTimer {
             buffer.wsTimer = true
@@ -436,6 +440,7 @@ actor ServerRegistry {
         let cap = server.options.effectiveMaxOutboundMessageBytes
         if buffer.wsBytes > cap { flushWS(uid, keepTimer: true) }
         if buffer.ajaxBytes > cap { flushAjax(uid, keepTimer: true) }
+        return reached
     }
 
     /// Pushes one event to many uids in one step (a broadcast).
@@ -612,6 +617,8 @@ actor ServerRegistry {
         }
         put(key, entry)
     }
+
+    func clientCount(uid: EDNValue) -> Int { byUID[uid]?.count ?? 0 }
 
     func clientList() -> [(uid: EDNValue, clientID: String, transport: String)] {
         clients.map { key, entry in

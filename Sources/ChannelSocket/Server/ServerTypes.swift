@@ -1,10 +1,41 @@
 public import EDN
 import Synchronization
 
-/// One event from a client, as the server app receives it (Sente's server event-msg).
+/// Who made a server event: a client, or the engine. Sente hands both to the app in one
+/// stream, told apart only by event id, so a client that sends
+/// `[:chsk/uidport-open "victim"]` looks just like the engine announcing a user; here the
+/// origin is part of the message, and a client can never produce `.engine`.
+public enum EventOrigin: Sendable, Equatable {
+    /// The event is what a client sent, whatever its id (`:chsk/*` ids included).
+    case client
+    /// The engine made the event.
+    case engine(EngineEvent)
+}
+
+/// The events the engine itself makes (their Sente form is the message's `event`).
+public enum EngineEvent: Sendable, Equatable {
+    /// `[:chsk/uidport-open uid]`: the uid's first client connected.
+    case uidPortOpen(EDNValue)
+    /// `[:chsk/uidport-close uid]`: the uid's last client left (after the grace period).
+    case uidPortClose(EDNValue)
+    /// `[:chsk/bad-event x]`: a client sent `x`, which is no event (`[:ns/id]` or
+    /// `[:ns/id data]`).
+    case badEvent(EDNValue)
+    /// `[:chsk/bad-package "text"]` (v1 wire): a client's message could not be read.
+    case badPackage(String)
+
+    /// The ids of engine events: an `EventRouter` hands a client-sent event with one of these
+    /// ids to its fallback, never to the handler registered for the id.
+    public static let ids: Set<Keyword> = [Reserved.uidportOpen, Reserved.uidportClose, Reserved.badEvent, Reserved.badPackage]
+}
+
+/// One event, as the server app receives it (Sente's server event-msg): from a client, or
+/// made by the engine (`origin`).
 public struct ServerEventMessage: Sendable {
     /// The event (`[:chsk/bad-event x]` for a message that was no valid event).
     public let event: Event
+    /// Who made the event: check this, not the id, before trusting a `:chsk/*` event.
+    public let origin: EventOrigin
     /// The sender's user id (the nil-uid keyword when it has none).
     public let uid: EDNValue
     /// The sender's client id (one per browser tab / client object).
@@ -13,13 +44,32 @@ public struct ServerEventMessage: Sendable {
     public let request: ConnectionRequest
     let replier: Replier?
 
-    init(event: Event, uid: EDNValue, clientID: String, request: ConnectionRequest, replier: Replier?) {
+    init(event: Event, origin: EventOrigin, uid: EDNValue, clientID: String, request: ConnectionRequest, replier: Replier?) {
         self.event = event
+        self.origin = origin
         self.uid = uid
         self.clientID = clientID
         self.request = request
         self.replier = replier
     }
+
+    /// The event a client's unpacked message stands for, and who made it: a valid event is
+    /// the client's; a v1 message that could not be read becomes the engine's
+    /// `[:chsk/bad-package "text"]`; anything else the engine's `[:chsk/bad-event x]`.
+    static func classify(_ value: EDNValue, badPackage: String? = nil) -> (Event, EventOrigin) {
+        if let badPackage { return (Event(Reserved.badPackage, .string(badPackage)), .engine(.badPackage(badPackage))) }
+        if let event = Event(validating: value) { return (event, .client) }
+        return (.badEvent(value), .engine(.badEvent(value)))
+    }
+
+    /// The engine's event, if it made this one.
+    public var engineEvent: EngineEvent? {
+        if case .engine(let e) = origin { return e }
+        return nil
+    }
+
+    /// True when a client sent the event as it is (whatever its id).
+    public var isFromClient: Bool { origin == .client }
 
     /// The event id.
     public var id: Keyword { event.id }

@@ -49,6 +49,7 @@ public final class WebSocketConnection: Sendable {
         let maxBytes = server.options.maxMessageBytes
         if message.count > maxBytes {
             server.log(.warning, "ws #\(connectionID) \(clientID): message of \(message.count) bytes exceeds \(maxBytes); closing (1009)")
+            server.countRefusal(.messageTooLarge)
             outbound.close(code: 1009, reason: "Message too big")
             return
         }
@@ -59,8 +60,8 @@ public final class WebSocketConnection: Sendable {
             s.generation = g
             return g
         }
-        guard let (value, callbackID) = unpack(message, generation: generation) else { return }
-        let event = Event(validating: value) ?? Event.badEvent(value)
+        guard let (value, callbackID, badPackage) = unpack(message, generation: generation) else { return }
+        let (event, origin) = ServerEventMessage.classify(value, badPackage: badPackage)
         var replier: Replier? = nil
         if let callbackID {
             let server = self.server, id = connectionID, clientID = self.clientID
@@ -75,20 +76,22 @@ public final class WebSocketConnection: Sendable {
             // Newest clients ping with a callback and reconnect unless "pong" comes back;
             // the app still sees the ping, without a reply handle (as in Sente).
             replier.reply("pong")
-            server.deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: nil))
+            server.deliver(ServerEventMessage(event: event, origin: origin, uid: uid, clientID: clientID, request: request, replier: nil))
             return
         }
         server.log(.debug, "ws #\(connectionID) \(clientID) → \(EDNPrinter.string(event.value).prefix(200))\(callbackID.map { " cb \(EDNPrinter.string($0))" } ?? "")")
-        server.deliver(ServerEventMessage(event: event, uid: uid, clientID: clientID, request: request, replier: replier))
+        server.deliver(ServerEventMessage(event: event, origin: origin, uid: uid, clientID: clientID, request: request, replier: replier))
     }
 
     /// Sente's unpacking (`ChannelSocketServer.unpackInbound`); what v2 cannot use is dropped
     /// with a log line, as Sente 1.21 does.
-    func unpack(_ message: [UInt8], generation: WireGeneration) -> (EDNValue, EDNValue?)? {
+    func unpack(_ message: [UInt8], generation: WireGeneration) -> (EDNValue, EDNValue?, badPackage: String?)? {
         if generation == .v1 && message.isEmpty { return nil }
         switch server.unpackInbound(message, generation: generation, source: "ws #\(connectionID) \(clientID)") {
         case .frame(let value, let callbackID):
-            return (value, callbackID)
+            return (value, callbackID, nil)
+        case .badPackage(let text):
+            return (.null, nil, text)
         case .unreadable(let error):
             server.log(.warning, "ws #\(connectionID) \(clientID): unreadable message dropped: \(error)")
             return nil
@@ -128,10 +131,18 @@ public final class WebSocketConnection: Sendable {
         await server.registry.webSocketClosed(self)
     }
 
-    /// Sente's keep-alive: v1 pings every `ws-kalive-ms` of silence and expects nothing; v2
-    /// checks every half window, pings, and closes the socket when nothing arrives within
-    /// `ws-ping-timeout-ms`. Until `auto` knows the generation it pings but never closes
-    /// (a 1.14 client does not answer pings). The server's `ServerTimers` runs the steps.
+    /// Sente's keep-alive, per generation, as the real servers schedule it (one "last activity"
+    /// mark per connection, set by every inbound frame and every push batch, never by the
+    /// server's own pings or replies; each check compares it with the previous check's):
+    /// - v1 (1.14): every `ws-kalive-ms`, ping when nothing happened since the last check;
+    ///   nothing is expected back and nothing is closed.
+    /// - v2 (1.21): checks every half window K; when idle, pings and waits the whole
+    ///   `ws-ping-timeout-ms` P (an early pong does not shorten it); activity by then → the
+    ///   next check is K later, none → close. An idle client that answers is pinged at
+    ///   K + n·(K + P): 3, 16, 29 s with `ws-kalive-ms` 6000.
+    /// - `auto` before the generation is known: the v2 schedule (a 1.21 client's pong tells
+    ///   its generation), but silence after a ping never closes (a 1.14 client does not
+    ///   answer pings). The server's `ServerTimers` runs the steps.
     func startKeepAlive() {
         server.timers.schedule(self, .window, after: keepAliveWindow())
     }
@@ -139,40 +150,32 @@ public final class WebSocketConnection: Sendable {
     /// One keep-alive step, due now: the end of a window, or of the wait for a ping's answer.
     func keepAliveStep(_ step: ServerTimers.Step) async {
         let timers = server.timers
-        switch step {
-        case .window:
-            let (active, generation, closed) = state.withLock { s -> (Bool, WireGeneration?, Bool) in
-                let active = s.inboundSinceCheck || s.pushedSinceCheck
-                s.inboundSinceCheck = false
-                s.pushedSinceCheck = false
-                return (active, s.generation, s.closed)
-            }
-            if closed { return }
-            if active {
-                timers.schedule(self, .window, after: keepAliveWindow())
-                return
-            }
-            server.log(.debug, "ws #\(connectionID) \(clientID): idle, ping")
-            sendValue(.keyword(Reserved.wsPing))
-            if generation == .v2 {
-                timers.schedule(self, .pongCheck, after: server.options.wsPingTimeout)
-            } else {
-                timers.schedule(self, .window, after: keepAliveWindow())
-            }
-        case .pongCheck:
-            let (answered, closed) = state.withLock { s -> (Bool, Bool) in
-                // The answer ends this window; the next one starts fresh.
-                defer { s.inboundSinceCheck = false; s.pushedSinceCheck = false }
-                return (s.inboundSinceCheck, s.closed)
-            }
-            if closed { return }
-            if answered {
+        let (active, generation, closed) = state.withLock { s -> (Bool, WireGeneration?, Bool) in
+            defer { s.inboundSinceCheck = false; s.pushedSinceCheck = false }
+            return (s.inboundSinceCheck || s.pushedSinceCheck, s.generation, s.closed)
+        }
+        if closed { return }
+        if active {
+            timers.schedule(self, .window, after: keepAliveWindow())
+            return
+        }
+        if step == .pongCheck {
+            guard generation == .v2 else {
+                // auto, still unknown: likely a 1.14 client, which never answers; keep it.
                 timers.schedule(self, .window, after: keepAliveWindow())
                 return
             }
             server.log(.info, "ws #\(connectionID) \(clientID): no answer to ping within \(server.options.wsPingTimeout.milliseconds) ms, closing")
             outbound.close(code: 1000, reason: "ws-ping-timeout")
             await self.closed()
+            return
+        }
+        server.log(.debug, "ws #\(connectionID) \(clientID): idle, ping")
+        sendValue(.keyword(Reserved.wsPing))
+        if generation == .v1 {
+            timers.schedule(self, .window, after: keepAliveWindow())
+        } else {
+            timers.schedule(self, .pongCheck, after: server.options.wsPingTimeout)
         }
     }
 
