@@ -88,9 +88,12 @@ public enum ChannelSocketRoutes {
 
     /// The engine's view of a Hummingbird request: query parameters (keys decoded too, so
     /// `handshake%3F` is `handshake?`) and lower-cased headers.
+    /// HTTP/1's `Host` header, which HTTPTypes keeps as the `:authority` pseudo-header, is
+    /// put back as `host`.
     public static func connectionRequest(_ request: Request, webSocket: Bool) -> ConnectionRequest {
-        connectionRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
-                          headers: request.headers.lazy.map { ($0.name.canonicalName, $0.value) }, webSocket: webSocket)
+        let host = request.head.authority.map { [("host", $0)] } ?? []
+        return connectionRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
+                                 headers: host + request.headers.map { ($0.name.canonicalName, $0.value) }, webSocket: webSocket)
     }
 
     /// The engine's view of any request: query parameters decoded (keys too), header names

@@ -533,6 +533,54 @@ final class EngineHarness: @unchecked Sendable {
         #expect(h.eventTexts.contains("[:chsk/uidport-close \"bob\"]"))
     }
 
+    /// A client that sends the engine's own event ids (`[:chsk/uidport-open "victim"]` by
+    /// POST, `-[:chsk/uidport-close "victim"]` and `[:chsk/bad-event 1]` over WebSocket)
+    /// reaches the app as a client event (`origin == .client`); the engine's real ones carry
+    /// `.engine(…)`, and the echo app pushes no `:chsk/*` event a client asks for.
+    @Test func clientsCannotForgeEngineEvents() async throws {
+        let h = try EngineHarness(wire: .auto)
+        let (c, _) = await h.connect(uid: "mallory", client: "m1")
+        _ = await h.server.post(h.request("POST", ["client-id": "m2", "uid": "mallory", "ppstr": "[[:chsk/uidport-open \"victim\"] nil]"]))
+        h.send(c, "[[:chsk/bad-event 1] nil]")
+        h.send(c, "[:not-an-event nil]")
+        h.send(c, "[[:test/push {:uid \"victim\" :event [:chsk/close]}] nil]")
+        #expect(await h.eventually { h.events.count == 5 })
+        let byText = Dictionary(h.events.map { ($0.event.description, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byText["[:chsk/uidport-open \"mallory\"]"]?.origin == .engine(.uidPortOpen("mallory")))
+        #expect(byText["[:chsk/uidport-open \"victim\"]"]?.origin == .client)
+        #expect(byText["[:chsk/uidport-open \"victim\"]"]?.engineEvent == nil)
+        #expect(byText["[:chsk/bad-event 1]"]?.origin == .client)
+        #expect(byText["[:chsk/bad-event :not-an-event]"]?.origin == .engine(.badEvent(.keyword("not-an-event"))))
+        #expect(h.server.refusalCounts[.reservedEvent] == 1)
+
+        let v1 = try EngineHarness(wire: .v1, echo: false)
+        let (c1, _) = await v1.connect(uid: "u", client: "c")
+        v1.send(c1, "-[:chsk/bad-package \"forged\"]")
+        v1.send(c1, "-[:my-app/oops {:x")
+        #expect(await v1.eventually { v1.events.count == 3 })
+        #expect(v1.events[1].origin == .client && v1.events[1].id == Reserved.badPackage)
+        #expect(v1.events[2].origin == .engine(.badPackage("[:my-app/oops {:x")))
+    }
+
+    /// A router's handler for an engine event id gets only the engine's events; a client's
+    /// forgery of that id goes to the fallback.
+    @Test func routerSendsForgedEngineIDsToTheFallback() async throws {
+        let server = try ChannelSocketServer(options: .init(userID: { $0.params["uid"].map(EDNValue.string) }, clock: ManualClock()))
+        let opened = Mutex<[String]>([]), other = Mutex<[String]>([])
+        let stop = EventRouter()
+            .on("chsk/uidport-open") { msg in opened.withLock { $0.append(msg.event.description) } }
+            .otherwise { msg in other.withLock { $0.append(msg.event.description) } }
+            .start(on: server)
+        let c = await server.openWebSocket(ConnectionRequest(method: "GET", path: "/chsk", params: ["client-id": "c", "uid": "u"], isWebSocket: true),
+                                           outbound: RecordingWebSocket())
+        c.receive(Array("[[:chsk/uidport-open \"victim\"] nil]".utf8))
+        let clock = ManualClock()
+        for _ in 0..<100 where opened.withLock({ $0.count }) < 1 || other.withLock({ $0.count }) < 1 { await clock.settle() }
+        #expect(opened.withLock { $0 } == ["[:chsk/uidport-open \"u\"]"])
+        #expect(other.withLock { $0 } == ["[:chsk/uidport-open \"victim\"]"])
+        stop.stop()
+    }
+
     @Test func routerDispatchesByEventID() async throws {
         let server = try ChannelSocketServer(options: .init(userID: { $0.params["uid"].map(EDNValue.string) }, clock: ManualClock()))
         let seen = ResultBox()

@@ -51,7 +51,7 @@ import Testing
         server.type("uids")
         #expect(server.readLine() == "{:ws #{}, :ajax #{\"bob\"}, :any #{\"bob\"}}")
         server.type("push bob [:srv/hello {:n 1}]")
-        #expect(server.readLine() == "pushed [:srv/hello {:n 1}] to \"bob\"")
+        #expect(server.readLine() == "pushed [:srv/hello {:n 1}] to \"bob\": 1 client")
         #expect(poll.wait(timeout: 10) == "[[[:srv/hello {:n 1}]] nil]")
         server.type("push bob not-an-event")
         #expect(server.readLine()?.hasPrefix("error: not an event") == true)

@@ -25,7 +25,9 @@ final class ServeProcess: @unchecked Sendable {
     private var errData = Data()
     private var outLines: [String] = []
 
-    init(_ arguments: [String]) throws {
+    /// - Parameter input: lines already waiting on stdin when the server starts (a script
+    ///   piped in), or nil to type them later with `type(_:)`.
+    init(_ arguments: [String], input: String? = nil) throws {
         process.executableURL = Self.executable
         process.arguments = ["serve"] + (arguments.contains("--port") ? [] : ["--port", "0"]) + arguments
         process.standardInput = stdin
@@ -36,6 +38,7 @@ final class ServeProcess: @unchecked Sendable {
             guard let self else { return }
             self.errLock.lock(); self.errData.append(d); self.errLock.unlock()
         }
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try process.run()
         // The first stdout line (not a TTY) is the bound port.
         port = Int(Self.readLine(stdout.fileHandleForReading.fileDescriptor, timeout: 20) ?? "") ?? 0

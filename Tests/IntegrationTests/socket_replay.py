@@ -184,7 +184,8 @@ def curl(method, port, target, headers=None, data=None, timeout=30):
 
 
 def http(method, port, target):
-    return curl(method, port, target)
+    # The echo app's routes want the server's CSRF token, as its socket does.
+    return curl(method, port, target, {'X-CSRF-Token': 'test-csrf-token'})
 
 
 class Outstanding(threading.Thread):
