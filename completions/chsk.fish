@@ -23,7 +23,7 @@ function __chsk_parse_tokens -S
         __chsk_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'serve'
-            __chsk_parse_subcommand 0 'host=' 'port=' 'path=' 'packer=' 'wire=' 'csrf-token=' 'allowed-origin=+' 'uid-param=' 'uid-header=' 'static=' 'echo' 'no-websocket' 'ws-kalive-ms=' 'ws-ping-timeout-ms=' 'lp-timeout-ms=' 'send-buf-ms-ws=' 'send-buf-ms-ajax=' 'max-message-bytes=' 'tls-cert=' 'tls-key=' 'max-push-bytes=' 'max-ajax-pending-bytes=' 'header-timeout=' 'body-timeout=' 'idle-timeout=' 'max-header-bytes=' 'max-queued-bytes=' 'write-stall-timeout=' 'shutdown-timeout=' 'log-level=' 'version' 'h/help'
+            __chsk_parse_subcommand 0 'host=' 'port=' 'path=' 'packer=' 'wire=' 'csrf-token=' 'allowed-origin=+' 'uid-param=' 'uid-header=' 'static=' 'echo' 'metrics' 'metrics-path=' 'no-websocket' 'ws-kalive-ms=' 'ws-ping-timeout-ms=' 'lp-timeout-ms=' 'send-buf-ms-ws=' 'send-buf-ms-ajax=' 'max-message-bytes=' 'tls-cert=' 'tls-key=' 'max-push-bytes=' 'max-ajax-pending-bytes=' 'header-timeout=' 'body-timeout=' 'idle-timeout=' 'max-header-bytes=' 'max-queued-bytes=' 'write-stall-timeout=' 'shutdown-timeout=' 'log-level=' 'version' 'h/help'
         case 'connect'
             __chsk_parse_subcommand 1 'type=' 'packer=' 'protocol=' 'csrf-token=' 'param=+' 'header=+' 'client-id=' 'uid=' 'connect-timeout=' 'cookie=+' 'cacert=' 'insecure' 'timeout=' 'json' 'pretty' 'version' 'h/help'
         case 'send'
@@ -115,6 +115,8 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" uid-header' -l 'uid-header' -d 'Take the user id from this header instead of a parameter.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" static' -l 'static' -d 'Serve this folder\'s files on the same origin.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" echo' -l 'echo' -d 'Run the reference echo app (see above).'
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" metrics' -l 'metrics' -d 'Serve Prometheus metrics (connections, events, bytes, pushes, held polls, refusals by reason, queue bytes, event-loop stalls, push latency) at GET --metrics-path.'
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" metrics-path' -l 'metrics-path' -d 'Path of the metrics endpoint (with --metrics).' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" no-websocket' -l 'no-websocket' -d 'Refuse WebSocket upgrades (Ajax only; auto clients fall back).'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" ws-kalive-ms' -l 'ws-kalive-ms' -d 'Server keep-alive window (halved for v2 clients, as Sente does).' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" ws-ping-timeout-ms' -l 'ws-ping-timeout-ms' -d 'Close a v2 client that does not answer a ping within this.' -rfka ''

@@ -91,6 +91,8 @@ _chsk_serve() {
         '--uid-header[Take the user id from this header instead of a parameter.]:uid-header:'
         '--static[Serve this folder'\''s files on the same origin.]:static:'
         '--echo[Run the reference echo app (see above).]'
+        '--metrics[Serve Prometheus metrics (connections, events, bytes, pushes, held polls, refusals by reason, queue bytes, event-loop stalls, push latency) at GET --metrics-path.]'
+        '--metrics-path[Path of the metrics endpoint (with --metrics).]:metrics-path:'
         '--no-websocket[Refuse WebSocket upgrades (Ajax only; auto clients fall back).]'
         '--ws-kalive-ms[Server keep-alive window (halved for v2 clients, as Sente does).]:ws-kalive-ms:'
         '--ws-ping-timeout-ms[Close a v2 client that does not answer a ping within this.]:ws-ping-timeout-ms:'

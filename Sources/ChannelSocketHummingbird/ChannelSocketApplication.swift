@@ -4,7 +4,11 @@ import HummingbirdCore
 import HummingbirdTLS
 public import HummingbirdWebSocket
 public import Logging
+import CoreMetrics
+import NIOCore
+import NIOPosix
 import NIOSSL
+import Synchronization
 import ServiceLifecycle
 
 /// A ready-made Hummingbird application around a `ChannelSocketServer`: the channel socket on
@@ -84,10 +88,37 @@ public struct ChannelSocketApplication: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chsk",
                                  availableConnectionsDelegate: ConnectionCap(limit: configuration.limits.maxConnections ?? ConnectionCap.defaultLimit(),
                                                                              server: server)),
-            services: [EngineShutdownService(server: engine, limit: configuration.limits.shutdownTimeout)],
+            services: [EngineShutdownService(server: engine, limit: configuration.limits.shutdownTimeout)]
+                + (server.metrics.isEnabled ? [EventLoopStallProbe(metrics: server.metrics)] : []),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+}
+
+/// Measures event-loop stalls for `ServerMetrics.eventLoopStall`: on every loop of the
+/// group Hummingbird serves on, a task due every 100 ms records how late it ran.
+struct EventLoopStallProbe: Service {
+    let metrics: ServerMetrics
+    var group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    static let interval = TimeAmount.milliseconds(100)
+
+    func run() async throws {
+        let stopped = StopFlag()
+        for loop in group.makeIterator() { Self.probe(loop, metrics: metrics, stopped: stopped) }
+        try? await gracefulShutdown()
+        stopped.value.store(true, ordering: .relaxed)
+    }
+
+    final class StopFlag: Sendable { let value = Atomic(false) }
+
+    static func probe(_ loop: any EventLoop, metrics: ServerMetrics, stopped: StopFlag) {
+        let due = NIODeadline.now() + interval
+        loop.scheduleTask(deadline: due) {
+            let late = NIODeadline.now() - due
+            metrics.eventLoopStall.recordNanoseconds(max(0, late.nanoseconds))
+            if !stopped.value.load(ordering: .relaxed) { probe(loop, metrics: metrics, stopped: stopped) }
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import ChannelSocket
 import HummingbirdCore
 import NIOCore
@@ -329,6 +330,15 @@ final class WebSocketBackpressureHandler: ChannelDuplexHandler, RemovableChannel
             server.countRefusal(.wsQueueFull)
             promise?.fail(ChannelError.outputClosed)
             context.close(promise: nil)
+            return
+        }
+        if server.metrics.isEnabled {
+            // Queued until NIO has handed the bytes to the kernel (or failed).
+            let meter = server.metrics.wsOutboundQueuedBytes
+            meter.increment(by: Double(size))
+            let done = promise ?? context.eventLoop.makePromise()
+            done.futureResult.whenComplete { _ in meter.decrement(by: Double(size)) }
+            context.write(data, promise: done)
             return
         }
         context.write(data, promise: promise)

@@ -5,6 +5,7 @@ import EDN
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -28,7 +29,14 @@ struct ServeCommand: AsyncParsableCommand {
             event with a callback is answered with {:echo <event> :uid <uid> :client-id <id>}, \
             [:test/echo-push X] pushes [:test/echo X] to the sender's uid, [:test/push {:uid U \
             :event EV}] pushes EV to U, and GET /push?uid=U&ev=<edn>, GET /connected and GET /csrf \
-            are served (and GET /broadcast?ev=<edn>, for chsk bench fanout).
+            are served (and GET /broadcast?ev=<edn>, for chsk bench fanout). They let anyone who \
+            reaches the port push to any uid, so they need the CSRF token when --csrf-token is set \
+            (not /csrf), refuse cross-site browser requests unless --allowed-origin allows them, and \
+            refuse Sente's own :chsk/* events; keep --echo on a loopback --host.
+
+            With --metrics, GET /metrics serves Prometheus metrics: connections by transport and \
+            generation, events and bytes in and out, pushes, batch sizes, held polls, refusals by \
+            reason, WebSocket queue bytes, event-loop stalls and push delivery latency.
 
             Examples:
               chsk serve --echo --csrf-token secret
@@ -68,6 +76,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(help: "Run the reference echo app (see above).")
     var echo = false
+
+    @Flag(help: "Serve Prometheus metrics (connections, events, bytes, pushes, held polls, refusals by reason, queue bytes, event-loop stalls, push latency) at GET --metrics-path.")
+    var metrics = false
+
+    @Option(name: .customLong("metrics-path"), help: "Path of the metrics endpoint (with --metrics).")
+    var metricsPath = "/metrics"
 
     @Flag(name: .customLong("no-websocket"), help: "Refuse WebSocket upgrades (Ajax only; auto clients fall back).")
     var noWebSocket = false
@@ -166,6 +180,14 @@ struct ServeCommand: AsyncParsableCommand {
             sendBufferAjax: .milliseconds(sendBufMsAjax),
             maxMessageBytes: maxMessageBytes)
         if echo { options.handshakeData = EchoApp.handshakeData(serverName: "chsk/hummingbird") }
+        let metricsRegistry = metrics ? PrometheusCollectorRegistry() : nil
+        if let metricsRegistry {
+            var factory = PrometheusMetricsFactory(registry: metricsRegistry)
+            factory.valueHistogramBuckets["chsk_push_batch_events"] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+            factory.durationHistogramBuckets["chsk_event_loop_stall_seconds"] =
+                [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000].map { Duration.milliseconds($0) }
+            options.metricsFactory = factory
+        }
         options.allowWebSocket = !noWebSocket
         options.maxOutboundMessageBytes = maxPushBytes
         options.maxPendingBytesPerAjaxClient = maxAjaxPendingBytes
@@ -180,7 +202,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
         let csrf = csrfToken
         let scheme = tlsCert == nil ? "http" : "https"
-        let host = self.host, path = self.path, echo = self.echo
+        let host = self.host, path = self.path, echo = self.echo, metricsPath = self.metricsPath
         let log = logger
         let summary = "wire \(options.wire.rawValue), packer \(options.packer.name)\(echo ? ", echo app" : "")"
         if echo && !isLoopback(host) {
@@ -195,8 +217,8 @@ struct ServeCommand: AsyncParsableCommand {
         // the first line of stdout even when commands are piped in.
         let (listening, listeningSink) = AsyncStream.makeStream(of: Void.self)
         let app = try application.build(extraRoutes: { router in
-            guard echo else { return }
-            addEchoRoutes(router, server: server, csrfToken: csrf)
+            if let metricsRegistry { addMetricsRoute(router, path: metricsPath, server: server, registry: metricsRegistry) }
+            if echo { addEchoRoutes(router, server: server, csrfToken: csrf) }
         }, onServerRunning: { port in
             log.info("listening on \(scheme)://\(host):\(port)\(path) (\(summary))")
             if isatty(1) == 0 { writeAll(1, Array("\(port)\n".utf8)) }
@@ -438,6 +460,22 @@ func addEchoRoutes(_ router: Router<BasicWebSocketRequestContext>, server: Chann
     router.get("csrf") { request, _ -> Response in
         if let refused = refusal(request, requireCSRF: false) { return refused }
         return textResponse(200, csrfToken ?? "")
+    }
+}
+
+/// `GET <path>`: the server's metrics in Prometheus' text format, gauges sampled just before.
+/// No CSRF token (scrapers send none), but no cross-site browser request either.
+func addMetricsRoute(_ router: Router<BasicWebSocketRequestContext>, path: String, server: ChannelSocketServer,
+                     registry: PrometheusCollectorRegistry) {
+    router.get(RouterPath(path)) { request, _ -> Response in
+        let connection = ChannelSocketRoutes.connectionRequest(request, webSocket: false)
+        if let refused = server.checkAppRoute(connection, requireCSRF: false) {
+            return textResponse(refused.status, String(decoding: refused.body, as: UTF8.self))
+        }
+        await server.sampleGauges()
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 }
 

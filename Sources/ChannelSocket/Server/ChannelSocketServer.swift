@@ -25,6 +25,8 @@ public final class ChannelSocketServer: Sendable {
     let openWebSocketCount = Atomic<Int>(0)
     /// What was refused, dropped or closed past a bound (`refusalCounts`).
     let refusals = RefusalCounters()
+    /// The server's metrics (swift-metrics).
+    public let metrics: ServerMetrics
     /// Every timer of the server (keep-alives, long-poll timeouts, grace periods, push
     /// windows), on one task.
     let timers: ServerTimers
@@ -57,9 +59,25 @@ public final class ChannelSocketServer: Sendable {
         self.options = options
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: ServerEventMessage.self, bufferingPolicy: .unbounded)
+        metrics = options.metricsFactory.map { ServerMetrics(factory: $0) } ?? ServerMetrics()
         registry = ServerRegistry()
         timers = ServerTimers(clock: options.clock, registry: registry)
         registry.attach(self)
+        if metrics.isEnabled { scheduleGaugeSample() }
+    }
+
+    /// Samples the gauges of `metrics` now (connections by transport and generation, held
+    /// polls, connected uids, pending Ajax bytes). The server samples every 5 s by itself;
+    /// an exporter calls this just before a scrape so that the values are current.
+    public func sampleGauges() async {
+        await registry.sampleGauges()
+    }
+
+    private func scheduleGaugeSample() {
+        _ = timers.schedule(after: .seconds(5)) { [weak self] registry in
+            registry.sampleGauges()
+            self?.scheduleGaugeSample()
+        }
     }
 
     func makeID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).oldValue }
@@ -74,6 +92,7 @@ public final class ChannelSocketServer: Sendable {
     }
 
     func deliver(_ message: ServerEventMessage) {
+        metrics.event(message.request.isWebSocket ? .ws : .ajax, engine: !message.isFromClient)
         if let handler = inlineHandler.load(ordering: .acquiring) {
             handler._withUnsafeGuaranteedRef { $0.handle(message) }
         } else {
@@ -126,6 +145,7 @@ public final class ChannelSocketServer: Sendable {
         }
         if event.isReserved { throw .reservedEvent(event.id) }
         let size = try pushSize(event, to: EDNPrinter.string(uid))
+        metrics.pushed(broadcast: false)
         if uid == .keyword(Reserved.allUsersWithoutUID) {
             return await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush, size: size)
                 + registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush, size: size)
@@ -153,6 +173,7 @@ public final class ChannelSocketServer: Sendable {
     public func broadcast(_ event: Event, flush: Bool = false) async throws(PushError) -> Int {
         if event.isReserved { throw .reservedEvent(event.id) }
         let size = try pushSize(event, to: "every uid")
+        metrics.pushed(broadcast: true)
         let uids = await registry.connectedAny
         if flush {
             for uid in uids { await registry.push(event.value, to: uid, flush: true, size: size) }
@@ -433,6 +454,7 @@ public final class ChannelSocketServer: Sendable {
             return HTTPReply(status: 200, body: packed(.keyword(Reserved.dummyCallback200), generation: generation))
         }
         let message = Array(ppstr.utf8)
+        metrics.received(.ajax, bytes: message.count)
         if message.count > options.maxMessageBytes {
             return refused(request, .messageTooLarge, 413, "Message too big (\(message.count) bytes, limit \(options.maxMessageBytes))")
         }

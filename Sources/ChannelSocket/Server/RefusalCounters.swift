@@ -66,6 +66,7 @@ extension ChannelSocketServer {
     /// Counts one refusal (the adapters in this package count through it too).
     package func countRefusal(_ reason: RefusalReason) {
         refusals.add(reason)
+        metrics.refused(reason)
     }
 
     /// How many times each bound was hit since the server started.

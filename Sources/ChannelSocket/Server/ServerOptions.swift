@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import EDN
 
 /// Which framing a server speaks.
@@ -91,6 +92,9 @@ public struct ChannelSocketServerOptions: Sendable {
     public var maxPendingBytesPerAjaxClient: Int = 4 << 20
     /// Time source.
     public var clock: any ChannelSocketClock
+    /// Where the server's metrics go (`ServerMetrics`); nil: the process's
+    /// `MetricsSystem.factory` (swift-metrics' no-op handler unless bootstrapped).
+    public var metricsFactory: (any MetricsFactory)?
 
     /// Options with Sente's defaults.
     public init(

@@ -90,6 +90,9 @@ actor ServerRegistry {
         var ajaxBytes = 0
         var wsTimer = false
         var ajaxTimer = false
+        /// When the oldest buffered event was pushed (only while metrics are on).
+        var wsSince: ContinuousClock.Instant?
+        var ajaxSince: ContinuousClock.Instant?
     }
 
     private var clients: [ClientKey: ClientEntry] = [:]
@@ -407,6 +410,11 @@ actor ServerRegistry {
         // Taken out of the dictionary (and put back below), so the appends happen in place
         // rather than copying the whole window's buffer on every push.
         var buffer = buffers.removeValue(forKey: uid) ?? SendBuffer()
+        if server.metrics.isEnabled {
+            let now = ContinuousClock.now
+            if buffer.ws.isEmpty { buffer.wsSince = now }
+            if buffer.ajax.isEmpty { buffer.ajaxSince = now }
+        }
         buffer.ws.append(event)
         buffer.ajax.append(event)
         buffer.ajaxSizes.append(size)
@@ -471,15 +479,21 @@ actor ServerRegistry {
 
     private func flushWS(_ uid: EDNValue, keepTimer: Bool = false) {
         guard var buffer = buffers[uid] else { return }
-        let events = buffer.ws
+        let events = buffer.ws, since = buffer.wsSince
         buffer.ws = []
         buffer.wsBytes = 0
+        buffer.wsSince = nil
         if !keepTimer { buffer.wsTimer = false }
         store(buffer, uid)
-        guard !events.isEmpty else { return }
+        guard !events.isEmpty, let metrics = owner?.metrics else { return }
         for key in byUID[uid] ?? [] {
             guard let connection = clients[key]?.ws else { continue }
-            for frame in packedFrames(events, connection.generation ?? .v2) { connection.sendPacked(frame.bytes) }
+            var bytes = 0
+            for frame in packedFrames(events, connection.generation ?? .v2) {
+                connection.sendPacked(frame.bytes)
+                bytes += frame.bytes.count
+            }
+            metrics.sent(.ws, events: events.count, bytes: bytes, since: since)
         }
     }
 
@@ -537,10 +551,11 @@ actor ServerRegistry {
 
     private func flushAjax(_ uid: EDNValue, keepTimer: Bool = false) {
         guard var buffer = buffers[uid] else { return }
-        let events = buffer.ajax, sizes = buffer.ajaxSizes
+        let events = buffer.ajax, sizes = buffer.ajaxSizes, since = buffer.ajaxSince
         buffer.ajax = []
         buffer.ajaxSizes = []
         buffer.ajaxBytes = 0
+        buffer.ajaxSince = nil
         if !keepTimer { buffer.ajaxTimer = false }
         store(buffer, uid)
         guard !events.isEmpty, let server = owner else { return }
@@ -560,6 +575,7 @@ actor ServerRegistry {
                     entry.ajax = ajax
                     put(key, entry)
                     held.answer(HTTPReply(status: 200, body: frame.bytes))
+                    server.metrics.sent(.ajax, events: frame.end, bytes: frame.bytes.count, since: since)
                     startAjaxGrace(key)
                     if ajax.pendingBytes > limit { overflowing.append(key) }
                     continue
@@ -619,6 +635,23 @@ actor ServerRegistry {
     }
 
     func clientCount(uid: EDNValue) -> Int { byUID[uid]?.count ?? 0 }
+
+    /// Samples the server's gauges (`ServerMetrics`).
+    func sampleGauges() {
+        guard let server = owner else { return }
+        func label(_ g: WireGeneration?) -> String { g == .v1 ? "v1" : g == .v2 ? "v2" : "unknown" }
+        var sample = ServerMetrics.GaugeSample()
+        for entry in clients.values {
+            if let ws = entry.ws { sample.connections["ws/" + label(ws.generation), default: 0] += 1 }
+            if let ajax = entry.ajax {
+                sample.connections["ajax/" + label(ajax.generation), default: 0] += 1
+                if ajax.held != nil { sample.heldPolls += 1 }
+                sample.ajaxPendingBytes += ajax.pendingBytes
+            }
+        }
+        sample.connectedUIDs = connectedAny.count
+        server.metrics.record(sample)
+    }
 
     func clientList() -> [(uid: EDNValue, clientID: String, transport: String)] {
         clients.map { key, entry in

@@ -47,6 +47,7 @@ public final class WebSocketConnection: Sendable {
     /// Handles one inbound message (a text frame's bytes).
     public func receive(_ message: [UInt8]) {
         let maxBytes = server.options.maxMessageBytes
+        server.metrics.received(.ws, bytes: message.count)
         if message.count > maxBytes {
             server.log(.warning, "ws #\(connectionID) \(clientID): message of \(message.count) bytes exceeds \(maxBytes); closing (1009)")
             server.countRefusal(.messageTooLarge)
