@@ -402,6 +402,26 @@ final class EngineHarness: @unchecked Sendable {
         #expect(silent.closeCode == 1000)
     }
 
+    /// Under `auto` a 1.14 client without uid is handshaken with v2's nil-uid (nothing tells its
+    /// generation before its first message); once it speaks v1, its events carry 1.14's
+    /// `:taoensso.sente/nil-uid`, so the echo app's replies do, and pushes to its uid reach it.
+    @Test func autoGivesV1ClientsWithoutUIDTheirNilUIDOnceKnown() async throws {
+        let h = try EngineHarness(wire: .auto)
+        let (c, socket) = await h.connect(uid: nil, client: "old")
+        #expect(socket.messages.first?.contains(":sente/nil-uid") == true)   // cannot be known yet
+        h.send(c, "+[[:my/req 1] \"cb1\"]")
+        h.send(c, "-[:test/echo-push 5]")
+        #expect(await h.eventually { socket.messages.contains { $0.contains("[:test/echo 5]") } })
+        let reply = socket.messages.first { $0.contains("cb1") }
+        #expect(reply == "+[{:echo [:my/req 1], :uid :taoensso.sente/nil-uid, :client-id \"old\"} \"cb1\"]", "\(socket.messages)")
+        #expect(h.events.last?.uid == .keyword(Reserved.nilUIDv1))
+        // A v2 client without uid keeps v2's.
+        let (c2, socket2) = await h.connect(uid: nil, client: "new")
+        h.send(c2, "[[:my/req 2] \"cb2\"]")
+        #expect(await h.eventually { socket2.messages.contains { $0.contains("cb2") } })
+        #expect(socket2.messages.last?.contains(":uid :sente/nil-uid") == true)
+    }
+
     @Test func keepAliveV1PingsEveryWindowAndNeverCloses() async throws {
         let h = try EngineHarness(wire: .v1)
         let (_, socket) = await h.connect(uid: "u", client: "c")

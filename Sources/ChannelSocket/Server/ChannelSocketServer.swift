@@ -146,7 +146,10 @@ public final class ChannelSocketServer: Sendable {
         if event.isReserved { throw .reservedEvent(event.id) }
         let size = try pushSize(event, to: EDNPrinter.string(uid))
         metrics.pushed(broadcast: false)
-        if uid == .keyword(Reserved.allUsersWithoutUID) {
+        // Under `auto` the users without uid are kept under v2's nil-uid, but their events carry
+        // 1.14's once they speak v1 (`eventUID`): either nil-uid reaches them all.
+        let nilUIDs: Set<EDNValue> = [.keyword(Reserved.nilUIDv1), .keyword(Reserved.nilUIDv2)]
+        if uid == .keyword(Reserved.allUsersWithoutUID) || (options.wire == .auto && nilUIDs.contains(uid)) {
             return await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush, size: size)
                 + registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush, size: size)
         }
@@ -332,6 +335,17 @@ public final class ChannelSocketServer: Sendable {
         options.userID(request) ?? .keyword(Reserved.nilUID(forcedGeneration() ?? .v2))
     }
 
+    /// The uid an event of `generation` carries to the app. Under `auto` a client without a uid
+    /// is handshaken with v2's `:sente/nil-uid` (nothing in a 1.14 client's upgrade or first
+    /// poll tells its generation: same query keys, same headers); once its messages show v1,
+    /// its events carry 1.14's `:taoensso.sente/nil-uid`, as a 1.14 server's would (so the echo
+    /// app's replies do). The handshake already sent, the client's state from it and the
+    /// connected-uids key stay v2's: re-sending the handshake would make a 1.14 client raise a
+    /// second `:chsk/handshake`.
+    func eventUID(_ uid: EDNValue, _ generation: WireGeneration) -> EDNValue {
+        generation == .v1 && uid == .keyword(Reserved.nilUIDv2) ? .keyword(Reserved.nilUIDv1) : uid
+    }
+
     func forcedGeneration() -> WireGeneration? {
         switch options.wire {
         case .auto: nil
@@ -478,12 +492,12 @@ public final class ChannelSocketServer: Sendable {
         let (event, origin) = ServerEventMessage.classify(value, badPackage: badPackage)
         log(.debug, "POST \(clientID) → \(EDNPrinter.string(event.value).prefix(200))")
         guard callbackID != nil else {
-            deliver(ServerEventMessage(event: event, origin: origin, uid: uid, clientID: clientID, request: request, replier: nil))
+            deliver(ServerEventMessage(event: event, origin: origin, uid: eventUID(uid, generation), clientID: clientID, request: request, replier: nil))
             return HTTPReply(status: 200, body: packed(.keyword(Reserved.dummyCallback200), generation: generation))
         }
         let waiter = ReplyWaiter()
         let replier = Replier(once: true) { waiter.resume(with: $0) }
-        deliver(ServerEventMessage(event: event, origin: origin, uid: uid, clientID: clientID, request: request, replier: replier))
+        deliver(ServerEventMessage(event: event, origin: origin, uid: eventUID(uid, generation), clientID: clientID, request: request, replier: replier))
         let timeout = options.longPollTimeout
         let clock = options.clock
         let timer = Task {

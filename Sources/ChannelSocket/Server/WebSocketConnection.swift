@@ -77,11 +77,11 @@ public final class WebSocketConnection: Sendable {
             // Newest clients ping with a callback and reconnect unless "pong" comes back;
             // the app still sees the ping, without a reply handle (as in Sente).
             replier.reply("pong")
-            server.deliver(ServerEventMessage(event: event, origin: origin, uid: uid, clientID: clientID, request: request, replier: nil))
+            server.deliver(ServerEventMessage(event: event, origin: origin, uid: server.eventUID(uid, generation), clientID: clientID, request: request, replier: nil))
             return
         }
         server.log(.debug, "ws #\(connectionID) \(clientID) → \(EDNPrinter.string(event.value).prefix(200))\(callbackID.map { " cb \(EDNPrinter.string($0))" } ?? "")")
-        server.deliver(ServerEventMessage(event: event, origin: origin, uid: uid, clientID: clientID, request: request, replier: replier))
+        server.deliver(ServerEventMessage(event: event, origin: origin, uid: server.eventUID(uid, generation), clientID: clientID, request: request, replier: replier))
     }
 
     /// Sente's unpacking (`ChannelSocketServer.unpackInbound`); what v2 cannot use is dropped
