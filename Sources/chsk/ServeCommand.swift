@@ -195,11 +195,15 @@ struct ServeCommand: AsyncParsableCommand {
         do { server = try ChannelSocketServer(options: options, logger: logger) } catch {
             throw ValidationError(error.description)
         }
+        // Hummingbird's own lifecycle lines ("Server started and listening on …") repeat ours:
+        // its logger shows warnings and errors only, unless --log-level debug.
+        var httpLogger = logger
+        if logger.logLevel > .debug { httpLogger.logLevel = max(logger.logLevel, .warning) }
         let application = ChannelSocketApplication(
             server: server,
             configuration: .init(host: host, port: port, path: path, staticDirectory: staticDirectory,
                                  tls: tlsCert.flatMap { cert in tlsKey.map { (cert, $0) } }, limits: limits),
-            logger: logger)
+            logger: httpLogger)
         let csrf = csrfToken
         let scheme = tlsCert == nil ? "http" : "https"
         let host = self.host, path = self.path, echo = self.echo, metricsPath = self.metricsPath
@@ -273,7 +277,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
             // End of input: Ctrl-D on a terminal quits; a script's stdin ending (or /dev/null)
             // leaves the server running until SIGINT/SIGTERM.
-            if editor.isInteractive { await group.triggerGracefulShutdown() }
+            if editor.isInteractive {
+                editor.print("end of input (Ctrl-D): shutting down")
+                await group.triggerGracefulShutdown()
+            }
         }
         do { try await group.run() } catch {
             guard let line = listenFailure(error, host: host, port: port) else { throw error }
