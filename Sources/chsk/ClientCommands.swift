@@ -434,7 +434,7 @@ struct WatchCommand: AsyncParsableCommand {
         abstract: "Print every state transition of a client as it happens (keeps reconnecting).",
         discussion: """
             One line per transition: time, open?/type before → after, and the keys that changed. \
-            --json prints {"time":…, "old":{…}, "new":{…}, "changed":[…]} lines (--pretty: indented). \
+            --json prints {"time":"2026-12-05T12:00:01.123Z" (UTC), "old":{…}, "new":{…}, "changed":[…]} lines (--pretty: indented). \
             Stop with Ctrl-C.
 
             Example:
@@ -465,7 +465,7 @@ struct WatchCommand: AsyncParsableCommand {
                 let changed = change.changedKeys.map { ":" + $0.text }
                 if json {
                     var m = EDNMap()
-                    m[.kw("time")] = .string(Terminal.timestamp())
+                    m[.kw("time")] = .string(Terminal.isoTimestamp())
                     m[.kw("old")] = change.old.value
                     m[.kw("new")] = change.new.value
                     m[.kw("changed")] = .vector(change.changedKeys.map { .string($0.text) })

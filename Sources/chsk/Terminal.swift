@@ -12,6 +12,18 @@ enum Terminal {
     static func red(_ s: String) -> String { colorEnabled ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
     static func yellow(_ s: String) -> String { colorEnabled ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
 
+    /// UTC date and time, ISO 8601 with milliseconds: `2026-12-05T12:00:01.123Z`.
+    static func isoTimestamp() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var t = ts.tv_sec
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
+            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(Int(ts.tv_nsec) / 1_000_000, 3))Z"
+    }
+
     /// UTC wall-clock time `HH:MM:SS.mmm`.
     static func timestamp() -> String {
         var ts = timespec()

@@ -97,6 +97,9 @@ import Testing
         let watch = ChildProcess.run(Self.chsk, ["watch", server.url, "--type", "ws", "--seconds", "1", "--pretty"], timeout: 30)
         #expect(watch.status == 0, "\(watch.output)")
         #expect(watch.stdout.hasPrefix("{\n  \"time\": "), "\(watch.stdout)")
+        // The time is ISO 8601 in UTC with milliseconds: "2026-12-05T12:00:01.123Z".
+        let time = watch.stdout.split(separator: "\"").dropFirst(3).first.map(String.init) ?? ""
+        #expect(time.count == 24 && time.hasSuffix("Z") && time.dropFirst(10).hasPrefix("T") && Int(time.prefix(4)) != nil, "\(time)")
         #expect(watch.stdout.contains("\n  \"new\": {\n    \"type\": \"ws\""), "\(watch.stdout)")
         // One indented object per transition, each one JSON value.
         let objects = watch.stdout.split(separator: "\n}\n", omittingEmptySubsequences: true).map { $0 + "\n}" }
