@@ -150,6 +150,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxHeaderBytes < 1024 { throw ValidationError("--max-header-bytes must be at least 1024") }
         if maxQueuedBytes < 1 << 16 { throw ValidationError("--max-queued-bytes must be at least 65536") }
+        _ = try engineOptions()
     }
 
     /// The adapter's bounds from the command line.
@@ -160,9 +161,9 @@ struct ServeCommand: AsyncParsableCommand {
                    writeStallTimeout: .seconds(writeStallTimeout), shutdownTimeout: .seconds(shutdownTimeout))
     }
 
-    func run() async throws {
-        var logger = Logger(label: "chsk") { label in StderrLogHandler(logLevel: .info, label: label) }
-        logger.logLevel = logLevel.level
+    /// The engine's options from the command line (Sente's limits checked by `validate()`,
+    /// so a bad value gets this subcommand's usage line, not the top-level one).
+    func engineOptions() throws -> ChannelSocketServerOptions {
         let uidParam = self.uidParam, uidHeader = self.uidHeader
         var options = ChannelSocketServerOptions(
             userID: { request in
@@ -179,6 +180,17 @@ struct ServeCommand: AsyncParsableCommand {
             sendBufferWS: .milliseconds(sendBufMsWS),
             sendBufferAjax: .milliseconds(sendBufMsAjax),
             maxMessageBytes: maxMessageBytes)
+        options.allowWebSocket = !noWebSocket
+        options.maxOutboundMessageBytes = maxPushBytes
+        options.maxPendingBytesPerAjaxClient = maxAjaxPendingBytes
+        do { try options.validate() } catch { throw ValidationError(error.description) }
+        return options
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "chsk") { label in StderrLogHandler(logLevel: .info, label: label) }
+        logger.logLevel = logLevel.level
+        var options = try engineOptions()
         if echo { options.handshakeData = EchoApp.handshakeData(serverName: "chsk/hummingbird") }
         let metricsRegistry = metrics ? PrometheusCollectorRegistry() : nil
         if let metricsRegistry {
@@ -188,9 +200,6 @@ struct ServeCommand: AsyncParsableCommand {
                 [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000].map { Duration.milliseconds($0) }
             options.metricsFactory = factory
         }
-        options.allowWebSocket = !noWebSocket
-        options.maxOutboundMessageBytes = maxPushBytes
-        options.maxPendingBytesPerAjaxClient = maxAjaxPendingBytes
         let server: ChannelSocketServer
         do { server = try ChannelSocketServer(options: options, logger: logger) } catch {
             throw ValidationError(error.description)

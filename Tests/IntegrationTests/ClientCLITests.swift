@@ -67,6 +67,17 @@ import Testing
         }
     }
 
+    /// A serve option Sente's limits refuse is a usage error with the subcommand's usage line
+    /// (it used to print the top-level `Usage: chsk <subcommand>`).
+    @Test func serveOptionErrorsShowServeUsage() throws {
+        for (args, why) in [(["serve", "--lp-timeout-ms", "70000", "--port", "0"], "lp-timeout-ms must be < 60000"),
+                            (["serve", "--ws-ping-timeout-ms", "0", "--port", "0"], "ws-ping-timeout-ms must be positive")] {
+            let r = ServeProcess.run(Self.chsk, args, timeout: 30)
+            #expect(r.status == 64, "\(args): \(r.output)")
+            #expect(r.output.contains(why) && r.output.contains("Usage: chsk serve"), "\(args): \(r.output)")
+        }
+    }
+
     @Test func replyTimeoutExitsFive() throws {
         let server = try ServeProcess([])   // no app: nobody replies
         defer { _ = server.terminate() }
