@@ -223,6 +223,7 @@ _chsk_serve() {
         return
         ;;
     '--static')
+        __chsk_add_completions -d
         return
         ;;
     '--metrics-path')
@@ -247,9 +248,11 @@ _chsk_serve() {
         return
         ;;
     '--tls-cert')
+        __chsk_add_completions -f
         return
         ;;
     '--tls-key')
+        __chsk_add_completions -f
         return
         ;;
     '--max-push-bytes')
@@ -329,6 +332,7 @@ _chsk_connect() {
         return
         ;;
     '--cacert')
+        __chsk_add_completions -f
         return
         ;;
     '--timeout')
@@ -380,6 +384,7 @@ _chsk_send() {
         return
         ;;
     '--cacert')
+        __chsk_add_completions -f
         return
         ;;
     '--timeout')
@@ -431,6 +436,7 @@ _chsk_await() {
         return
         ;;
     '--cacert')
+        __chsk_add_completions -f
         return
         ;;
     '--event')
@@ -488,6 +494,7 @@ _chsk_watch() {
         return
         ;;
     '--cacert')
+        __chsk_add_completions -f
         return
         ;;
     '--seconds')
@@ -539,6 +546,7 @@ _chsk_bench() {
         return
         ;;
     '--cacert')
+        __chsk_add_completions -f
         return
         ;;
     esac

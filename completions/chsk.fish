@@ -113,7 +113,7 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve"' -l 'allowed-origin' -d 'Allowed Origin (repeatable); all when absent.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" uid-param' -l 'uid-param' -d 'Request parameter holding the user id.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" uid-header' -l 'uid-header' -d 'Take the user id from this header instead of a parameter.' -rfka ''
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" static' -l 'static' -d 'Serve this folder\'s files on the same origin.' -rfka ''
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" static' -l 'static' -d 'Serve this folder\'s files on the same origin.' -rfa '(__chsk_complete_directories)'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" echo' -l 'echo' -d 'Run the reference echo app (see above).'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" metrics' -l 'metrics' -d 'Serve Prometheus metrics (connections, events, bytes, pushes, held polls, refusals by reason, queue bytes, event-loop stalls, push latency) at GET --metrics-path.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" metrics-path' -l 'metrics-path' -d 'Path of the metrics endpoint (with --metrics).' -rfka ''
@@ -124,8 +124,8 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" send-buf-ms-ws' -l 'send-buf-ms-ws' -d 'Push batching window for WebSocket clients.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" send-buf-ms-ajax' -l 'send-buf-ms-ajax' -d 'Push batching window for Ajax clients.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" max-message-bytes' -l 'max-message-bytes' -d 'Largest inbound message (WS close 1009 / HTTP 413 beyond).' -rfka ''
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" tls-cert' -l 'tls-cert' -d 'PEM certificate chain for HTTPS/WSS (with --tls-key).' -rfka ''
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" tls-key' -l 'tls-key' -d 'PEM private key for HTTPS/WSS.' -rfka ''
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" tls-cert' -l 'tls-cert' -d 'PEM certificate chain for HTTPS/WSS (with --tls-key).' -rF
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" tls-key' -l 'tls-key' -d 'PEM private key for HTTPS/WSS.' -rF
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" max-push-bytes' -l 'max-push-bytes' -d 'Largest push frame or Ajax answer; batches are split to fit, a larger single event is refused (default: --max-message-bytes).' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" max-ajax-pending-bytes' -l 'max-ajax-pending-bytes' -d 'Pushes waiting for one Ajax client between polls; past it the client is dropped and resyncs.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk serve" header-timeout' -l 'header-timeout' -d 'Seconds a client has to send its first request head (408 and close after).' -rfka ''
@@ -148,7 +148,7 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk connect" uid' -l 'uid' -d 'User id, sent as the uid parameter (what chsk serve reads).' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk connect" connect-timeout' -l 'connect-timeout' -d 'Seconds to wait for the connection to open.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk connect"' -l 'cookie' -d 'Cookie name=value sent with every request (repeatable), e.g. a Ring session.' -rfka ''
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk connect" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rfka ''
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk connect" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rF
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk connect" insecure' -l 'insecure' -d 'Do not check the server\'s TLS certificate (wss://, https://): encrypted, not authenticated.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk connect" timeout' -l 'timeout' -d 'Default request timeout in seconds.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk connect" json' -l 'json' -d 'Print incoming events and replies as JSON.'
@@ -165,7 +165,7 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk send" uid' -l 'uid' -d 'User id, sent as the uid parameter (what chsk serve reads).' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk send" connect-timeout' -l 'connect-timeout' -d 'Seconds to wait for the connection to open.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk send"' -l 'cookie' -d 'Cookie name=value sent with every request (repeatable), e.g. a Ring session.' -rfka ''
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk send" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rfka ''
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk send" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rF
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk send" insecure' -l 'insecure' -d 'Do not check the server\'s TLS certificate (wss://, https://): encrypted, not authenticated.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk send" reply' -l 'reply' -d 'Ask for a reply and print it.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk send" timeout' -l 'timeout' -d 'Seconds to wait for the reply.' -rfka ''
@@ -183,7 +183,7 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk await" uid' -l 'uid' -d 'User id, sent as the uid parameter (what chsk serve reads).' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk await" connect-timeout' -l 'connect-timeout' -d 'Seconds to wait for the connection to open.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk await"' -l 'cookie' -d 'Cookie name=value sent with every request (repeatable), e.g. a Ring session.' -rfka ''
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk await" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rfka ''
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk await" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rF
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk await" insecure' -l 'insecure' -d 'Do not check the server\'s TLS certificate (wss://, https://): encrypted, not authenticated.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk await"' -l 'event' -d 'Event id to wait for (repeatable; default any).' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk await" count' -l 'count' -d 'How many matching events to wait for.' -rfka ''
@@ -202,7 +202,7 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk watch" uid' -l 'uid' -d 'User id, sent as the uid parameter (what chsk serve reads).' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk watch" connect-timeout' -l 'connect-timeout' -d 'Seconds to wait for the connection to open.' -rfka ''
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk watch"' -l 'cookie' -d 'Cookie name=value sent with every request (repeatable), e.g. a Ring session.' -rfka ''
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk watch" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rfka ''
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk watch" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rF
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk watch" insecure' -l 'insecure' -d 'Do not check the server\'s TLS certificate (wss://, https://): encrypted, not authenticated.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk watch" json' -l 'json' -d 'JSON lines for machines.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk watch" pretty' -l 'pretty' -d 'Indented JSON, one object per transition (implies --json).'
@@ -222,7 +222,7 @@ complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chs
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" client' -l 'client' -d 'Clients for fanout and ajax: full or lean.' -rfka 'full lean'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" json' -l 'json' -d 'Print the result as JSON.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" pretty' -l 'pretty' -d 'Print the result as indented JSON (implies --json).'
-complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rfka ''
+complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" cacert' -l 'cacert' -d 'PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.' -rF
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" insecure' -l 'insecure' -d 'Do not check the server\'s TLS certificate (wss://, https://): encrypted, not authenticated.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" version' -l 'version' -d 'Show the version.'
 complete -c 'chsk' -n '__chsk_should_offer_completions_for_flags_or_options "chsk bench" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -25,7 +25,7 @@ enum ClientExit: Int32 {
 /// `--cacert` and `--insecure`, shared by every command that connects as a client.
 struct ClientTLSOptions: ParsableArguments {
     @Option(name: .customLong("cacert"), help: ArgumentHelp("PEM file of the CA (or self-signed) certificate(s) to trust for wss:// and https://.",
-                                                            valueName: "file"))
+                                                            valueName: "file"), completion: .file())
     var caCertificate: String?
 
     @Flag(help: "Do not check the server's TLS certificate (wss://, https://): encrypted, not authenticated.")

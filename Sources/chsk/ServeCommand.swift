@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("uid-header"), help: "Take the user id from this header instead of a parameter.")
     var uidHeader: String?
 
-    @Option(name: .customLong("static"), help: "Serve this folder's files on the same origin.")
+    @Option(name: .customLong("static"), help: "Serve this folder's files on the same origin.", completion: .directory)
     var staticDirectory: String?
 
     @Flag(help: "Run the reference echo app (see above).")
@@ -104,10 +104,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-message-bytes"), help: "Largest inbound message (WS close 1009 / HTTP 413 beyond).")
     var maxMessageBytes = 1 << 20
 
-    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain for HTTPS/WSS (with --tls-key).")
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain for HTTPS/WSS (with --tls-key).", completion: .file())
     var tlsCert: String?
 
-    @Option(name: .customLong("tls-key"), help: "PEM private key for HTTPS/WSS.")
+    @Option(name: .customLong("tls-key"), help: "PEM private key for HTTPS/WSS.", completion: .file())
     var tlsKey: String?
 
     @Option(name: .customLong("max-push-bytes"), help: "Largest push frame or Ajax answer; batches are split to fit, a larger single event is refused (default: --max-message-bytes).")
