@@ -78,6 +78,9 @@ struct PackCommand: ParsableCommand {
                         out.write(try Framing.pack(value, callbackID: callbackID, generation: generation, packer: packerObject))
                     } else if pretty {
                         out.write(EDNPrinter.pretty(value))
+                    } else if sort && packer == .edn {
+                        // Printing in Clojure's hash order would undo the sorting.
+                        out.write(EDNPrinter.bytesInInsertionOrder(value))
                     } else {
                         out.write(try packerObject.pack(value))
                     }
