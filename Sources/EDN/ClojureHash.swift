@@ -52,22 +52,91 @@ public enum ClojureHash {
         return fmix(h1, 8)
     }
 
-    /// `Murmur3.hashUnencodedChars`: over UTF-16 code units, as Java strings hold them.
-    static func hashUnencodedChars(_ s: String) -> UInt32 {
+    /// The UTF-16 code units of UTF-8 bytes, one at a time: Java strings hash their UTF-16
+    /// units, chsk keeps UTF-8, so the hashes decode on the fly (no transcoded copy).
+    struct UTF16Units {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var i: Int
+        let end: Int
+        var pendingLow: UInt16 = 0
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) {
+            self.bytes = bytes
+            self.i = start
+            self.end = end
+        }
+
+        @inline(__always) mutating func next() -> UInt16? {
+            if pendingLow != 0 {
+                defer { pendingLow = 0 }
+                return pendingLow
+            }
+            guard i < end else { return nil }
+            let b0 = UInt32(bytes[i])
+            if b0 < 0x80 { i += 1; return UInt16(b0) }
+            var scalar: UInt32
+            if b0 < 0xE0 {
+                scalar = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
+                i += 2
+            } else if b0 < 0xF0 {
+                scalar = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+                i += 3
+            } else {
+                scalar = (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
+                    | UInt32(bytes[i + 3] & 0x3F)
+                i += 4
+                scalar -= 0x10000
+                pendingLow = UInt16(0xDC00 | (scalar & 0x3FF))
+                return UInt16(0xD800 | (scalar >> 10))
+            }
+            return UInt16(scalar)
+        }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `s` (in place for native strings).
+    @inline(__always)
+    static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var copy = s
+        return copy.withUTF8(body)
+    }
+
+    /// `Murmur3.hashUnencodedChars` of the UTF-16 units of `bytes[start..<end]`.
+    static func hashUnencodedChars(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> UInt32 {
+        var units = UTF16Units(bytes, from: start, to: end)
         var h1: UInt32 = 0
         var count: UInt32 = 0
-        var pending: UInt32? = nil
-        for unit in s.utf16 {
+        while let first = units.next() {
             count &+= 1
-            if let low = pending {
-                h1 = mixH1(h1, mixK1(low | UInt32(unit) << 16))
-                pending = nil
-            } else {
-                pending = UInt32(unit)
+            guard let second = units.next() else {
+                h1 ^= mixK1(UInt32(first))
+                break
             }
+            count &+= 1
+            h1 = mixH1(h1, mixK1(UInt32(first) | UInt32(second) << 16))
         }
-        if let last = pending { h1 ^= mixK1(last) }
         return fmix(h1, 2 &* count)
+    }
+
+    /// `String.hashCode()` of the UTF-16 units of `bytes[start..<end]`.
+    static func stringHashCode(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> UInt32 {
+        var h: UInt32 = 0
+        var i = start
+        // ASCII runs need no decoding.
+        while i < end, bytes[i] < 0x80 {
+            h = 31 &* h &+ UInt32(bytes[i])
+            i += 1
+        }
+        if i < end {
+            var units = UTF16Units(bytes, from: i, to: end)
+            while let unit = units.next() { h = 31 &* h &+ UInt32(unit) }
+        }
+        return h
+    }
+
+    /// `String.hashCode()`: over UTF-16 code units.
+    static func stringHashCode(_ s: String) -> UInt32 {
+        withUTF8(s) { stringHashCode($0, from: 0, to: $0.count) }
     }
 
     /// `Murmur3.mixCollHash`.
@@ -83,13 +152,6 @@ public enum ClojureHash {
     }
 
     // MARK: Java hashCode() of the standard classes
-
-    /// `String.hashCode()`: over UTF-16 code units.
-    static func stringHashCode(_ s: String) -> UInt32 {
-        var h: UInt32 = 0
-        for unit in s.utf16 { h = 31 &* h &+ UInt32(unit) }
-        return h
-    }
 
     /// `Long.hashCode()`.
     @inline(__always) static func longHashCode(_ v: Int64) -> UInt32 {
@@ -129,16 +191,33 @@ public enum ClojureHash {
         return seed ^ mixed
     }
 
+    /// The end of the namespace in a symbol's UTF-8 text (the first `/`, unless the text is
+    /// `/` itself or starts with it, as `splitName` splits), or `nil` for no namespace.
+    @inline(__always)
+    static func namespaceEnd(_ u: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard u.count > 1, u[0] != UInt8(ascii: "/") else { return nil }
+        var i = 1
+        while i < u.count {
+            if u[i] == UInt8(ascii: "/") { return i }
+            i += 1
+        }
+        return nil
+    }
+
     /// `Symbol.hashCode()` of a symbol's text (`ns/name`).
     static func symbolHashCode(_ text: String) -> UInt32 {
-        let (ns, name) = splitName(text)
-        return hashCombine(stringHashCode(name), ns.map(stringHashCode) ?? 0)
+        withUTF8(text) { u in
+            guard let slash = namespaceEnd(u) else { return hashCombine(stringHashCode(u, from: 0, to: u.count), 0) }
+            return hashCombine(stringHashCode(u, from: slash + 1, to: u.count), stringHashCode(u, from: 0, to: slash))
+        }
     }
 
     /// `Symbol.hasheq()` of a symbol's text.
     static func symbolHasheq(_ text: String) -> UInt32 {
-        let (ns, name) = splitName(text)
-        return hashCombine(hashUnencodedChars(name), ns.map(stringHashCode) ?? 0)
+        withUTF8(text) { u in
+            guard let slash = namespaceEnd(u) else { return hashCombine(hashUnencodedChars(u, from: 0, to: u.count), 0) }
+            return hashCombine(hashUnencodedChars(u, from: slash + 1, to: u.count), stringHashCode(u, from: 0, to: slash))
+        }
     }
 
     /// `java.util.Date.hashCode()`.
@@ -265,25 +344,40 @@ public enum ClojureHash {
         return key << 2 | h >> 30
     }
 
-    /// The order in which Clojure's `PersistentHashMap`/`PersistentHashSet` built by
-    /// inserting `keys` in the given order iterates them: `nil` first (the map keeps it
-    /// beside the trie), then by trie position; keys with equal hashes share a collision
-    /// node, which keeps them in insertion order. Returns indices into `keys`.
-    static func trieOrder(_ count: Int, key: (Int) -> EDNValue) -> [Int] {
-        var slots: [UInt64] = []
-        slots.reserveCapacity(count)
-        var nilIndex: Int? = nil
-        for i in 0..<count {
-            let k = key(i)
-            if case .null = k { nilIndex = i; continue }
-            slots.append(UInt64(trieKey(hasheqBits(k))) << 32 | UInt64(i))
+    /// Calls `body` with the order in which Clojure's `PersistentHashMap`/`PersistentHashSet`,
+    /// built by inserting the keys `keys[0]`, `keys[stride]`, `keys[2 * stride]`, … in that
+    /// order, iterates them: `nil` first (the map keeps it beside the trie; `body` gets its
+    /// key number, if any), then the others by trie position, each slot holding
+    /// `trieKey << 32 | key number`, sorted; keys with equal hashes share a collision node,
+    /// which keeps them in insertion order (the key number breaks the tie).
+    @inline(__always)
+    static func withTrieOrder<R>(_ keys: UnsafeBufferPointer<EDNValue>, stride: Int,
+                                 _ body: (_ nilKey: Int?, _ slots: UnsafeMutableBufferPointer<UInt64>) -> R) -> R {
+        let count = keys.count / stride
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { buffer in
+            var n = 0
+            var nilKey: Int? = nil
+            for i in 0..<count {
+                let k = keys[i * stride]
+                if case .null = k { nilKey = i; continue }
+                buffer.initializeElement(at: n, to: UInt64(trieKey(hasheqBits(k))) << 32 | UInt64(i))
+                n += 1
+            }
+            var slots = UnsafeMutableBufferPointer(rebasing: buffer[0..<n])
+            slots.sort()
+            return body(nilKey, slots)
         }
-        slots.sort()
-        var order: [Int] = []
-        order.reserveCapacity(count)
-        if let nilIndex { order.append(nilIndex) }
-        for s in slots { order.append(Int(truncatingIfNeeded: s & 0xFFFF_FFFF)) }
-        return order
+    }
+
+    /// Key numbers in Clojure's iteration order (see `withTrieOrder`).
+    static func trieOrder(_ keys: UnsafeBufferPointer<EDNValue>, stride: Int) -> [Int] {
+        withTrieOrder(keys, stride: stride) { nilKey, slots in
+            var order: [Int] = []
+            order.reserveCapacity(slots.count + 1)
+            if let nilKey { order.append(nilKey) }
+            for s in slots { order.append(Int(truncatingIfNeeded: s & 0xFFFF_FFFF)) }
+            return order
+        }
     }
 }
 
@@ -291,13 +385,13 @@ extension EDNMap {
     /// Clojure keeps a map of at most this many entries as a `PersistentArrayMap` (insertion
     /// order); larger maps are `PersistentHashMap`s (hash order). `RT.map` and transient maps
     /// switch at the same size.
-    public static let arrayMapLimit = 8
+    public static var arrayMapLimit: Int { 8 }
 
     /// The entry numbers in the order Clojure iterates (and so `pr-str` prints and
     /// transit-clj writes) this map as its reader would build it: `nil` (insertion order)
     /// for at most `arrayMapLimit` entries, else the hash-map order.
     public var clojureOrder: [Int]? {
-        count <= Self.arrayMapLimit ? nil : ClojureHash.trieOrder(count) { self.key(at: $0) }
+        count <= Self.arrayMapLimit ? nil : entries.withUnsafeBufferPointer { ClojureHash.trieOrder($0, stride: 2) }
     }
 }
 
@@ -306,6 +400,6 @@ extension EDNSet {
     /// makes is a `PersistentHashSet`, whatever the size); `nil` when that is insertion order
     /// (fewer than two members).
     public var clojureOrder: [Int]? {
-        count < 2 ? nil : ClojureHash.trieOrder(count) { self.elements[$0] }
+        count < 2 ? nil : elements.withUnsafeBufferPointer { ClojureHash.trieOrder($0, stride: 1) }
     }
 }

@@ -56,11 +56,19 @@ public enum EDNPrinter {
         case .vector(let items): writeSequence(items, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), into: &out, insertionOrder: insertionOrder)
         case .set(let set):
             out.append(UInt8(ascii: "#"))
-            if !insertionOrder, let order = set.clojureOrder {
+            if !insertionOrder && set.count > 1 {
+                // Every set Clojure reads is a PersistentHashSet: hash order.
                 out.append(UInt8(ascii: "{"))
-                for (n, i) in order.enumerated() {
-                    if n > 0 { out.append(UInt8(ascii: " ")) }
-                    write(set.elements[i], into: &out, insertionOrder: insertionOrder)
+                set.elements.withUnsafeBufferPointer { e in
+                    ClojureHash.withTrieOrder(e, stride: 1) { nilKey, slots in
+                        if nilKey != nil { appendStatic("nil", &out) }
+                        var first = nilKey == nil
+                        for s in slots {
+                            if !first { out.append(UInt8(ascii: " ")) }
+                            first = false
+                            write(e[Int(truncatingIfNeeded: s & 0xFFFF_FFFF)], into: &out, insertionOrder: false)
+                        }
+                    }
                 }
                 out.append(UInt8(ascii: "}"))
             } else {
@@ -68,14 +76,26 @@ public enum EDNPrinter {
             }
         case .map(let map):
             out.append(UInt8(ascii: "{"))
-            let entries = map.entries
-            let order = insertionOrder ? nil : map.clojureOrder
-            for n in 0..<map.count {
-                if n > 0 { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
-                let i = order?[n] ?? n
-                write(entries[2 * i], into: &out, insertionOrder: insertionOrder)
-                out.append(UInt8(ascii: " "))
-                write(entries[2 * i + 1], into: &out, insertionOrder: insertionOrder)
+            map.entries.withUnsafeBufferPointer { e in
+                @inline(__always) func entry(_ i: Int, first: Bool) {
+                    if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
+                    write(e[2 * i], into: &out, insertionOrder: insertionOrder)
+                    out.append(UInt8(ascii: " "))
+                    write(e[2 * i + 1], into: &out, insertionOrder: insertionOrder)
+                }
+                if insertionOrder || map.count <= EDNMap.arrayMapLimit {
+                    // Up to 8 entries Clojure keeps a PersistentArrayMap: insertion order.
+                    for i in 0..<map.count { entry(i, first: i == 0) }
+                } else {
+                    ClojureHash.withTrieOrder(e, stride: 2) { nilKey, slots in
+                        if let nilKey { entry(nilKey, first: true) }
+                        var first = nilKey == nil
+                        for s in slots {
+                            entry(Int(truncatingIfNeeded: s & 0xFFFF_FFFF), first: first)
+                            first = false
+                        }
+                    }
+                }
             }
             out.append(UInt8(ascii: "}"))
         case .instant(let i): appendStatic("#inst \"", &out); i.writeUTC(into: &out); appendStatic("-00:00\"", &out)

@@ -144,7 +144,7 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The first day of the Gregorian calendar, 1582-10-15, in days since 1970-01-01: Java's
     /// `GregorianCalendar` (behind Clojure's `#inst` reader and printer, and transit-java's
     /// `~t`) counts dates before it in the Julian calendar.
-    static let gregorianCutoverDay: Int64 = -141_427
+    static var gregorianCutoverDay: Int64 { -141_427 }
 
     /// Days since 1970-01-01 of a date as Java's default `GregorianCalendar` reads it:
     /// Gregorian from 1582-10-15 on, Julian before (so `1000-01-01` is 5 days later than the
