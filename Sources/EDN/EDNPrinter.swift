@@ -2,6 +2,11 @@
 /// value (what a Sente peer sends and expects): `, ` between map entries, doubles as Java's
 /// `Double.toString` (`1.0E-5`, `-0.0`), `N`/`M` suffixes, `#inst "…-00:00"`, `\newline`.
 ///
+/// Sets, and maps of more than eight entries, print in the order Clojure's hash collections
+/// iterate (see `ClojureHash`): `pr-str` of a `PersistentHashSet`/`PersistentHashMap` walks
+/// its hash trie. Maps of up to eight entries are `PersistentArrayMap`s there and print in
+/// insertion order, as here.
+///
 /// `pretty(_:)` gives an indented layout for humans.
 public enum EDNPrinter {
     /// The value as compact EDN text.
@@ -22,6 +27,19 @@ public enum EDNPrinter {
 
     /// Appends the value's compact EDN text to `out`.
     public static func write(_ value: EDNValue, into out: inout [UInt8]) {
+        write(value, into: &out, insertionOrder: false)
+    }
+
+    /// The value as compact EDN with every set and map in its insertion order rather than
+    /// Clojure's hash order: what `sorted(_:)` arranged stays visible (`chsk pack --sort`).
+    public static func bytesInInsertionOrder(_ value: EDNValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        write(value, into: &out, insertionOrder: true)
+        return out
+    }
+
+    static func write(_ value: EDNValue, into out: inout [UInt8], insertionOrder: Bool) {
         switch value {
         case .null: appendStatic("nil", &out)
         case .bool(let b): appendStatic(b ? "true" : "false", &out)
@@ -34,20 +52,50 @@ public enum EDNPrinter {
         case .character(let c): writeCharacter(c, into: &out)
         case .keyword(let k): out.append(UInt8(ascii: ":")); appendUTF8(k.text, &out)
         case .symbol(let s): appendUTF8(s.text, &out)
-        case .list(let items): writeSequence(items, open: UInt8(ascii: "("), close: UInt8(ascii: ")"), into: &out)
-        case .vector(let items): writeSequence(items, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), into: &out)
+        case .list(let items): writeSequence(items, open: UInt8(ascii: "("), close: UInt8(ascii: ")"), into: &out, insertionOrder: insertionOrder)
+        case .vector(let items): writeSequence(items, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), into: &out, insertionOrder: insertionOrder)
         case .set(let set):
             out.append(UInt8(ascii: "#"))
-            writeSequence(set.elements, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), into: &out)
+            if !insertionOrder && set.count > 1 {
+                // Every set Clojure reads is a PersistentHashSet: hash order.
+                out.append(UInt8(ascii: "{"))
+                set.elements.withUnsafeBufferPointer { e in
+                    ClojureHash.withTrieOrder(e, stride: 1) { nilKey, slots in
+                        if nilKey != nil { appendStatic("nil", &out) }
+                        var first = nilKey == nil
+                        for s in slots {
+                            if !first { out.append(UInt8(ascii: " ")) }
+                            first = false
+                            write(e[Int(truncatingIfNeeded: s & 0xFFFF_FFFF)], into: &out, insertionOrder: false)
+                        }
+                    }
+                }
+                out.append(UInt8(ascii: "}"))
+            } else {
+                writeSequence(set.elements, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), into: &out, insertionOrder: insertionOrder)
+            }
         case .map(let map):
             out.append(UInt8(ascii: "{"))
-            var first = true
-            for (k, v) in map {
-                if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
-                first = false
-                write(k, into: &out)
-                out.append(UInt8(ascii: " "))
-                write(v, into: &out)
+            map.entries.withUnsafeBufferPointer { e in
+                @inline(__always) func entry(_ i: Int, first: Bool) {
+                    if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
+                    write(e[2 * i], into: &out, insertionOrder: insertionOrder)
+                    out.append(UInt8(ascii: " "))
+                    write(e[2 * i + 1], into: &out, insertionOrder: insertionOrder)
+                }
+                if insertionOrder || map.count <= EDNMap.arrayMapLimit {
+                    // Up to 8 entries Clojure keeps a PersistentArrayMap: insertion order.
+                    for i in 0..<map.count { entry(i, first: i == 0) }
+                } else {
+                    ClojureHash.withTrieOrder(e, stride: 2) { nilKey, slots in
+                        if let nilKey { entry(nilKey, first: true) }
+                        var first = nilKey == nil
+                        for s in slots {
+                            entry(Int(truncatingIfNeeded: s & 0xFFFF_FFFF), first: first)
+                            first = false
+                        }
+                    }
+                }
             }
             out.append(UInt8(ascii: "}"))
         case .instant(let i): appendStatic("#inst \"", &out); i.writeUTC(into: &out); appendStatic("-00:00\"", &out)
@@ -58,7 +106,7 @@ public enum EDNPrinter {
             out.append(UInt8(ascii: "#"))
             appendUTF8(tag.text, &out)
             out.append(UInt8(ascii: " "))
-            write(v, into: &out)
+            write(v, into: &out, insertionOrder: insertionOrder)
         }
     }
 
@@ -71,13 +119,13 @@ public enum EDNPrinter {
         s.withUTF8 { out.append(contentsOf: $0) }
     }
 
-    static func writeSequence(_ items: [EDNValue], open: UInt8, close: UInt8, into out: inout [UInt8]) {
+    static func writeSequence(_ items: [EDNValue], open: UInt8, close: UInt8, into out: inout [UInt8], insertionOrder: Bool) {
         out.append(open)
         var first = true
         for item in items {
             if !first { out.append(UInt8(ascii: " ")) }
             first = false
-            write(item, into: &out)
+            write(item, into: &out, insertionOrder: insertionOrder)
         }
         out.append(close)
     }
@@ -235,6 +283,8 @@ public enum EDNPrinter {
 
     /// The value with every map's entries and every set's members in a canonical order (by
     /// their printed text), so equal values print identically: for diffs and tests (`jq -S`).
+    /// `string`/`bytes` print sets and large maps in Clojure's hash order whatever their
+    /// insertion order; `bytesInInsertionOrder` shows the sorted order.
     public static func sorted(_ value: EDNValue) -> EDNValue {
         switch value {
         case .list(let a): return .list(a.map(sorted))
@@ -286,7 +336,8 @@ public enum EDNPrinter {
             out.append(isList ? UInt8(ascii: ")") : UInt8(ascii: "]"))
         case .set(let set):
             out += "#{".utf8
-            for (i, item) in set.elements.enumerated() {
+            let members = set.clojureOrder.map { $0.map { set.elements[$0] } } ?? set.elements
+            for (i, item) in members.enumerated() {
                 if i > 0 { newline(indent + 2) }
                 writePretty(item, indent: indent + 2, width: width, into: &out)
             }
@@ -294,7 +345,8 @@ public enum EDNPrinter {
         case .map(let map):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for (k, v) in map {
+            let order = map.clojureOrder ?? Array(0..<map.count)
+            for (k, v) in order.lazy.map({ (map.key(at: $0), map.value(at: $0)) }) {
                 if !first { newline(indent + 1) }
                 first = false
                 let keyText = bytes(k)

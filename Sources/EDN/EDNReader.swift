@@ -949,9 +949,16 @@ package func longestNumberPart(_ t: UnsafeBufferPointer<UInt8>) -> Int {
         case UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "r"), UInt8(ascii: "R"):
             exponentCuts = false
             current += 1
-        case UInt8(ascii: "/"), UInt8(ascii: "e") where exponentCuts, UInt8(ascii: "E") where exponentCuts:
+        case UInt8(ascii: "/"):
             longest = max(longest, current)
             current = 0
+        case UInt8(ascii: "e"), UInt8(ascii: "E"):
+            if exponentCuts {
+                longest = max(longest, current)
+                current = 0
+            } else {
+                current += 1
+            }
         case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
             break
         case UInt8(ascii: "N") where k == t.count - 1, UInt8(ascii: "M") where k == t.count - 1:

@@ -12,20 +12,39 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// RFC 3339 in UTC as Clojure prints it: `2000-01-01T00:00:00.000-00:00`.
     public var description: String { rfc3339(offsetSuffix: "-00:00") }
 
-    /// Appends `yyyy-MM-ddTHH:mm:ss.SSS` (UTC) to `out`, byte by byte (the printer's fast path).
-    func writeUTC(into out: inout [UInt8]) {
+    /// The earliest instant whose text Clojure's `#inst` printer and reader agree on:
+    /// 0001-01-01T00:00:00.000 (Julian). Before it Java prints the year of the era without
+    /// its sign (1 BC prints as `0001`), which reads back as a different instant.
+    public static let earliestReadable = Instant(millisecondsSinceEpoch: -62_135_769_600_000)
+    /// The latest instant whose text Clojure's `#inst` reader accepts: 9999-12-31T23:59:59.999.
+    /// After it Java prints a five-digit year, which no `#inst` reader (Clojure's, chsk's) reads.
+    public static let latestReadable = Instant(millisecondsSinceEpoch: 253_402_300_799_999)
+
+    /// True when the instant's printed text reads back as the same instant (years 0001–9999).
+    public var isReadable: Bool {
+        millisecondsSinceEpoch >= Instant.earliestReadable.millisecondsSinceEpoch
+            && millisecondsSinceEpoch <= Instant.latestReadable.millisecondsSinceEpoch
+    }
+
+    /// The UTC fields as `java.text.SimpleDateFormat` with a default `GregorianCalendar`
+    /// gives them: Julian dates before 1582-10-15, and the year of the era (so no sign).
+    func utcFields() -> (year: Int64, month: Int64, day: Int64, millisOfDay: Int64) {
         let ms = millisecondsSinceEpoch
         var days = ms / 86_400_000
         var rem = ms % 86_400_000
         if rem < 0 { rem += 86_400_000; days -= 1 }
         let (y, m, d) = Instant.civil(fromDays: days)
-        guard y >= 0 && y <= 9999 else {
-            out += rfc3339(offsetSuffix: "").utf8
-            return
-        }
+        return (y > 0 ? y : 1 - y, m, d, rem)
+    }
+
+    /// Appends `yyyy-MM-ddTHH:mm:ss.SSS` (UTC) to `out` as Clojure's printer writes it (the
+    /// printer's fast path; see `utcFields` for the calendar).
+    func writeUTC(into out: inout [UInt8]) {
+        let (y, m, d, rem) = utcFields()
         @inline(__always) func digits(_ v: Int64, _ w: Int) {
             var div: Int64 = 1
-            for _ in 1..<w { div *= 10 }
+            var width = 1
+            while width < w || div * 10 <= v { div *= 10; width += 1 }
             var v = v
             while div > 0 {
                 out.append(UInt8(48 + v / div))
@@ -39,21 +58,16 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         digits(rem / 1000 % 60, 2); out.append(UInt8(ascii: ".")); digits(rem % 1000, 3)
     }
 
-    /// RFC 3339 in UTC with a `Z` offset, as Transit's verbose `~t` form writes it.
+    /// RFC 3339 in UTC with a `Z` offset, as Transit's verbose `~t` form writes it
+    /// (transit-java's `SimpleDateFormat`, so the same calendar as `#inst`).
     public var transitString: String { rfc3339(offsetSuffix: "Z") }
 
     func rfc3339(offsetSuffix: String) -> String {
-        let ms = millisecondsSinceEpoch
-        var days = ms / 86_400_000
-        var rem = ms % 86_400_000
-        if rem < 0 { rem += 86_400_000; days -= 1 }
-        let (y, m, d) = Instant.civil(fromDays: days)
-        let hh = rem / 3_600_000, mm = rem / 60_000 % 60, ss = rem / 1000 % 60, fff = rem % 1000
-        func pad(_ v: Int64, _ w: Int) -> String {
-            let s = String(v.magnitude)
-            return (v < 0 ? "-" : "") + String(repeating: "0", count: max(0, w - s.utf8.count)) + s
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(fff, 3))\(offsetSuffix)"
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        writeUTC(into: &out)
+        out += offsetSuffix.utf8
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses what Clojure's `#inst` reader accepts (`clojure.instant/parse-timestamp`):
@@ -127,8 +141,50 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.millisecondsSinceEpoch = seconds * 1000 + millis
     }
 
+    /// The first day of the Gregorian calendar, 1582-10-15, in days since 1970-01-01: Java's
+    /// `GregorianCalendar` (behind Clojure's `#inst` reader and printer, and transit-java's
+    /// `~t`) counts dates before it in the Julian calendar.
+    static var gregorianCutoverDay: Int64 { -141_427 }
+
+    /// Days since 1970-01-01 of a date as Java's default `GregorianCalendar` reads it:
+    /// Gregorian from 1582-10-15 on, Julian before (so `1000-01-01` is 5 days later than the
+    /// proleptic Gregorian day of that name, and `1582-10-10` is the Julian 10th).
+    static func days(fromCivil y: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+        if (y, m, d) >= (1582, 10, 15) { return days(fromGregorian: y, m, d) }
+        return days(fromJulian: y, m, d)
+    }
+
+    /// The date of a day since 1970-01-01 as Java's default `GregorianCalendar` names it
+    /// (Julian before `gregorianCutoverDay`).
+    static func civil(fromDays z: Int64) -> (Int64, Int64, Int64) {
+        z >= gregorianCutoverDay ? gregorian(fromDays: z) : julian(fromDays: z)
+    }
+
+    @inline(__always) static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    /// Days since 1970-01-01 of a proleptic Julian date (via the Julian day number).
+    static func days(fromJulian year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let a = (14 - month) / 12
+        let y = year + 4800 - a
+        let m = month + 12 * a - 3
+        let jdn = day + (153 * m + 2) / 5 + 365 * y + floorDiv(y, 4) - 32083
+        return jdn - 2_440_588
+    }
+
+    /// The proleptic Julian date of a day since 1970-01-01.
+    static func julian(fromDays z: Int64) -> (Int64, Int64, Int64) {
+        let c = z + 2_440_588 + 32082
+        let d = floorDiv(4 * c + 3, 1461)
+        let e = c - floorDiv(1461 * d, 4)
+        let m = (5 * e + 2) / 153
+        return (d - 4800 + m / 10, m + 3 - 12 * (m / 10), e - (153 * m + 2) / 5 + 1)
+    }
+
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+    static func days(fromGregorian y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -137,7 +193,7 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         return era * 146_097 + doe - 719_468
     }
 
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+    static func gregorian(fromDays z0: Int64) -> (Int64, Int64, Int64) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

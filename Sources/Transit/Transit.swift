@@ -259,10 +259,20 @@ func lineAndColumn<C: Collection>(_ bytes: C, _ offset: Int) -> (Int, Int) where
 /// Writes `EDNValue`s as Transit JSON, JSON-verbose or MessagePack.
 ///
 /// Output follows transit-java (the writer of the Transit exemplars) byte for byte for the same
-/// value and map order: maps keep `EDNMap`'s insertion order, the write cache (JSON and
-/// MessagePack) assigns codes `^0`…`^[[` exactly as transit-java does, top-level scalars are
-/// quoted (`["~#'", 1]`), integers beyond ±(2^53−1) are `~i` strings in JSON, doubles print
-/// as Java does (`4.0E11`).
+/// value and map order: the write cache (JSON and MessagePack) assigns codes `^0`…`^[[`
+/// exactly as transit-java does, top-level scalars are quoted (`["~#'", 1]`), integers beyond
+/// ±(2^53−1) are `~i` strings in JSON, doubles print as Java does (`4.0E11`).
+///
+/// Order: transit-java/transit-clj write a collection in its own iteration order.
+/// - Sets are written in Clojure's hash order (`EDNSet.clojureOrder`), as a Clojure peer
+///   writes any set it has read: Clojure reads every set, from EDN or Transit, into a
+///   `PersistentHashSet`. (The exemplars `set_*.json` agree.)
+/// - Maps keep `EDNMap`'s insertion order. A Clojure map may be an array map, a hash map or a
+///   sorted map, and the exemplars were written from sorted maps (`map_10_items.json` lists
+///   `:key0000`…`:key0009` in order, where a hash map would not); chsk cannot know which kind
+///   the peer held, so it keeps the order it was given. A Clojure peer that read the same
+///   map of more than eight entries from EDN or Transit holds a hash map and writes it in hash
+///   order: the same entries, in another order (and so other cache codes).
 ///
 /// ```swift
 /// let bytes = try TransitWriter(format: .json).write([.kw("a"): [1, 2]])

@@ -154,6 +154,39 @@ enum TransitWriting {
         return uri
     }
 
+    /// A set's members in the order a Clojure peer writes them: every set Clojure reads
+    /// (from EDN or Transit) is a `PersistentHashSet`, and transit-clj writes a set by
+    /// iterating it, so in hash order (see `EDNSet.clojureOrder`). Maps keep their own order:
+    /// see `TransitWriter`.
+    static func clojureOrderedMembers(_ s: EDNSet) -> [EDNValue] {
+        guard let order = s.clojureOrder else { return s.elements }
+        return order.map { s.elements[$0] }
+    }
+
+    /// True for a tag the readers turn into a built-in value rather than a tagged value
+    /// (`["~#set", …]` is a set, `"~m…"` an instant): a tagged value with such a tag would
+    /// read back as something else, so the writers refuse it.
+    static func readsAsBuiltIn(_ tag: String) -> Bool {
+        switch tag {
+        case "set", "list", "cmap", "ratio", "'", "m", "u": return true
+        default:
+            guard tag.utf8.count == 1, let t = tag.utf8.first, t < 0x80 else { return false }
+            return TransitDecoding.isBuiltInScalarTag(t)
+        }
+    }
+
+    static func builtInTagError(_ tag: Symbol) -> TransitError {
+        TransitError(kind: .unencodable,
+                     message: "A tagged value with the built-in tag \"\(tag.text)\" would read back as another kind of value")
+    }
+
+    /// JSON-verbose writes instants as `~t` text with a four-digit year (transit-java's
+    /// `SimpleDateFormat`); outside the years 0001–9999 no reader reads that back.
+    static func verboseInstantError(_ i: Instant) -> TransitError {
+        TransitError(kind: .unencodable,
+                     message: "Instant \(i.millisecondsSinceEpoch) ms is outside the years 0001-9999 that JSON-verbose ~t can carry")
+    }
+
     static func depthError(_ max: Int) -> TransitError {
         TransitError(kind: .unencodable, message: "Value nested deeper than \(max) levels")
     }
@@ -448,6 +481,7 @@ struct JSONEncoder {
         case .character(let c): emit(UInt8(ascii: "c"), String(Character(c)), asMapKey: asMapKey)
         case .instant(let i):
             if verbose {
+                guard i.isReadable else { throw TransitWriting.verboseInstantError(i) }
                 emit(UInt8(ascii: "t"), i.transitString, asMapKey: asMapKey)
             } else {
                 TransitWriting.withDecimalText(i.millisecondsSinceEpoch) { emit(UInt8(ascii: "m"), $0, asMapKey: asMapKey) }
@@ -467,7 +501,7 @@ struct JSONEncoder {
         case .set(let s):
             guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
             beginTagged("set")
-            try writeArray(s.elements, depth: depth + 1)
+            try writeArray(TransitWriting.clojureOrderedMembers(s), depth: depth + 1)
             endTagged()
         case .ratio(let r):
             beginTagged("ratio")
@@ -483,6 +517,8 @@ struct JSONEncoder {
         case .tagged(let tag, let rep):
             if let uri = TransitWriting.printedJavaURI(tag, rep) {
                 emit(UInt8(ascii: "r"), uri, asMapKey: asMapKey)
+            } else if TransitWriting.readsAsBuiltIn(tag.text) {
+                throw TransitWriting.builtInTagError(tag)
             } else if case .string(let s) = rep, TransitWriting.isOneCharacter(tag.text) {
                 emit(0, "~" + tag.text + s, asMapKey: asMapKey)
             } else {

@@ -200,7 +200,7 @@ struct MsgpackEncoder {
         case .set(let s):
             guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
             beginTagged("set")
-            try writeArray(s.elements, depth: depth + 1)
+            try writeArray(TransitWriting.clojureOrderedMembers(s), depth: depth + 1)
         case .ratio(let r):
             beginTagged("ratio")
             out.append(0x92)
@@ -212,6 +212,8 @@ struct MsgpackEncoder {
         case .tagged(let tag, let rep):
             if let uri = TransitWriting.printedJavaURI(tag, rep) {
                 emit(UInt8(ascii: "r"), uri, asMapKey: asMapKey)
+            } else if TransitWriting.readsAsBuiltIn(tag.text) {
+                throw TransitWriting.builtInTagError(tag)
             } else if case .string(let s) = rep, TransitWriting.isOneCharacter(tag.text) {
                 emit(0, "~" + tag.text + s, asMapKey: asMapKey)
             } else {

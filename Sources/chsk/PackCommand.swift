@@ -74,10 +74,16 @@ struct PackCommand: ParsableCommand {
                 let bytes = try readAllBytes(path: path)
                 try forEachValue(bytes, format: from, single: single, keywordize: keywordize) { input in
                     let value = sort ? EDNPrinter.sorted(input) : input
+                    // EDN output must read back: refuse what has no EDN text (the Transit
+                    // writers refuse what they cannot carry themselves).
+                    if packer == .edn { try EDNPrinter.checkReadable(value) }
                     if let generation = frame.generation {
                         out.write(try Framing.pack(value, callbackID: callbackID, generation: generation, packer: packerObject))
                     } else if pretty {
                         out.write(EDNPrinter.pretty(value))
+                    } else if sort && packer == .edn {
+                        // Printing in Clojure's hash order would undo the sorting.
+                        out.write(EDNPrinter.bytesInInsertionOrder(value))
                     } else {
                         out.write(try packerObject.pack(value))
                     }

@@ -47,7 +47,11 @@ struct UnpackCommand: ParsableCommand {
         var out = ByteSink(fd: 1)
         func emit(_ value: EDNValue) throws {
             switch to {
-            case .edn: out.write(pretty ? Array(EDNPrinter.pretty(value).utf8) : EDNPrinter.bytes(value))
+            case .edn:
+                // A value with no EDN text that reads back (an empty keyword from Transit
+                // "~:", an instant past 9999) is an error, not unreadable output.
+                try EDNPrinter.checkReadable(value)
+                out.write(pretty ? Array(EDNPrinter.pretty(value).utf8) : EDNPrinter.bytes(value))
             case .json:
                 var bytes: [UInt8] = []
                 try JSONBridge.write(value, into: &bytes)

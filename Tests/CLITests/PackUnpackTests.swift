@@ -38,6 +38,30 @@ import Testing
         #expect(unpackBig.status == 1 && unpackBig.stderr.contains("Number longer than"))
     }
 
+    /// Every value chsk prints must read back: what has no EDN text (Transit's empty keyword
+    /// "~:", an instant past the year 9999) is a one-line error, not unreadable output.
+    @Test func valuesWithoutEDNTextAreErrors() throws {
+        let empty = try CLI.run(["unpack", "--packer", "transit-json"], stdin: #"["~#'","~:a"] ["~#'","~:"]"#)
+        #expect(empty.status == 1)
+        #expect(empty.stdout == ":a\n")
+        #expect(empty.stderr == "chsk: stdin: keyword \"\" has no EDN form (it would print as :)\n")
+        // The same value in MessagePack: ["~#'", "~:"].
+        let mp = try CLI.run(["unpack", "--packer", "transit-msgpack"], stdinBytes: [0x92, 0xA3] + Array("~#'".utf8) + [0xA2] + Array("~:".utf8))
+        #expect(mp.status == 1 && mp.stdout.isEmpty)
+        #expect(mp.stderr == "chsk: stdin: keyword \"\" has no EDN form (it would print as :)\n")
+        let late = try CLI.run(["unpack", "--packer", "transit-json"], stdin: #"["~#'","~m253402300800000"]"#)
+        #expect(late.status == 1)
+        #expect(late.stderr == "chsk: stdin: instant 253402300800000 ms is outside the years 0001-9999 that #inst can carry (Clojure would print #inst \"10000-01-01T00:00:00.000-00:00\")\n")
+        let json = try CLI.run(["pack", "--from", "json"], stdin: #"{"a": 1} {"a b": 2}"#)
+        #expect(json.status == 1 && json.stdout == "{:a 1}\n")
+        #expect(json.stderr == "chsk: stdin: keyword \"a b\" has no EDN form (it would print as :a b)\n")
+        // The last readable instant prints; the Transit writers refuse built-in tags on tagged values.
+        #expect(try CLI.run(["pack"], stdin: #"#inst "9999-12-31T23:59:59.999Z""#).stdout == "#inst \"9999-12-31T23:59:59.999-00:00\"\n")
+        let tagged = try CLI.run(["pack", "--packer", "transit-json"], stdin: "#set [1 2]")
+        #expect(tagged.status == 1)
+        #expect(tagged.stderr == "chsk: stdin: A tagged value with the built-in tag \"set\" would read back as another kind of value\n")
+    }
+
     @Test func singleRejectsTrailingInput() throws {
         #expect(try CLI.run(["pack", "--single"], stdin: "[1]").stdout == "[1]\n")
         let r = try CLI.run(["pack", "--single"], stdin: "[1] [2]")

@@ -143,3 +143,16 @@ import Testing
         #expect(Base64.decode("a$") == nil)
     }
 }
+
+/// Duplicate object keys in plain JSON: clojure.data.json (`read-object`: `assoc!` on a
+/// transient map) and cheshire (`assoc!` over Jackson's tokens; Jackson's duplicate detection
+/// is off by default) keep the last value, at the first key's place; so does the bridge.
+@Suite struct JSONDuplicateKeyTests {
+    @Test func lastValueWins() throws {
+        let v = try JSONBridge.readAll(Array(#"{"a": 1, "b": 2, "a": 3}"#.utf8))
+        #expect(v.map(EDNPrinter.string) == ["{:a 3, :b 2}"])
+        // "\u0061" is "a" once decoded.
+        let escaped = try JSONBridge.readAll(Array(#"{"a": 1, "\u0061": 2}"#.utf8), options: .init(keywordizeKeys: false))
+        #expect(escaped.map(EDNPrinter.string) == [#"{"a" 2}"#])
+    }
+}
