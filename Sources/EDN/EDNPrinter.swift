@@ -370,14 +370,17 @@ public enum EDNPrinter {
 
     /// The value laid out for humans: collections that fit in `width` columns stay on one
     /// line, others put one element (or map entry) per line, indented under the opener.
-    public static func pretty(_ value: EDNValue, width: Int = 80) -> String {
+    /// With `insertionOrder`, sets and maps keep their insertion order (what `sorted(_:)`
+    /// arranged) instead of Clojure's hash order.
+    public static func pretty(_ value: EDNValue, width: Int = 80, insertionOrder: Bool = false) -> String {
         var out: [UInt8] = []
-        writePretty(value, indent: 0, width: width, into: &out)
+        writePretty(value, indent: 0, width: width, insertionOrder: insertionOrder, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func writePretty(_ value: EDNValue, indent: Int, width: Int, into out: inout [UInt8]) {
-        let flat = bytes(value)
+    static func writePretty(_ value: EDNValue, indent: Int, width: Int, insertionOrder: Bool, into out: inout [UInt8]) {
+        func flatText(_ v: EDNValue) -> [UInt8] { insertionOrder ? bytesInInsertionOrder(v) : bytes(v) }
+        let flat = flatText(value)
         if indent + flat.count <= width {
             out += flat
             return
@@ -392,34 +395,34 @@ public enum EDNPrinter {
             out.append(isList ? UInt8(ascii: "(") : UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { newline(indent + 1) }
-                writePretty(item, indent: indent + 1, width: width, into: &out)
+                writePretty(item, indent: indent + 1, width: width, insertionOrder: insertionOrder, into: &out)
             }
             out.append(isList ? UInt8(ascii: ")") : UInt8(ascii: "]"))
         case .set(let set):
             out += "#{".utf8
-            let members = set.clojureOrder.map { $0.map { set.elements[$0] } } ?? set.elements
+            let members = (insertionOrder ? nil : set.clojureOrder).map { $0.map { set.elements[$0] } } ?? set.elements
             for (i, item) in members.enumerated() {
                 if i > 0 { newline(indent + 2) }
-                writePretty(item, indent: indent + 2, width: width, into: &out)
+                writePretty(item, indent: indent + 2, width: width, insertionOrder: insertionOrder, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         case .map(let map):
             out.append(UInt8(ascii: "{"))
             var first = true
-            let order = map.clojureOrder ?? Array(0..<map.count)
+            let order = (insertionOrder ? nil : map.clojureOrder) ?? Array(0..<map.count)
             for (k, v) in order.lazy.map({ (map.key(at: $0), map.value(at: $0)) }) {
                 if !first { newline(indent + 1) }
                 first = false
-                let keyText = bytes(k)
-                writePretty(k, indent: indent + 1, width: width, into: &out)
+                let keyText = flatText(k)
+                writePretty(k, indent: indent + 1, width: width, insertionOrder: insertionOrder, into: &out)
                 let valueIndent = indent + 1 + keyText.count + 1
-                let flatValue = bytes(v)
+                let flatValue = flatText(v)
                 if valueIndent + flatValue.count <= width || !isCollection(v) {
                     out.append(UInt8(ascii: " "))
-                    writePretty(v, indent: valueIndent, width: width, into: &out)
+                    writePretty(v, indent: valueIndent, width: width, insertionOrder: insertionOrder, into: &out)
                 } else {
                     newline(indent + 2)
-                    writePretty(v, indent: indent + 2, width: width, into: &out)
+                    writePretty(v, indent: indent + 2, width: width, insertionOrder: insertionOrder, into: &out)
                 }
             }
             out.append(UInt8(ascii: "}"))
@@ -427,7 +430,7 @@ public enum EDNPrinter {
             out.append(UInt8(ascii: "#"))
             appendUTF8(tag.text, &out)
             out.append(UInt8(ascii: " "))
-            writePretty(v, indent: indent + tag.text.utf8.count + 2, width: width, into: &out)
+            writePretty(v, indent: indent + tag.text.utf8.count + 2, width: width, insertionOrder: insertionOrder, into: &out)
         default:
             out += flat
         }

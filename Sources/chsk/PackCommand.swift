@@ -84,7 +84,7 @@ struct PackCommand: ParsableCommand {
                     if let generation = frame.generation {
                         out.write(try Framing.pack(value, callbackID: callbackID, generation: generation, packer: packerObject))
                     } else if pretty {
-                        out.write(EDNPrinter.pretty(value))
+                        out.write(EDNPrinter.pretty(value, insertionOrder: sort))
                     } else if sort && packer == .edn {
                         // Printing in Clojure's hash order would undo the sorting.
                         out.write(EDNPrinter.bytesInInsertionOrder(value))
