@@ -103,9 +103,16 @@ public enum ClojureHash {
 
     /// `Murmur3.hashUnencodedChars` of the UTF-16 units of `bytes[start..<end]`.
     static func hashUnencodedChars(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> UInt32 {
-        var units = UTF16Units(bytes, from: start, to: end)
         var h1: UInt32 = 0
         var count: UInt32 = 0
+        // Pairs of ASCII bytes are pairs of UTF-16 units: no decoding.
+        var i = start
+        while i + 1 < end, bytes[i] < 0x80, bytes[i + 1] < 0x80 {
+            h1 = mixH1(h1, mixK1(UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 16))
+            count &+= 2
+            i += 2
+        }
+        var units = UTF16Units(bytes, from: i, to: end)
         while let first = units.next() {
             count &+= 1
             guard let second = units.next() else {

@@ -27,7 +27,84 @@ public enum EDNPrinter {
 
     /// Appends the value's compact EDN text to `out`.
     public static func write(_ value: EDNValue, into out: inout [UInt8]) {
-        write(value, into: &out, insertionOrder: false)
+        switch value {
+        case .null: appendStatic("nil", &out)
+        case .bool(let b): appendStatic(b ? "true" : "false", &out)
+        case .integer(let i): writeInt(i, into: &out)
+        case .string(let s): writeString(s, into: &out)
+        case .keyword(let k): out.append(UInt8(ascii: ":")); appendUTF8(k.text, &out)
+        case .list(let items): writeSequence(items, open: UInt8(ascii: "("), close: UInt8(ascii: ")"), into: &out)
+        case .vector(let items): writeSequence(items, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), into: &out)
+        case .set(let set):
+            if set.count > 1 {
+                writeHashOrdered(set, into: &out)
+            } else {
+                out.append(UInt8(ascii: "#"))
+                writeSequence(set.elements, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), into: &out)
+            }
+        case .map(let map):
+            if map.count > EDNMap.arrayMapLimit {
+                writeHashOrdered(map, into: &out)
+                return
+            }
+            // Up to 8 entries Clojure keeps a PersistentArrayMap: insertion order.
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (k, v) in map {
+                if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
+                first = false
+                write(k, into: &out)
+                out.append(UInt8(ascii: " "))
+                write(v, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .tagged(let tag, let v):
+            out.append(UInt8(ascii: "#"))
+            appendUTF8(tag.text, &out)
+            out.append(UInt8(ascii: " "))
+            write(v, into: &out)
+        default:
+            writeAtom(value, into: &out)
+        }
+    }
+
+    /// A set of two or more members in Clojure's hash order: every set Clojure reads is a
+    /// `PersistentHashSet`, which `pr-str` prints by walking its hash trie.
+    static func writeHashOrdered(_ set: EDNSet, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "#"))
+        out.append(UInt8(ascii: "{"))
+        set.elements.withUnsafeBufferPointer { e in
+            ClojureHash.withTrieOrder(e, stride: 1) { nilKey, slots in
+                if nilKey != nil { appendStatic("nil", &out) }
+                var first = nilKey == nil
+                for s in slots {
+                    if !first { out.append(UInt8(ascii: " ")) }
+                    first = false
+                    write(e[Int(truncatingIfNeeded: s & 0xFFFF_FFFF)], into: &out)
+                }
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A map of more than 8 entries in Clojure's hash order (a `PersistentHashMap` there).
+    static func writeHashOrdered(_ map: EDNMap, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        map.entries.withUnsafeBufferPointer { e in
+            ClojureHash.withTrieOrder(e, stride: 2) { nilKey, slots in
+                var first = true
+                func entry(_ i: Int) {
+                    if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
+                    first = false
+                    write(e[2 * i], into: &out)
+                    out.append(UInt8(ascii: " "))
+                    write(e[2 * i + 1], into: &out)
+                }
+                if let nilKey { entry(nilKey) }
+                for s in slots { entry(Int(truncatingIfNeeded: s & 0xFFFF_FFFF)) }
+            }
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The value as compact EDN with every set and map in its insertion order rather than
@@ -35,11 +112,44 @@ public enum EDNPrinter {
     public static func bytesInInsertionOrder(_ value: EDNValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        write(value, into: &out, insertionOrder: true)
+        writeInInsertionOrder(value, into: &out)
         return out
     }
 
-    static func write(_ value: EDNValue, into out: inout [UInt8], insertionOrder: Bool) {
+    static func writeInInsertionOrder(_ value: EDNValue, into out: inout [UInt8]) {
+        func items(_ a: [EDNValue], _ open: StaticString, _ close: UInt8, separator: StaticString) {
+            appendStatic(open, &out)
+            for (n, x) in a.enumerated() {
+                if n > 0 { appendStatic(separator, &out) }
+                writeInInsertionOrder(x, into: &out)
+            }
+            out.append(close)
+        }
+        switch value {
+        case .list(let a): items(a, "(", UInt8(ascii: ")"), separator: " ")
+        case .vector(let a): items(a, "[", UInt8(ascii: "]"), separator: " ")
+        case .set(let s): items(s.elements, "#{", UInt8(ascii: "}"), separator: " ")
+        case .map(let m):
+            out.append(UInt8(ascii: "{"))
+            for (n, (k, v)) in m.enumerated() {
+                if n > 0 { appendStatic(", ", &out) }
+                writeInInsertionOrder(k, into: &out)
+                out.append(UInt8(ascii: " "))
+                writeInInsertionOrder(v, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .tagged(let tag, let v):
+            out.append(UInt8(ascii: "#"))
+            appendUTF8(tag.text, &out)
+            out.append(UInt8(ascii: " "))
+            writeInInsertionOrder(v, into: &out)
+        default:
+            writeAtom(value, into: &out)
+        }
+    }
+
+    /// A value that holds no other value.
+    static func writeAtom(_ value: EDNValue, into out: inout [UInt8]) {
         switch value {
         case .null: appendStatic("nil", &out)
         case .bool(let b): appendStatic(b ? "true" : "false", &out)
@@ -52,61 +162,12 @@ public enum EDNPrinter {
         case .character(let c): writeCharacter(c, into: &out)
         case .keyword(let k): out.append(UInt8(ascii: ":")); appendUTF8(k.text, &out)
         case .symbol(let s): appendUTF8(s.text, &out)
-        case .list(let items): writeSequence(items, open: UInt8(ascii: "("), close: UInt8(ascii: ")"), into: &out, insertionOrder: insertionOrder)
-        case .vector(let items): writeSequence(items, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), into: &out, insertionOrder: insertionOrder)
-        case .set(let set):
-            out.append(UInt8(ascii: "#"))
-            if !insertionOrder && set.count > 1 {
-                // Every set Clojure reads is a PersistentHashSet: hash order.
-                out.append(UInt8(ascii: "{"))
-                set.elements.withUnsafeBufferPointer { e in
-                    ClojureHash.withTrieOrder(e, stride: 1) { nilKey, slots in
-                        if nilKey != nil { appendStatic("nil", &out) }
-                        var first = nilKey == nil
-                        for s in slots {
-                            if !first { out.append(UInt8(ascii: " ")) }
-                            first = false
-                            write(e[Int(truncatingIfNeeded: s & 0xFFFF_FFFF)], into: &out, insertionOrder: false)
-                        }
-                    }
-                }
-                out.append(UInt8(ascii: "}"))
-            } else {
-                writeSequence(set.elements, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), into: &out, insertionOrder: insertionOrder)
-            }
-        case .map(let map):
-            out.append(UInt8(ascii: "{"))
-            map.entries.withUnsafeBufferPointer { e in
-                @inline(__always) func entry(_ i: Int, first: Bool) {
-                    if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
-                    write(e[2 * i], into: &out, insertionOrder: insertionOrder)
-                    out.append(UInt8(ascii: " "))
-                    write(e[2 * i + 1], into: &out, insertionOrder: insertionOrder)
-                }
-                if insertionOrder || map.count <= EDNMap.arrayMapLimit {
-                    // Up to 8 entries Clojure keeps a PersistentArrayMap: insertion order.
-                    for i in 0..<map.count { entry(i, first: i == 0) }
-                } else {
-                    ClojureHash.withTrieOrder(e, stride: 2) { nilKey, slots in
-                        if let nilKey { entry(nilKey, first: true) }
-                        var first = nilKey == nil
-                        for s in slots {
-                            entry(Int(truncatingIfNeeded: s & 0xFFFF_FFFF), first: first)
-                            first = false
-                        }
-                    }
-                }
-            }
-            out.append(UInt8(ascii: "}"))
         case .instant(let i): appendStatic("#inst \"", &out); i.writeUTC(into: &out); appendStatic("-00:00\"", &out)
         case .uuid(let u): appendStatic("#uuid \"", &out); u.write(into: &out); out.append(UInt8(ascii: "\""))
         case .uri(let u): out += "#uri ".utf8; writeString(u, into: &out)
         case .bytes(let b): out += "#bytes ".utf8; writeString(Base64.encode(b), into: &out)
-        case .tagged(let tag, let v):
-            out.append(UInt8(ascii: "#"))
-            appendUTF8(tag.text, &out)
-            out.append(UInt8(ascii: " "))
-            write(v, into: &out, insertionOrder: insertionOrder)
+        case .list, .vector, .set, .map, .tagged:
+            write(value, into: &out)
         }
     }
 
@@ -119,13 +180,13 @@ public enum EDNPrinter {
         s.withUTF8 { out.append(contentsOf: $0) }
     }
 
-    static func writeSequence(_ items: [EDNValue], open: UInt8, close: UInt8, into out: inout [UInt8], insertionOrder: Bool) {
+    static func writeSequence(_ items: [EDNValue], open: UInt8, close: UInt8, into out: inout [UInt8]) {
         out.append(open)
         var first = true
         for item in items {
             if !first { out.append(UInt8(ascii: " ")) }
             first = false
-            write(item, into: &out, insertionOrder: insertionOrder)
+            write(item, into: &out)
         }
         out.append(close)
     }
@@ -309,14 +370,17 @@ public enum EDNPrinter {
 
     /// The value laid out for humans: collections that fit in `width` columns stay on one
     /// line, others put one element (or map entry) per line, indented under the opener.
-    public static func pretty(_ value: EDNValue, width: Int = 80) -> String {
+    /// With `insertionOrder`, sets and maps keep their insertion order (what `sorted(_:)`
+    /// arranged) instead of Clojure's hash order.
+    public static func pretty(_ value: EDNValue, width: Int = 80, insertionOrder: Bool = false) -> String {
         var out: [UInt8] = []
-        writePretty(value, indent: 0, width: width, into: &out)
+        writePretty(value, indent: 0, width: width, insertionOrder: insertionOrder, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func writePretty(_ value: EDNValue, indent: Int, width: Int, into out: inout [UInt8]) {
-        let flat = bytes(value)
+    static func writePretty(_ value: EDNValue, indent: Int, width: Int, insertionOrder: Bool, into out: inout [UInt8]) {
+        func flatText(_ v: EDNValue) -> [UInt8] { insertionOrder ? bytesInInsertionOrder(v) : bytes(v) }
+        let flat = flatText(value)
         if indent + flat.count <= width {
             out += flat
             return
@@ -331,34 +395,34 @@ public enum EDNPrinter {
             out.append(isList ? UInt8(ascii: "(") : UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { newline(indent + 1) }
-                writePretty(item, indent: indent + 1, width: width, into: &out)
+                writePretty(item, indent: indent + 1, width: width, insertionOrder: insertionOrder, into: &out)
             }
             out.append(isList ? UInt8(ascii: ")") : UInt8(ascii: "]"))
         case .set(let set):
             out += "#{".utf8
-            let members = set.clojureOrder.map { $0.map { set.elements[$0] } } ?? set.elements
+            let members = (insertionOrder ? nil : set.clojureOrder).map { $0.map { set.elements[$0] } } ?? set.elements
             for (i, item) in members.enumerated() {
                 if i > 0 { newline(indent + 2) }
-                writePretty(item, indent: indent + 2, width: width, into: &out)
+                writePretty(item, indent: indent + 2, width: width, insertionOrder: insertionOrder, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         case .map(let map):
             out.append(UInt8(ascii: "{"))
             var first = true
-            let order = map.clojureOrder ?? Array(0..<map.count)
+            let order = (insertionOrder ? nil : map.clojureOrder) ?? Array(0..<map.count)
             for (k, v) in order.lazy.map({ (map.key(at: $0), map.value(at: $0)) }) {
                 if !first { newline(indent + 1) }
                 first = false
-                let keyText = bytes(k)
-                writePretty(k, indent: indent + 1, width: width, into: &out)
+                let keyText = flatText(k)
+                writePretty(k, indent: indent + 1, width: width, insertionOrder: insertionOrder, into: &out)
                 let valueIndent = indent + 1 + keyText.count + 1
-                let flatValue = bytes(v)
+                let flatValue = flatText(v)
                 if valueIndent + flatValue.count <= width || !isCollection(v) {
                     out.append(UInt8(ascii: " "))
-                    writePretty(v, indent: valueIndent, width: width, into: &out)
+                    writePretty(v, indent: valueIndent, width: width, insertionOrder: insertionOrder, into: &out)
                 } else {
                     newline(indent + 2)
-                    writePretty(v, indent: indent + 2, width: width, into: &out)
+                    writePretty(v, indent: indent + 2, width: width, insertionOrder: insertionOrder, into: &out)
                 }
             }
             out.append(UInt8(ascii: "}"))
@@ -366,7 +430,7 @@ public enum EDNPrinter {
             out.append(UInt8(ascii: "#"))
             appendUTF8(tag.text, &out)
             out.append(UInt8(ascii: " "))
-            writePretty(v, indent: indent + tag.text.utf8.count + 2, width: width, into: &out)
+            writePretty(v, indent: indent + tag.text.utf8.count + 2, width: width, insertionOrder: insertionOrder, into: &out)
         default:
             out += flat
         }

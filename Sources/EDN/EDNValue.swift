@@ -37,9 +37,11 @@ public enum EDNValue: Sendable {
     case list([EDNValue])
     /// A vector (`[…]`).
     case vector([EDNValue])
-    /// A map with keys of any kind, in insertion order.
+    /// A map with keys of any kind, in insertion order. (`EDNPrinter` prints a map of more
+    /// than 8 entries in Clojure's hash order, as `pr-str` prints a `PersistentHashMap`.)
     case map(EDNMap)
-    /// A set with members of any kind, in insertion order.
+    /// A set with members of any kind, in insertion order. (`EDNPrinter` and the Transit
+    /// writers write sets in Clojure's hash order, as Clojure's `PersistentHashSet` iterates.)
     case set(EDNSet)
     /// `#inst "…"`: an instant with millisecond precision.
     case instant(Instant)

@@ -267,7 +267,11 @@ public struct EDNUUID: Sendable, Hashable, CustomStringConvertible {
         low = parsed.1
     }
 
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The lower-case hex digit of `nibble` (0–15), computed rather than looked up in a
+    /// static array, which costs a lazy-initialisation check on every access.
+    @inline(__always) static func hexDigit(_ nibble: UInt64) -> UInt8 {
+        UInt8(truncatingIfNeeded: nibble < 10 ? 48 + nibble : 87 + nibble)
+    }
 
     /// Appends the canonical lower-case form to `out` (the printer's fast path).
     func write(into out: inout [UInt8]) {
@@ -275,7 +279,7 @@ public struct EDNUUID: Sendable, Hashable, CustomStringConvertible {
             if i == 8 || i == 12 || i == 16 || i == 20 { out.append(UInt8(ascii: "-")) }
             let word = i < 16 ? high : low
             let shift = UInt64((15 - i % 16) * 4)
-            out.append(EDNUUID.hexDigits[Int((word >> shift) & 15)])
+            out.append(EDNUUID.hexDigit((word >> shift) & 15))
         }
     }
 

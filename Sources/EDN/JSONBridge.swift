@@ -1,6 +1,11 @@
 /// Plain JSON ⇄ `EDNValue`, for `chsk pack --from json` / `unpack --to json` and for apps that
 /// meet JSON at their edges. Byte level (no Foundation): integers stay integers, `1.0` stays a
 /// double, big integers keep every digit.
+///
+/// An object key that occurs twice (also `"a"` and `"\u0061"`) is not an error: the key keeps
+/// its first place and takes the last value, as Clojure's JSON readers do (clojure.data.json's
+/// `read-object` and cheshire's parser `assoc!` into a transient map; Jackson's duplicate
+/// detection is off by default).
 public enum JSONBridge {
     /// Why JSON could not be read or a value could not be written as JSON.
     public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {

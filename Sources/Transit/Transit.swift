@@ -95,6 +95,12 @@ public struct TransitError: Error, Sendable, Equatable, CustomStringConvertible 
 /// built-in or custom handler are kept as `.tagged(tag, rep)` so they round-trip. The read cache
 /// is per value. Nesting deeper than `Options.maxDepth` is a typed error, never a crash.
 ///
+/// Duplicate map keys (in `"^ "` arrays, JSON-verbose objects, MessagePack maps and `cmap`s,
+/// also keys equal only once decoded, such as `"~:abc"` and its cache code `"^0"`, or `"~i1"`
+/// and `"~n1"`) are not an error: the key keeps its first place and its first form and takes
+/// the last value, as transit-java (`HashMap.put`) and transit-clj (`assoc!` on a transient
+/// map) read them. A set keeps the first of equal members.
+///
 /// ```swift
 /// let value = try TransitReader(format: .json).read(Array(#"["^ ","~:a",[1,2]]"#.utf8))
 /// // {:a [1 2]}

@@ -154,15 +154,6 @@ enum TransitWriting {
         return uri
     }
 
-    /// A set's members in the order a Clojure peer writes them: every set Clojure reads
-    /// (from EDN or Transit) is a `PersistentHashSet`, and transit-clj writes a set by
-    /// iterating it, so in hash order (see `EDNSet.clojureOrder`). Maps keep their own order:
-    /// see `TransitWriter`.
-    static func clojureOrderedMembers(_ s: EDNSet) -> [EDNValue] {
-        guard let order = s.clojureOrder else { return s.elements }
-        return order.map { s.elements[$0] }
-    }
-
     /// True for a tag the readers turn into a built-in value rather than a tagged value
     /// (`["~#set", …]` is a set, `"~m…"` an instant): a tagged value with such a tag would
     /// read back as something else, so the writers refuse it.
@@ -414,6 +405,19 @@ struct JSONEncoder {
         out.append(verbose ? UInt8(ascii: "}") : UInt8(ascii: "]"))
     }
 
+    /// A set's members as an array, in Clojure's hash order (see `TransitWriter`).
+    mutating func writeSetMembers(_ s: EDNSet, depth: Int) throws(TransitError) {
+        guard let order = s.clojureOrder else { return try writeArray(s.elements, depth: depth) }
+        out.append(UInt8(ascii: "["))
+        try s.elements.withUnsafeBufferPointer { p throws(TransitError) in
+            for (n, i) in order.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                try writeElement(p.baseAddress! + i, asMapKey: false, depth: depth)
+            }
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
     mutating func writeArray(_ items: [EDNValue], depth: Int) throws(TransitError) {
         out.append(UInt8(ascii: "["))
         try items.withUnsafeBufferPointer { p throws(TransitError) in
@@ -501,7 +505,7 @@ struct JSONEncoder {
         case .set(let s):
             guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
             beginTagged("set")
-            try writeArray(TransitWriting.clojureOrderedMembers(s), depth: depth + 1)
+            try writeSetMembers(s, depth: depth + 1)
             endTagged()
         case .ratio(let r):
             beginTagged("ratio")

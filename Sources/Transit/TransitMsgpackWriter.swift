@@ -108,6 +108,15 @@ struct MsgpackEncoder {
         emit(UInt8(ascii: "#"), tag, asMapKey: false)
     }
 
+    /// A set's members as an array, in Clojure's hash order (see `TransitWriter`).
+    mutating func writeSetMembers(_ s: EDNSet, depth: Int) throws(TransitError) {
+        guard let order = s.clojureOrder else { return try writeArray(s.elements, depth: depth) }
+        arrayHeader(order.count)
+        try s.elements.withUnsafeBufferPointer { p throws(TransitError) in
+            for i in order { try writeElement(p.baseAddress! + i, asMapKey: false, depth: depth) }
+        }
+    }
+
     mutating func writeArray(_ items: [EDNValue], depth: Int) throws(TransitError) {
         arrayHeader(items.count)
         try items.withUnsafeBufferPointer { p throws(TransitError) in
@@ -200,7 +209,7 @@ struct MsgpackEncoder {
         case .set(let s):
             guard depth < maxDepth else { throw TransitWriting.depthError(maxDepth) }
             beginTagged("set")
-            try writeArray(TransitWriting.clojureOrderedMembers(s), depth: depth + 1)
+            try writeSetMembers(s, depth: depth + 1)
         case .ratio(let r):
             beginTagged("ratio")
             out.append(0x92)

@@ -10,8 +10,12 @@ struct PackCommand: ParsableCommand {
         discussion: """
             Reads a stream of values from the files (or stdin) and prints one payload per \
             input value, one per line. With no options it prints canonical EDN, exactly as \
-            Clojure's pr-str would. On bad input it prints the values before the error, then a \
-            one-line error with line:column on stderr, and exits 1.
+            Clojure's pr-str would (sets and maps of more than 8 entries in Clojure's hash \
+            order). On bad input it prints the values before the error, then a one-line error \
+            with line:column on stderr, and exits 1; so does a value with no text in the output \
+            format that reads back (in EDN a JSON key such as "a b" made a keyword; in Transit a \
+            tagged value with a built-in tag such as #set [1]). A JSON object key that occurs \
+            twice keeps its first place and takes the last value, as clojure.data.json reads it.
 
             Examples:
               echo '{:a 1 :b [1 2.5 "x"]}' | chsk pack
@@ -80,7 +84,7 @@ struct PackCommand: ParsableCommand {
                     if let generation = frame.generation {
                         out.write(try Framing.pack(value, callbackID: callbackID, generation: generation, packer: packerObject))
                     } else if pretty {
-                        out.write(EDNPrinter.pretty(value))
+                        out.write(EDNPrinter.pretty(value, insertionOrder: sort))
                     } else if sort && packer == .edn {
                         // Printing in Clojure's hash order would undo the sorting.
                         out.write(EDNPrinter.bytesInInsertionOrder(value))

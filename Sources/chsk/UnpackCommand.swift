@@ -14,6 +14,12 @@ struct UnpackCommand: ParsableCommand {
             message per line; 'auto' tells v1 (a leading + or -) from v2 by itself, and each \
             message prints as {:value …, :cb-id …, :framing :v1|:v2}.
 
+            EDN output is Clojure's pr-str, sets and maps of more than 8 entries in Clojure's \
+            hash order. A value with no EDN text that reads back (Transit's empty keyword "~:", \
+            an instant outside the years 0001-9999, a keyword or symbol that is no valid token) \
+            is an error. A map key that occurs twice in a Transit payload keeps its first place \
+            and takes the last value, as transit-java and transit-clj read it.
+
             Examples:
               echo '+[[:my/ev {:a 1}] "a1b2c3"]' | chsk unpack --frame auto
               echo '[[:chsk/handshake ["alice" nil nil]] nil]' | chsk unpack --frame auto --to json

@@ -117,6 +117,10 @@ import Testing
         #expect(r.status == 0)
         #expect(r.stdout.split(separator: "\n").count > 1)
         #expect(try CLI.run(["pack", "--sort"], stdin: "{:b 1 :a #{3 1 2}}").stdout == "{:a #{1 2 3}, :b 1}\n")
+        // Sets print in Clojure's hash order (as pr-str prints #{1 2 3}), unless sorted.
+        #expect(try CLI.run(["pack"], stdin: "#{3 1 2}").stdout == "#{1 3 2}\n")
+        #expect(try CLI.run(["pack", "--pretty"], stdin: "#{3 1 2}").stdout == "#{1 3 2}\n")
+        #expect(try CLI.run(["pack", "--pretty", "--sort"], stdin: "#{3 1 2}").stdout == "#{1 2 3}\n")
     }
 
     @Test func usageErrorsAndFiles() throws {
