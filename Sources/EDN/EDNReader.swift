@@ -400,6 +400,11 @@ struct EDNParser {
                     throw fail(.invalidToken, "Invalid keyword :\(namespace)/\(k.text) (a namespaced map key)", at: start)
                 }
                 entries[i] = EDNParser.qualify(entries[i], namespace)
+                // Likewise any key that `_/` or the namespace turns into a name no reader takes
+                // (`#:ns{:_/:a 1}` makes the keyword `::a`; found by Fuzz/ edn).
+                do { try EDNPrinter.checkReadable(entries[i]) } catch {
+                    throw fail(.invalidToken, "Invalid key \(EDNPrinter.string(entries[i])) in a namespaced map (it would not read back)", at: start)
+                }
             }
         }
         guard let map = EDNMap(uniqueInterleaved: entries) else {

@@ -239,6 +239,22 @@ final class EngineHarness: @unchecked Sendable {
         #expect(v2.eventTexts[1] == event(bound) && v2.eventTexts[2] == "[:a/ok]", "\(v2.eventTexts.map { $0.prefix(50) })")
     }
 
+    /// A push the packer cannot pack (here an EDN keyword with no text, `:`) is refused to the
+    /// caller with a typed error, logged and counted; the client gets nothing (before, an empty
+    /// frame went out).
+    @Test func unpackablePushesAreRefusedNotSentEmpty() async throws {
+        let h = try EngineHarness(wire: .v2)
+        let (_, socket) = await h.connect(uid: "u", client: "c")
+        let before = socket.messages.count
+        await #expect(throws: ChannelSocketServer.PushError.self) {
+            try await h.server.send(Event("my/ev", .keyword(Keyword(""))), to: "u", flush: true)
+        }
+        try await h.server.send(Event("my/ok", 1), to: "u", flush: true)
+        #expect(await h.eventually { socket.messages.count > before })
+        #expect(socket.messages.dropFirst(before) == ["[[[:my/ok 1]] nil]"][...])
+        #expect(h.server.refusalCounts[.unpackableEvent] == 1)
+    }
+
     @Test func oversizedMessagesAreRefused() async throws {
         let h = try EngineHarness { $0.maxMessageBytes = 100 }
         let (c, socket) = await h.connect(uid: "u", client: "c")

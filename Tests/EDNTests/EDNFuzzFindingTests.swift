@@ -28,4 +28,15 @@ import Testing
             #expect(try EDNReader.read(EDNPrinter.string(m)) == m, "\(input)")
         }
     }
+
+    /// `#:ns{:_/:a 1}` dropped the `_` namespace and made the keyword `::a` (text `:a`), which
+    /// prints as an auto-resolved keyword no EDN reader takes (found by the CI fuzz smoke run).
+    /// Refused, as is the symbol case; `:_/c` still loses its namespace.
+    @Test func namespacedMapKeyThatWouldNotReadBack() throws {
+        for input in ["#:ns{:a 1 :_/:a 1 :_/bb 4}", "#:ns{_/:b 1}"] {
+            #expect(throws: EDNReadError.self, "\(input)") { try EDNReader.read(input) }
+        }
+        let m = try EDNReader.read("#:ns{:_/c 1 :d/:e 2}")
+        #expect(try EDNReader.read(EDNPrinter.string(m)) == m, "\(EDNPrinter.string(m))")
+    }
 }

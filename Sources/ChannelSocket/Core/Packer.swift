@@ -46,10 +46,14 @@ public struct EDNPacker: Packer {
     public var name: String { "edn" }
     public var isBinary: Bool { false }
 
-    public func pack(_ value: EDNValue) throws -> [UInt8] { EDNPrinter.bytes(value) }
+    /// `pr-str`'s text; throws `EDNPrintError` for a value whose text would not read back
+    /// (the keyword `:`, an `#inst` past year 9999, …): a peer could not read it.
+    public func pack(_ value: EDNValue) throws -> [UInt8] { try EDNPrinter.checkedBytes(value) }
 
     /// `pr-str` of `[value second]` is `[`, the two printed with a space between, `]`.
     public func packFramed(_ value: EDNValue, pairedWith second: EDNValue?, prefix: UInt8?) throws -> [UInt8] {
+        try EDNPrinter.checkReadable(value)
+        if let second { try EDNPrinter.checkReadable(second) }
         var out: [UInt8] = []
         out.reserveCapacity(64)
         if let prefix { out.append(prefix) }

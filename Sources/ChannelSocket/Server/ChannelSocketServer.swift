@@ -124,6 +124,10 @@ public final class ChannelSocketServer: Sendable {
         /// client could take it in one frame, so nothing was sent (logged and counted as
         /// `RefusalReason.eventTooLarge`).
         case tooLarge(bytes: Int, limit: Int)
+        /// The packer refused the event (a value nested past the Transit writer's bound, an
+        /// EDN value with no readable text such as the keyword `:` or an `#inst` past year
+        /// 9999): nothing was sent (logged and counted as `RefusalReason.unpackableEvent`).
+        case unpackable(String)
     }
 
     /// Pushes an event to every WebSocket and Ajax client of `uid`. Events to one uid arrive in
@@ -160,7 +164,12 @@ public final class ChannelSocketServer: Sendable {
     /// server speaks only v1), checked against `maxOutboundMessageBytes`: over it, the push is
     /// refused, logged and counted. Packed here, in the caller's task, not in the engine.
     func pushSize(_ event: Event, to target: @autoclosure () -> String) throws(PushError) -> Int {
-        let size = packed(.vector([event.value]), generation: options.wire == .v1 ? .v1 : .v2).count
+        let size: Int
+        do { size = try Framing.pack(.vector([event.value]), generation: options.wire == .v1 ? .v1 : .v2, packer: options.packer).count } catch {
+            log(.warning, "push of [\(event.id) …] to \(target()) refused: the \(options.packer.name) packer cannot pack it: \(error)")
+            countRefusal(.unpackableEvent)
+            throw .unpackable(String(describing: error))
+        }
         let limit = options.effectiveMaxOutboundMessageBytes
         guard size <= limit else {
             log(.warning, "push of [\(event.id) …] to \(target()) refused: \(size) bytes packed, over the \(limit)-byte frame cap")

@@ -45,6 +45,8 @@ public enum RefusalReason: String, Sendable, CaseIterable, CustomStringConvertib
     /// A `:chsk/*` event an HTTP route or a client asked the server to push (`EchoApp`'s
     /// `/push`, `[:test/push …]`): Sente's own events are never pushed from outside.
     case reservedEvent = "reserved-event"
+    /// A push the packer cannot pack (`PushError.unpackable`): refused to the caller.
+    case unpackableEvent = "unpackable-event"
 
     public var description: String { rawValue }
 }
