@@ -904,6 +904,12 @@ struct EDNParser {
         case "inst":
             guard case .string(let s) = value else { throw fail(.invalidTag, "#inst requires a string, got a \(value.kindName)", at: start) }
             guard let instant = Instant(rfc3339: s) else { throw fail(.invalidTag, "Unrecognized date/time syntax: \(s)", at: start) }
+            // Year 0000 (or an offset that moves the moment out of 0001–9999) reads in
+            // Clojure, but prints as another moment (java.util.Date's year of era has no 0):
+            // refused, so that every #inst chsk reads prints back as itself (found by Fuzz/ edn).
+            guard instant.isReadable else {
+                throw fail(.invalidTag, "#inst \(s) is outside the years 0001-9999 (UTC), which #inst prints back as the same moment", at: start)
+            }
             return .instant(instant)
         case "uuid":
             guard case .string(let s) = value else { throw fail(.invalidTag, "#uuid requires a string, got a \(value.kindName)", at: start) }

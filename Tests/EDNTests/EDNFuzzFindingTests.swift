@@ -39,4 +39,17 @@ import Testing
         let m = try EDNReader.read("#:ns{:_/c 1 :d/:e 2}")
         #expect(try EDNReader.read(EDNPrinter.string(m)) == m, "\(EDNPrinter.string(m))")
     }
+
+    /// `#inst "0000"` read (as in Clojure) but printed as `#inst "0001-01-01…"` (java.util.Date
+    /// has no year 0), another moment. Instants outside 0001–9999 UTC are refused on reading;
+    /// the edges read and print back.
+    @Test func instantsThatWouldPrintAsAnotherMomentAreRefused() throws {
+        for input in ["#inst \"0000\"", "#inst \"0000-12-31T23:59:59.999Z\"", "#inst \"0001-01-01T00:00:00+01:00\""] {
+            #expect(throws: EDNReadError.self, "\(input)") { try EDNReader.read(input) }
+        }
+        for input in ["#inst \"0001-01-01T00:00:00.000-00:00\"", "#inst \"9999-12-31T23:59:59.999-00:00\"", "#inst \"1000-01-01\""] {
+            let v = try EDNReader.read(input)
+            #expect(try EDNReader.read(EDNPrinter.string(v)) == v, "\(input)")
+        }
+    }
 }

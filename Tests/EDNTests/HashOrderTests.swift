@@ -107,8 +107,9 @@ import Testing
              "#inst \"1000-01-01T00:00:00.000-00:00\""),
             ("#inst \"1582-10-14T12:00:00.000-00:00\"",
              "#inst \"1582-10-24T12:00:00.000-00:00\""),
-            ("#inst \"0000-03-01\"",
-             "#inst \"0001-03-01T00:00:00.000-00:00\""),
+            // Clojure reads #inst "0000-03-01" and prints it as "0001-03-01…" (no year 0 in
+            // java.util.Date), another moment: chsk refuses it on reading
+            // (EDNFuzzFindingTests.instantsThatWouldPrintAsAnotherMomentAreRefused).
         ]
         for (input, clojure) in cases {
             #expect(EDNPrinter.string(try EDNReader.read(input)) == clojure, "(pr-str \(input))")
