@@ -69,15 +69,14 @@ public struct EDNPacker: Packer {
         return out
     }
 
-    public func unpack(_ payload: [UInt8]) throws -> EDNValue {
-        var reader = EDNReader(payload, options: readerOptions)
-        return try reader.next() ?? .null
-    }
+    public func unpack(_ payload: [UInt8]) throws -> EDNValue { try read(payload, extraDepth: 0) }
 
     /// `unpack` with one more level allowed, for the frame's vector.
-    public func unpackFrame(_ payload: [UInt8]) throws -> EDNValue {
+    public func unpackFrame(_ payload: [UInt8]) throws -> EDNValue { try read(payload, extraDepth: 1) }
+
+    private func read(_ payload: [UInt8], extraDepth: Int) throws -> EDNValue {
         var options = readerOptions
-        options.maxDepth += 1
+        options.maxDepth += extraDepth
         var reader = EDNReader(payload, options: options)
         return try reader.next() ?? .null
     }

@@ -32,14 +32,14 @@ public struct TransitPacker: Packer {
     }
 
     /// The value of one payload; throws `TransitError` (with a position) for bad input.
-    public func unpack(_ payload: [UInt8]) throws -> EDNValue {
-        try TransitReader(format: format, options: readerOptions).read(payload)
-    }
+    public func unpack(_ payload: [UInt8]) throws -> EDNValue { try read(payload, extraDepth: 0) }
 
     /// `unpack` with one more level allowed, for the frame's vector.
-    public func unpackFrame(_ payload: [UInt8]) throws -> EDNValue {
+    public func unpackFrame(_ payload: [UInt8]) throws -> EDNValue { try read(payload, extraDepth: 1) }
+
+    private func read(_ payload: [UInt8], extraDepth: Int) throws -> EDNValue {
         var options = readerOptions
-        options.maxDepth += 1
+        options.maxDepth += extraDepth
         return try TransitReader(format: format, options: options).read(payload)
     }
 

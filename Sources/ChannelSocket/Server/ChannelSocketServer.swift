@@ -152,8 +152,8 @@ public final class ChannelSocketServer: Sendable {
         metrics.pushed(broadcast: false)
         // Under `auto` the users without uid are kept under v2's nil-uid, but their events carry
         // 1.14's once they speak v1 (`eventUID`): either nil-uid reaches them all.
-        let nilUIDs: Set<EDNValue> = [.keyword(Reserved.nilUIDv1), .keyword(Reserved.nilUIDv2)]
-        if uid == .keyword(Reserved.allUsersWithoutUID) || (options.wire == .auto && nilUIDs.contains(uid)) {
+        if uid == .keyword(Reserved.allUsersWithoutUID)
+            || (options.wire == .auto && (uid == .keyword(Reserved.nilUIDv1) || uid == .keyword(Reserved.nilUIDv2))) {
             return await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush, size: size)
                 + registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush, size: size)
         }
@@ -256,15 +256,7 @@ public final class ChannelSocketServer: Sendable {
         if request.isWebSocket && !options.allowWebSocket {
             return rejected(request, 400, "WebSocket disabled on this server (Ajax only)")
         }
-        if let reject = options.reject, let reply = reject(request) { return reply }
-        if !csrfPasses(request) { return refused(request, .csrf, 403, "Bad CSRF token") }
-        if let allowed = options.allowedOrigins, !originAllowed(request, allowed) {
-            return refused(request, .origin, 403, "Unauthorized origin")
-        }
-        if let authorize = options.authorize, !authorize(request) {
-            return refused(request, .unauthorized, 401, "Unauthorized request")
-        }
-        return nil
+        return guardChecks(request, requireCSRF: true, origin: options.allowedOrigins.map { originAllowed(request, $0) } ?? true)
     }
 
     /// The checks for an app's own HTTP routes beside the channel socket (the echo app's
@@ -277,10 +269,15 @@ public final class ChannelSocketServer: Sendable {
     /// Requests from non-browser clients (no `Origin`) pass the origin check. Refusals are
     /// logged and counted like the socket's. `nil` when the request may proceed.
     public func checkAppRoute(_ request: ConnectionRequest, requireCSRF: Bool = true) -> HTTPReply? {
+        guardChecks(request, requireCSRF: requireCSRF, origin: options.allowedOrigins.map { originAllowed(request, $0) } ?? isSameSite(request))
+    }
+
+    /// `reject`, CSRF (when `requireCSRF`), the origin verdict, `authorize`, in Sente's
+    /// order, each refusal logged and counted: shared by `check` and `checkAppRoute`.
+    private func guardChecks(_ request: ConnectionRequest, requireCSRF: Bool, origin allowed: @autoclosure () -> Bool) -> HTTPReply? {
         if let reject = options.reject, let reply = reject(request) { return reply }
         if requireCSRF, !csrfPasses(request) { return refused(request, .csrf, 403, "Bad CSRF token") }
-        let originOK = options.allowedOrigins.map { originAllowed(request, $0) } ?? isSameSite(request)
-        if !originOK { return refused(request, .origin, 403, "Unauthorized origin") }
+        if !allowed() { return refused(request, .origin, 403, "Unauthorized origin") }
         if let authorize = options.authorize, !authorize(request) {
             return refused(request, .unauthorized, 401, "Unauthorized request")
         }
