@@ -68,6 +68,10 @@ public enum Reserved {
     public static let uidportOpen = Keyword("chsk/uidport-open")
     /// `:chsk/uidport-close`.
     public static let uidportClose = Keyword("chsk/uidport-close")
+    /// `:chsk/cluster-uidport-open` (chsk's, server side only: `EngineEvent.clusterUIDPortOpen`).
+    public static let clusterUIDPortOpen = Keyword("chsk/cluster-uidport-open")
+    /// `:chsk/cluster-uidport-close` (chsk's, server side only: `EngineEvent.clusterUIDPortClose`).
+    public static let clusterUIDPortClose = Keyword("chsk/cluster-uidport-close")
     /// `:chsk/state`.
     public static let state = Keyword("chsk/state")
     /// `:chsk/recv`.

@@ -31,6 +31,8 @@ public final class ChannelSocketServer: Sendable {
     /// windows), on one task.
     let timers: ServerTimers
     let logger: Logger
+    /// The cluster this server is a node of (`nil`: a single server).
+    let cluster: ClusterLink?
     let uidWatchers = Mutex<[UInt64: AsyncStream<ConnectedUIDs>.Continuation]>([:])
     /// Ajax poll starts, withdrawals and releases waiting for the registry (`startPoll`).
     let pollCommands = Mutex(PollCommands())
@@ -53,8 +55,12 @@ public final class ChannelSocketServer: Sendable {
     /// - Parameters:
     ///   - options: settings; defaults equal Sente's.
     ///   - logger: where connection, handshake, event and close lines go (default: nowhere).
+    ///   - cluster: the broker that joins this server to a cluster of nodes
+    ///     (`ChannelSocketRedis.RedisBroker`): `send`, `broadcast` and `[:chsk/close]` then reach
+    ///     the uid's clients on every node, and `connectedUIDs` is the cluster's. `nil`: one node.
     public init(options: ChannelSocketServerOptions = .init(),
-                logger: Logger = Logger(label: "chsk.server", factory: { _ in SwiftLogNoOpLogHandler() })) throws(OptionsError) {
+                logger: Logger = Logger(label: "chsk.server", factory: { _ in SwiftLogNoOpLogHandler() }),
+                cluster broker: (any ChannelSocketBroker)? = nil) throws(OptionsError) {
         try options.validate()
         self.options = options
         self.logger = logger
@@ -62,8 +68,12 @@ public final class ChannelSocketServer: Sendable {
         metrics = options.metricsFactory.map { ServerMetrics(factory: $0) } ?? ServerMetrics()
         registry = ServerRegistry()
         timers = ServerTimers(clock: options.clock, registry: registry)
+        cluster = broker.map(ClusterLink.init)
         registry.attach(self)
         if metrics.isEnabled { scheduleGaugeSample() }
+        if let broker {
+            broker.start { [weak self] input in await self?.clusterReceived(input) }
+        }
     }
 
     /// Samples the gauges of `metrics` now (connections by transport and generation, held
@@ -128,6 +138,11 @@ public final class ChannelSocketServer: Sendable {
         /// EDN value with no readable text such as the keyword `:` or an `#inst` past year
         /// 9999): nothing was sent (logged and counted as `RefusalReason.unpackableEvent`).
         case unpackable(String)
+        /// A node of a cluster delivered the push to its own `reachedHere` clients, but the
+        /// broker could not take it for the other nodes (its link down past its bound, or its
+        /// queue full): they did not get it (logged and counted as
+        /// `RefusalReason.clusterUnavailable`).
+        case clusterUnavailable(reachedHere: Int, reason: String)
     }
 
     /// Pushes an event to every WebSocket and Ajax client of `uid`. Events to one uid arrive in
@@ -136,28 +151,42 @@ public final class ChannelSocketServer: Sendable {
     /// `[:chsk/close]` closes all of the uid's connections instead. Pushes batched together
     /// go out in frames of at most `maxOutboundMessageBytes`; an event larger than that alone
     /// throws `PushError.tooLarge` and nothing is sent.
-    /// - Returns: how many clients `uid` has now (the push reaches them, and any that
-    ///   reconnect within the grace period); 0 means nobody got it. Uids compare as EDN values:
-    ///   the integer `42` is not the string `"42"`.
+    ///
+    /// On a node of a cluster, the push (or close) also goes to the uid's clients on every
+    /// other node, in this node's order; if the broker cannot take it, the local clients still
+    /// get it and `PushError.clusterUnavailable` tells the caller.
+    /// - Returns: how many clients `uid` has now on this node (the push reaches them, and any
+    ///   that reconnect within the grace period); 0 means nobody here got it
+    ///   (`clusterNodes(with:)` tells on how many other nodes the uid is connected). Uids
+    ///   compare as EDN values: the integer `42` is not the string `"42"`.
     @discardableResult
     public func send(_ event: Event, to uid: EDNValue, flush: Bool = false) async throws(PushError) -> Int {
         if uid.isNull { throw .nilUID }
         if event.id == Reserved.close {
             let reached = await registry.clientCount(uid: uid)
             await registry.close(uid: uid)
+            try publishToCluster(.close(uid: uid), reachedHere: reached, what: "close of \(EDNPrinter.string(uid))")
             return reached
         }
         if event.isReserved { throw .reservedEvent(event.id) }
         let size = try pushSize(event, to: EDNPrinter.string(uid))
         metrics.pushed(broadcast: false)
+        let reached = await pushHere(event, to: uid, flush: flush, size: size, onlyIfConnected: false)
+        try publishToCluster(.push(uid: uid, event: event.value, flush: flush), reachedHere: reached,
+                             what: "push of [\(event.id) …] to \(EDNPrinter.string(uid))")
+        return reached
+    }
+
+    /// Pushes to this node's clients of `uid` (a push made here, or one from another node).
+    func pushHere(_ event: Event, to uid: EDNValue, flush: Bool, size: Int, onlyIfConnected: Bool) async -> Int {
         // Under `auto` the users without uid are kept under v2's nil-uid, but their events carry
         // 1.14's once they speak v1 (`eventUID`): either nil-uid reaches them all.
         if uid == .keyword(Reserved.allUsersWithoutUID)
             || (options.wire == .auto && (uid == .keyword(Reserved.nilUIDv1) || uid == .keyword(Reserved.nilUIDv2))) {
-            return await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush, size: size)
-                + registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush, size: size)
+            return await registry.push(event.value, to: .keyword(Reserved.nilUIDv1), flush: flush, size: size, onlyIfConnected: onlyIfConnected)
+                + registry.push(event.value, to: .keyword(Reserved.nilUIDv2), flush: flush, size: size, onlyIfConnected: onlyIfConnected)
         }
-        return await registry.push(event.value, to: uid, flush: flush, size: size)
+        return await registry.push(event.value, to: uid, flush: flush, size: size, onlyIfConnected: onlyIfConnected)
     }
 
     /// The size of `event` pushed alone (a batch of one, in the larger v2 framing unless the
@@ -180,15 +209,25 @@ public final class ChannelSocketServer: Sendable {
     }
 
     /// Pushes an event to every connected uid (`:any`); `PushError.tooLarge` as for `send`.
-    /// - Returns: how many uids it went to.
+    /// On a node of a cluster every other node pushes it to its own `:any` as well
+    /// (`PushError.clusterUnavailable` as for `send`).
+    /// - Returns: how many uids it went to (cluster-wide on a node of a cluster).
     @discardableResult
     public func broadcast(_ event: Event, flush: Bool = false) async throws(PushError) -> Int {
         if event.isReserved { throw .reservedEvent(event.id) }
         let size = try pushSize(event, to: "every uid")
         metrics.pushed(broadcast: true)
+        let here = await broadcastHere(event, flush: flush, size: size)
+        guard let cluster else { return here }
+        try publishToCluster(.broadcast(event: event.value, flush: flush), reachedHere: here, what: "broadcast of [\(event.id) …]")
+        return await cluster.merged(with: registry.connected).any.count
+    }
+
+    /// Pushes to every uid in this node's `:any`; returns how many.
+    func broadcastHere(_ event: Event, flush: Bool, size: Int) async -> Int {
         let uids = await registry.connectedAny
         if flush {
-            for uid in uids { await registry.push(event.value, to: uid, flush: true, size: size) }
+            for uid in uids { await registry.push(event.value, to: uid, flush: true, size: size, onlyIfConnected: false) }
         } else {
             await registry.push(event.value, toAll: uids, size: size)
         }
@@ -198,9 +237,13 @@ public final class ChannelSocketServer: Sendable {
     /// Sends every buffered push now.
     public func flush() async { await registry.flushAll() }
 
-    /// Sente's `connected-uids` now.
+    /// Sente's `connected-uids` now (on a node of a cluster, the cluster's: this node's uids
+    /// and those the other nodes reported).
     public var connectedUIDs: ConnectedUIDs {
-        get async { await registry.connected }
+        get async {
+            let local = await registry.connected
+            return cluster?.merged(with: local) ?? local
+        }
     }
 
     /// A new stream of `connected-uids` values (starting with the current one), one per batch
@@ -211,12 +254,13 @@ public final class ChannelSocketServer: Sendable {
         let id = makeID()
         uidWatchers.withLock { $0[id] = continuation }
         continuation.onTermination = { [weak self] _ in _ = self?.uidWatchers.withLock { $0.removeValue(forKey: id) } }
-        Task { continuation.yield(await registry.connected) }
+        Task { continuation.yield(await connectedUIDs) }
         return stream
     }
 
     func publish(_ connected: ConnectedUIDs) {
-        for c in uidWatchers.withLock({ Array($0.values) }) { c.yield(connected) }
+        let value = cluster?.merged(with: connected) ?? connected
+        for c in uidWatchers.withLock({ Array($0.values) }) { c.yield(value) }
     }
 
     /// Every client currently known: uid, client id, transport.
@@ -235,6 +279,7 @@ public final class ChannelSocketServer: Sendable {
     public func shutdown(waitingForCloses limit: Duration) async {
         await registry.shutdown()
         timers.stop()
+        await cluster?.broker.shutdown()
         eventSink.finish()
         for c in uidWatchers.withLock({ Array($0.values) }) { c.finish() }
         let deadline = ContinuousClock.now + limit

@@ -36,6 +36,10 @@ struct PresenceTracker {
         /// `true`: the uid joined `:any` (uidport-open); `false`: it left (uidport-close);
         /// `nil`: only `:ws` / `:ajax` changed.
         let any: Bool?
+        /// Whether the uid is in `:ws` now.
+        let ws: Bool
+        /// Whether the uid is in `:ajax` now.
+        let ajax: Bool
     }
 
     private(set) var counts: [EDNValue: Counts] = [:]
@@ -65,7 +69,7 @@ struct PresenceTracker {
         let anyChanged = inAny ? any.insert(uid) : any.remove(uid)
         guard wsChanged || ajaxChanged || anyChanged else { return nil }
         cached = nil
-        return Delta(uid: uid, any: inAny != wasAny ? inAny : nil)
+        return Delta(uid: uid, any: inAny != wasAny ? inAny : nil, ws: inWS, ajax: inAjax)
     }
 
     /// True when `uid` is reported in `:any`.

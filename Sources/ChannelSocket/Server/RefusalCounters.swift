@@ -47,6 +47,15 @@ public enum RefusalReason: String, Sendable, CaseIterable, CustomStringConvertib
     case reservedEvent = "reserved-event"
     /// A push the packer cannot pack (`PushError.unpackable`): refused to the caller.
     case unpackableEvent = "unpackable-event"
+    /// A push, broadcast or close a cluster's broker could not take for the other nodes (its
+    /// link down past its bound, or its queue full): refused to the caller
+    /// (`PushError.clusterUnavailable`); this node's clients got it.
+    case clusterUnavailable = "cluster-unavailable"
+    /// Messages of the cluster this node never read: the broker's log was trimmed past the
+    /// node's position while it was away or behind (Redis stream `MAXLEN`).
+    case clusterGap = "cluster-gap"
+    /// A message on the cluster's channel that is not a node's, or cannot be read: skipped.
+    case clusterBadMessage = "cluster-bad-message"
 
     public var description: String { rawValue }
 }

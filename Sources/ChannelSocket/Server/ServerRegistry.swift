@@ -159,6 +159,7 @@ actor ServerRegistry {
     private func refresh(_ uid: EDNValue, cause request: ConnectionRequest, clientID: String) {
         guard let delta = presence.settle(uid), let server = owner else { return }
         schedulePublish(server)
+        server.cluster?.broker.announce(uid: uid, ClusterPresence(ws: delta.ws, ajax: delta.ajax))
         if let isAny = delta.any {
             let id = isAny ? Reserved.uidportOpen : Reserved.uidportClose
             server.log(.info, "\(isAny ? "uidport-open" : "uidport-close") \(EDNPrinter.string(uid))")
@@ -404,9 +405,12 @@ actor ServerRegistry {
     /// caller checked it against the frame cap).
     /// Queues a push to every client of `uid`; returns how many clients it has now.
     @discardableResult
-    func push(_ event: EDNValue, to uid: EDNValue, flush: Bool, size: Int) -> Int {
+    func push(_ event: EDNValue, to uid: EDNValue, flush: Bool, size: Int, onlyIfConnected: Bool = false) -> Int {
         guard let server = owner else { return 0 }
         let reached = byUID[uid]?.count ?? 0
+        // A push from another node of a cluster is for this node's clients only: with none,
+        // nothing is buffered (a push made here waits for clients within the grace period).
+        if onlyIfConnected && reached == 0 { return 0 }
         // Taken out of the dictionary (and put back below), so the appends happen in place
         // rather than copying the whole window's buffer on every push.
         var buffer = buffers.removeValue(forKey: uid) ?? SendBuffer()

@@ -23,10 +23,19 @@ public enum EngineEvent: Sendable, Equatable {
     case badEvent(EDNValue)
     /// `[:chsk/bad-package "text"]` (v1 wire): a client's message could not be read.
     case badPackage(String)
+    /// `[:chsk/cluster-uidport-open uid]` (a node of a cluster only, no Sente event): the uid's
+    /// first client anywhere in the cluster connected. Handed to one node's app only: the node
+    /// where it connected. `uidPortOpen` still comes on every node where the uid connects.
+    case clusterUIDPortOpen(EDNValue)
+    /// `[:chsk/cluster-uidport-close uid]`: the uid's last client anywhere in the cluster left
+    /// (after the grace period), or the last node that had it stopped or expired. Handed to one
+    /// node's app only.
+    case clusterUIDPortClose(EDNValue)
 
     /// The ids of engine events: an `EventRouter` hands a client-sent event with one of these
     /// ids to its fallback, never to the handler registered for the id.
-    public static let ids: Set<Keyword> = [Reserved.uidportOpen, Reserved.uidportClose, Reserved.badEvent, Reserved.badPackage]
+    public static let ids: Set<Keyword> = [Reserved.uidportOpen, Reserved.uidportClose, Reserved.badEvent, Reserved.badPackage,
+                                           Reserved.clusterUIDPortOpen, Reserved.clusterUIDPortClose]
 }
 
 /// One event, as the server app receives it (Sente's server event-msg): from a client, or
