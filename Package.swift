@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ChannelSocketTesting", targets: ["ChannelSocketTesting"]),
         .library(name: "ChannelSocketHummingbird", targets: ["ChannelSocketHummingbird"]),
         .library(name: "ChannelSocketClientNIO", targets: ["ChannelSocketClientNIO"]),
+        .library(name: "ChannelSocketRedis", targets: ["ChannelSocketRedis"]),
         .executable(name: "chsk", targets: ["chsk"]),
     ],
     dependencies: [
@@ -37,6 +38,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "EDN", swiftSettings: strictSettings),
         .target(name: "Transit", dependencies: ["EDN"], swiftSettings: strictSettings),
         .target(
@@ -75,6 +77,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ChannelSocketRedis",
+            dependencies: ["ChannelSocket", "EDN", "CHiredis", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .target(name: "ChannelSocketTesting", dependencies: ["ChannelSocket"], swiftSettings: strictSettings),
