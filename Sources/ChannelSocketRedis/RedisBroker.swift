@@ -92,7 +92,8 @@ public final class RedisBroker: ChannelSocketBroker {
         /// Default settings.
         public init() {}
 
-        func validate() throws(RedisBrokerError) {
+        /// Checks each setting against its range.
+        public func validate() throws(RedisBrokerError) {
             func ms(_ d: Duration) -> Int64 { d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000 }
             if clusterName.isEmpty || clusterName.utf8.contains(where: { $0 <= 32 || $0 == 127 || $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") }) {
                 throw .badOptions("the cluster name must be non-empty, without spaces, control characters or braces")
@@ -335,6 +336,8 @@ public final class RedisBroker: ChannelSocketBroker {
             let up = s.writerUp && s.readerUp
             guard up != s.reportedUp else { return nil }
             let first = s.reportedUp == nil
+            // At start the reader is not connected yet: that is no loss to report.
+            if first && !up && error == nil { return nil }
             s.reportedUp = up
             if up {
                 let was = s.downSince

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChannelSocket
 import ChannelSocketHummingbird
+import ChannelSocketRedis
 import EDN
 import Hummingbird
 import HummingbirdWebSocket
@@ -77,6 +78,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Run the reference echo app (see above).")
     var echo = false
 
+    @Option(name: .customLong("redis"), help: ArgumentHelp("Join a cluster of chsk serve nodes over this Redis (redis://[[user]:password@]host[:port][/db] or unix:///path): push, broadcast, [:chsk/close] and connected uids span every node.", valueName: "url"))
+    var redis: String?
+
+    @Option(name: .customLong("node-id"), help: "This node's id in the cluster (with --redis; default: host name, process id and a random part).")
+    var nodeID: String?
+
+    @Option(name: .customLong("cluster-name"), help: "Nodes with the same --redis and cluster name form one cluster.")
+    var clusterName = "chsk"
+
+    @Option(name: .customLong("cluster-heartbeat-ms"), help: "How often a node renews its heartbeat in Redis and sweeps expired nodes.")
+    var clusterHeartbeatMs = 3000
+
+    @Option(name: .customLong("cluster-ttl-ms"), help: "A node silent this long leaves the cluster (its uids close on a surviving node at its next heartbeat).")
+    var clusterTTLMs = 10_000
+
     @Flag(help: "Serve Prometheus metrics (connections, events, bytes, pushes, held polls, refusals by reason, queue bytes, event-loop stalls, push latency) at GET --metrics-path.")
     var metrics = false
 
@@ -150,6 +166,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxHeaderBytes < 1024 { throw ValidationError("--max-header-bytes must be at least 1024") }
         if maxQueuedBytes < 1 << 16 { throw ValidationError("--max-queued-bytes must be at least 65536") }
+        if redis == nil && nodeID != nil { throw ValidationError("--node-id needs --redis") }
+        if let redis {
+            do { _ = try RedisEndpoint(url: redis) } catch { throw ValidationError(error.description) }
+            do { try clusterOptions.validate() } catch { throw ValidationError(error.description) }
+        }
         _ = try engineOptions()
     }
 
@@ -159,6 +180,15 @@ struct ServeCommand: AsyncParsableCommand {
                    idleTimeout: .seconds(idleTimeout), maxHeaderFieldSize: max(maxHeaderBytes / 2, 512),
                    maxHeaderListSize: maxHeaderBytes, maxQueuedBytesPerWebSocket: maxQueuedBytes,
                    writeStallTimeout: .seconds(writeStallTimeout), shutdownTimeout: .seconds(shutdownTimeout))
+    }
+
+    /// The Redis broker's options from the command line.
+    var clusterOptions: RedisBroker.Options {
+        var o = RedisBroker.Options()
+        o.clusterName = clusterName
+        o.heartbeat = .milliseconds(clusterHeartbeatMs)
+        o.nodeTTL = .milliseconds(clusterTTLMs)
+        return o
     }
 
     /// The engine's options from the command line (Sente's limits checked by `validate()`,
@@ -200,8 +230,15 @@ struct ServeCommand: AsyncParsableCommand {
                 [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000].map { Duration.milliseconds($0) }
             options.metricsFactory = factory
         }
+        var broker: RedisBroker?
+        if let redis {
+            do { broker = try await RedisBroker(url: redis, nodeID: nodeID, options: clusterOptions) } catch {
+                printError(error.description)
+                throw ExitCode(cannotListenExitCode)
+            }
+        }
         let server: ChannelSocketServer
-        do { server = try ChannelSocketServer(options: options, logger: logger) } catch {
+        do { server = try ChannelSocketServer(options: options, logger: logger, cluster: broker) } catch {
             throw ValidationError(error.description)
         }
         // Hummingbird's own lifecycle lines ("Server started and listening on …") repeat ours:
@@ -217,7 +254,8 @@ struct ServeCommand: AsyncParsableCommand {
         let scheme = tlsCert == nil ? "http" : "https"
         let host = self.host, path = self.path, echo = self.echo, metricsPath = self.metricsPath
         let log = logger
-        let summary = "wire \(options.wire.rawValue), packer \(options.packer.name)\(echo ? ", echo app" : "")"
+        let cluster = broker.map { ", cluster \($0.options.clusterName) node \($0.nodeID)" } ?? ""
+        let summary = "wire \(options.wire.rawValue), packer \(options.packer.name)\(echo ? ", echo app" : "")\(cluster)"
         if echo && !isLoopback(host) {
             log.warning("""
                 --echo on \(host), which is not a loopback address: anyone who can reach this port can push \
@@ -327,8 +365,8 @@ struct ServeCommand: AsyncParsableCommand {
                 let uid = parseUID(uidText)
                 let event = try parseEvent(eventText)
                 let reached = try await server.send(event, to: uid, flush: true)
-                var report = "pushed \(event) to \(EDNPrinter.string(uid)): \(clientCount(reached))"
-                if reached == 0, let hint = await similarUID(uid, server: server) { report += "; \(hint)" }
+                var report = "pushed \(event) to \(EDNPrinter.string(uid)): \(clientCount(reached))\(clusterReach(uid, server: server))"
+                if reached == 0, server.clusterNodes(with: uid) == 0, let hint = await similarUID(uid, server: server) { report += "; \(hint)" }
                 editor.print(report)
             case "broadcast":
                 let event = try parseEvent(rest)
@@ -445,7 +483,7 @@ func addEchoRoutes(_ router: Router<BasicWebSocketRequestContext>, server: Chann
         case .success(let event):
             do {
                 let reached = try await server.send(event, to: .string(uid))
-                return textResponse(200, "pushed \(event) to \(EDNPrinter.string(.string(uid))): \(clientCount(reached))")
+                return textResponse(200, "pushed \(event) to \(EDNPrinter.string(.string(uid))): \(clientCount(reached))\(clusterReach(.string(uid), server: server))")
             } catch {
                 return textResponse(400, "refused: \(error)")
             }
@@ -504,6 +542,13 @@ enum EventOrRefusal {
 /// "1 client", "3 clients", "no client".
 func clientCount(_ n: Int) -> String {
     n == 0 ? "no client" : n == 1 ? "1 client" : "\(n) clients"
+}
+
+/// On a node of a cluster, where else the push went: " here, and 2 other node(s)".
+func clusterReach(_ uid: EDNValue, server: ChannelSocketServer) -> String {
+    guard server.clusterNodeID != nil else { return "" }
+    let nodes = server.clusterNodes(with: uid)
+    return " here" + (nodes == 0 ? "; no other node has it" : ", and its clients on \(nodes) other node(s)")
 }
 
 func textResponse(_ status: Int, _ text: String) -> Response {
