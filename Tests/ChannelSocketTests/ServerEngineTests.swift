@@ -13,11 +13,12 @@ final class EngineHarness: @unchecked Sendable {
     private var received: [ServerEventMessage] = []
     private var task: Task<Void, Never>?
 
-    init(wire: WireOption = .auto, echo: Bool = true, configure: (inout ChannelSocketServerOptions) -> Void = { _ in }) throws {
+    init(wire: WireOption = .auto, echo: Bool = true, cluster: (any ChannelSocketBroker)? = nil,
+         configure: (inout ChannelSocketServerOptions) -> Void = { _ in }) throws {
         var options = ChannelSocketServerOptions(userID: { $0.params["uid"].map(EDNValue.string) }, wire: wire)
         options.clock = clock
         configure(&options)
-        server = try ChannelSocketServer(options: options)
+        server = try ChannelSocketServer(options: options, cluster: cluster)
         let app = EchoApp(server: server)
         task = Task { [server] in
             for await message in server.events {
