@@ -542,13 +542,24 @@ public final class RedisBroker: ChannelSocketBroker {
                     continue
                 }
             }
-            guard let c = conn, var pos = position else { continue }
-            let args: [[UInt8]] = [Array("XREAD".utf8), Array("COUNT".utf8), Array("512".utf8), Array("BLOCK".utf8),
-                                   Array(String(Self.blockMilliseconds).utf8), Array("STREAMS".utf8), keys.bus, pos.lastID]
+            guard let c = conn, let pos = position else { continue }
+            // XINFO and a non-blocking XREAD in one MULTI: the stream's state at the very moment
+            // of the read tells exactly whether entries after this node's position were
+            // trimmed unread (Redis's entries-added counts every entry ever added). With nothing
+            // to read, a blocking XREAD waits for the next entry (its result is read again here).
+            let bus = keys.bus
+            let read: [[[UInt8]]] = [[Array("MULTI".utf8)], [Array("XINFO".utf8), Array("STREAM".utf8), bus],
+                                     [Array("XREAD".utf8), Array("COUNT".utf8), Array("512".utf8), Array("STREAMS".utf8), bus, pos.lastID],
+                                     [Array("EXEC".utf8)]]
             do {
-                let reply = try await onReader { () throws(RedisFailure) -> RESP in try c.command(args) }
-                if let e = reply.errorMessage { throw RedisFailure.io("Redis refused XREAD: \(e)") }
-                guard let streams = reply.array, let entries = streams.first?.array?.dropFirst().first?.array else { continue }
+                let replies = try await onReader { () throws(RedisFailure) -> [RESP] in try c.pipeline(read) }
+                guard let results = replies[3].array, results.count == 2 else {
+                    throw RedisFailure.io("Redis refused MULTI/XINFO/XREAD: \(replies.compactMap(\.errorMessage).joined(separator: "; "))")
+                }
+                try await check(results[0], &position)
+                if let e = results[1].errorMessage { throw RedisFailure.io("Redis refused XREAD: \(e)") }
+                guard var pos = position else { continue }
+                let entries = results[1].array?.first?.array?.dropFirst().first?.array ?? []
                 for entry in entries {
                     guard let parts = entry.array, parts.count == 2, let id = parts[0].bytes else { continue }
                     pos.lastID = id
@@ -556,7 +567,12 @@ public final class RedisBroker: ChannelSocketBroker {
                     await handle(id, parts[1].array ?? [], &sequences)
                 }
                 position = pos
-                if entries.count == 512 { try await locate(c, &position) }   // behind: was anything trimmed?
+                if entries.isEmpty {
+                    let wait: [[UInt8]] = [Array("XREAD".utf8), Array("COUNT".utf8), Array("1".utf8), Array("BLOCK".utf8),
+                                           Array(String(Self.blockMilliseconds).utf8), Array("STREAMS".utf8), bus, pos.lastID]
+                    let reply = try await onReader { () throws(RedisFailure) -> RESP in try c.command(wait) }
+                    if let e = reply.errorMessage { throw RedisFailure.io("Redis refused XREAD: \(e)") }
+                }
             } catch {
                 conn = nil
                 await report(reader: false, error: String(describing: error))
@@ -564,16 +580,32 @@ public final class RedisBroker: ChannelSocketBroker {
         }
     }
 
-    /// Finds the reader's place: at the end of the stream the first time; after a reconnect,
-    /// where it was, reporting entries trimmed before it read them and restarting from the
-    /// beginning of a stream that was reset (Redis lost its data).
+    /// Finds the reader's place on connecting: at the end of the stream the first time; after a
+    /// reconnect, where it was (`check`).
     func locate(_ c: HiredisConnection, _ position: inout Position?) async throws(RedisFailure) {
         let args: [[UInt8]] = [Array("XINFO".utf8), Array("STREAM".utf8), keys.bus]
         let reply = try await onReader { () throws(RedisFailure) -> RESP in try c.command(args) }
-        var length = 0, added = 0, last: [UInt8] = Array("0-0".utf8)
-        if let e = reply.errorMessage {
+        try await check(reply, &position)
+    }
+
+    /// A stream id's two numbers, for ordering (`nil` for anything else).
+    static func streamID(_ bytes: [UInt8]) -> (UInt64, UInt64)? {
+        let parts = bytes.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard parts.count == 2, let ms = UInt64(String(decoding: parts[0], as: UTF8.self)),
+              let seq = UInt64(String(decoding: parts[1], as: UTF8.self)) else { return nil }
+        return (ms, seq)
+    }
+
+    /// Compares the stream as `XINFO STREAM` describes it with the reader's position: the
+    /// first time, the position becomes the stream's end; a stream that was reset (Redis lost
+    /// its data) is read again from its start; entries after the position that were trimmed
+    /// before the reader got them are reported (how many, from Redis's `entries-added`).
+    func check(_ info: RESP, _ position: inout Position?) async throws(RedisFailure) {
+        var length = 0, added = 0
+        var last: [UInt8] = Array("0-0".utf8)
+        if let e = info.errorMessage {
             guard e.contains("no such key") else { throw .io("Redis refused XINFO: \(e)") }
-        } else if let fields = reply.array {
+        } else if let fields = info.array {
             var i = 0
             while i + 1 < fields.count {
                 switch fields[i].text {
@@ -589,15 +621,14 @@ public final class RedisBroker: ChannelSocketBroker {
             position = Position(lastID: last, index: added)
             return
         }
-        if added < pos.index {
+        let lastSeen = Self.streamID(pos.lastID) ?? (0, 0)
+        let first = added - length   // how many entries were ever trimmed: the first one's index
+        if added < pos.index || (Self.streamID(last) ?? (0, 0)) < lastSeen {
             await deliver(.link(up: true, "the cluster's stream was reset (Redis lost its data): reading it from its start"))
             pos = Position(lastID: Array("0-0".utf8), index: 0)
-        } else {
-            let first = added - length
-            if first > pos.index {
-                await deliver(.refused(.clusterGap, "missed \(first - pos.index) message(s) of the other nodes: the stream was trimmed past this node's position (streamMaxLength \(options.streamMaxLength))"))
-                pos.index = first
-            }
+        } else if first > pos.index {
+            await deliver(.refused(.clusterGap, "missed \(first - pos.index) message(s) of the other nodes: the stream was trimmed past this node's position (streamMaxLength \(options.streamMaxLength))"))
+            pos.index = first
         }
         position = pos
     }

@@ -20,15 +20,17 @@ final class InProcessServer: Sendable {
     final class Received: Sendable {
         let items = Mutex<[(id: String, data: EDNValue, clientID: String)]>([])
         let cookies = Mutex<Set<String>>([])
+        let engine = Mutex<[EngineEvent]>([])
     }
 
     var url: String { "http://127.0.0.1:\(port)/chsk" }
 
-    init(csrfToken: String? = nil, packer: any Packer = EDNPacker(), allowWebSocket: Bool = true) async throws {
+    init(csrfToken: String? = nil, packer: any Packer = EDNPacker(), allowWebSocket: Bool = true,
+         cluster: (any ChannelSocketBroker)? = nil) async throws {
         var options = ChannelSocketServerOptions(userID: { $0.params["uid"].map(EDNValue.string) },
                                                  csrf: csrfToken.map(CSRFCheck.token) ?? .disabled, packer: packer)
         options.allowWebSocket = allowWebSocket
-        let server = try ChannelSocketServer(options: options)
+        let server = try ChannelSocketServer(options: options, cluster: cluster)
         self.server = server
         let portBox = Mutex<Int?>(nil)
         let app = try ChannelSocketApplication(server: server, configuration: .init(host: "127.0.0.1", port: 0))
@@ -38,6 +40,7 @@ final class InProcessServer: Sendable {
         consumer = Task {
             for await message in server.events {
                 if let cookie = message.request.header("cookie") { received.cookies.withLock { _ = $0.insert(cookie) } }
+                if let e = message.engineEvent { received.engine.withLock { $0.append(e) } }
                 guard message.event.id.namespace != "chsk" else { continue }
                 received.items.withLock { $0.append((message.id.text, message.data ?? .null, message.clientID)) }
                 if message.wantsReply {
@@ -62,6 +65,9 @@ final class InProcessServer: Sendable {
     func data(of id: String) -> [EDNValue] {
         log.items.withLock { $0.filter { $0.id == id }.map(\.data) }
     }
+
+    /// The engine's events so far (uidport, cluster uidport, bad events), in order.
+    var engineEvents: [EngineEvent] { log.engine.withLock { $0 } }
 
     /// Every `Cookie` header that came with an event.
     var cookies: Set<String> { log.cookies.withLock { $0 } }
