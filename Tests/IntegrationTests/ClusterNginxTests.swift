@@ -47,15 +47,28 @@ enum Nginx {
         let base = Self.freeBase()
         try #require(base != 0)
         let script = Checkout.packageRoot.appendingPathComponent("Examples/cluster/run")
+        // Foundation starts the script as the leader of its own process group, but with the
+        // signal mask of the spawning thread, which blocks SIGTERM and SIGCHLD (bash then never
+        // returns from `wait`): perl (perl-base, always on Debian) clears the mask and execs it.
+        // At the end a SIGTERM to the whole group stops Redis, nginx and the nodes, and the
+        // script cleans up its folder and exits.
         let process = Process()
-        process.executableURL = script
-        process.arguments = ["--base-port", String(base), "--chsk", Checkout.chsk.path]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        process.arguments = ["-MPOSIX", "-e", "sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die; exec @ARGV or die",
+                             script.path, "--base-port", String(base), "--chsk", Checkout.chsk.path]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        defer { ChildProcess.stop(process, grace: 10) }
+        defer {
+            let group = process.processIdentifier
+            kill(-group, SIGTERM)
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            kill(-group, SIGKILL)
+            ChildProcess.stop(process, grace: 1)
+        }
         let ready = ServeProcess.readLine(out.fileHandleForReading.fileDescriptor, timeout: 60) ?? ""
         try #require(ready.hasPrefix("ready:"), "the script printed: \(ready)")
 
