@@ -68,6 +68,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The server's channel socket path (to find /broadcast beside it).")
     var path = "/chsk"
 
+    @Option(help: ArgumentHelp("For fanout/ajax: the server whose /broadcast (or /push-each) makes the pushes (another node of a cluster), or none: only receive, another bench triggers.", valueName: "url|none"))
+    var trigger: String?
+
+    @Flag(name: .customLong("per-uid"), help: "For fanout/ajax: one push per connected uid (GET /push-each) instead of one broadcast.")
+    var perUID = false
+
     @Option(help: "Transport: ws or ajax.")
     var type: ClientType = .ws
 
@@ -109,6 +115,11 @@ struct BenchCommand: AsyncParsableCommand {
         }
         guard url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]") else {
             throw ValidationError("chsk bench only targets loopback servers (127.0.0.0/8, localhost, [::1])")
+        }
+        if let trigger, trigger != "none" {
+            guard trigger.hasPrefix("http://127.") || trigger.hasPrefix("http://localhost") || trigger.hasPrefix("https://127.") else {
+                throw ValidationError("--trigger must be a loopback server root (http://127.0.0.1:PORT) or none")
+            }
         }
         if client == .lean && (!(mode == .fanout && type == .ws || mode == .ajax) || protocolGeneration == .v1) {
             throw ValidationError("--client lean is for fanout over ws and for ajax, with the v2 protocol")
@@ -353,7 +364,10 @@ struct BenchCommand: AsyncParsableCommand {
         var base = url
         if base.hasPrefix("ws://") { base = "http://" + base.dropFirst(5) }
         if base.hasPrefix("wss://") { base = "https://" + base.dropFirst(6) }
-        let root = base.hasSuffix(path) ? String(base.dropLast(path.count)) : base
+        var root = base.hasSuffix(path) ? String(base.dropLast(path.count)) : base
+        if let trigger, trigger != "none" { root = trigger.hasSuffix("/") ? String(trigger.dropLast()) : trigger }
+        let passive = trigger == "none"
+        let route = perUID ? "/push-each" : "/broadcast"
         let transport = NIOClientTransport()
         // A client is open once its handshake came, but over Ajax (v2) the server counts it as
         // connected only from its next poll: wait (up to 10 s) until the server lists every
@@ -370,16 +384,20 @@ struct BenchCommand: AsyncParsableCommand {
         var rounds = 0
         var triggerFailures = 0
         while ContinuousClock.now < stopAt {
+            if passive {   // another bench triggers; this one counts what arrives
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
             let t = monotonicNanos()
             let ev = EDNPrinter.string([.kw("bench/fan"), [.integer(t), .integer(Int64(rounds))]])
-            let request = ClientHTTPRequest(method: "GET", url: root + "/broadcast?ev=" + FormDecoding.escape(ev), tls: tls)
+            let request = ClientHTTPRequest(method: "GET", url: root + route + "?ev=" + FormDecoding.escape(ev), tls: tls)
             if let response = try? await transport.http(request, timeout: .seconds(10)), response.status == 200 { rounds += 1 } else { triggerFailures += 1 }
             try? await Task.sleep(for: .milliseconds(500))
         }
         try? await Task.sleep(for: .seconds(type == .ajax ? 3 : 1))
         await closeAll()
         result["broadcast-failures"] = .integer(Int64(triggerFailures))
-        let expected = rounds * opened
+        let expected = passive ? 0 : rounds * opened
         result["opened"] = .integer(Int64(opened))
         result["uids"] = .integer(Int64(m))
         result["rounds"] = .integer(Int64(rounds))

@@ -505,6 +505,24 @@ func addEchoRoutes(_ router: Router<BasicWebSocketRequestContext>, server: Chann
             }
         }
     }
+    // Beyond the reference app: one push per connected uid (cluster-wide on a node of a
+    // cluster), for `chsk bench fanout --per-uid`: the per-uid path, where /broadcast is one
+    // message for all.
+    router.get("push-each") { request, _ -> Response in
+        if let refused = refusal(request) { return refused }
+        let q = FormDecoding.decode(request.uri.query ?? "")
+        guard let ev = q["ev"] else { return textResponse(400, "usage: /push-each?ev=<edn event>") }
+        switch event(ev, route: "push-each") {
+        case .failure(let response): return response
+        case .success(let event):
+            var pushed = 0
+            for uid in await server.connectedUIDs.any {
+                do { try await server.send(event, to: uid) } catch { return textResponse(400, "refused after \(pushed) push(es): \(error)") }
+                pushed += 1
+            }
+            return textResponse(200, "pushed \(event) to each of \(pushed) uid(s)")
+        }
+    }
     router.get("connected") { request, _ -> Response in
         if let refused = refusal(request) { return refused }
         var r = textResponse(200, await server.connectedUIDs.description)
