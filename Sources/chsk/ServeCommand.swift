@@ -150,6 +150,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxHeaderBytes < 1024 { throw ValidationError("--max-header-bytes must be at least 1024") }
         if maxQueuedBytes < 1 << 16 { throw ValidationError("--max-queued-bytes must be at least 65536") }
+        if let tlsCert { try checkReadableFile(tlsCert, "--tls-cert") }
+        if let tlsKey { try checkReadableFile(tlsKey, "--tls-key") }
+        if let staticDirectory {
+            var info = stat()
+            guard stat(staticDirectory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw ValidationError("--static: no such folder: \(staticDirectory)")
+            }
+        }
         _ = try engineOptions()
     }
 
@@ -204,10 +212,15 @@ struct ServeCommand: AsyncParsableCommand {
         do { server = try ChannelSocketServer(options: options, logger: logger) } catch {
             throw ValidationError(error.description)
         }
-        // Hummingbird's own lifecycle lines ("Server started and listening on …") repeat ours:
-        // its logger shows warnings and errors only, unless --log-level debug.
-        var httpLogger = logger
-        if logger.logLevel > .debug { httpLogger.logLevel = max(logger.logLevel, .warning) }
+        // Hummingbird's and ServiceLifecycle's own lifecycle lines ("Server started and
+        // listening on …", "Starting service", twice: its service group and ours) repeat ours:
+        // their entries below warning are dropped, at every --log-level (the adapter's own
+        // debug lines stay).
+        let level = logLevel.level
+        var httpLogger = Logger(label: "chsk") { label in
+            StderrLogHandler(logLevel: .info, label: label, quietSources: ["Hummingbird", "HummingbirdCore", "ServiceLifecycle"])
+        }
+        httpLogger.logLevel = level
         let application = ChannelSocketApplication(
             server: server,
             configuration: .init(host: host, port: port, path: path, staticDirectory: staticDirectory,
@@ -229,7 +242,9 @@ struct ServeCommand: AsyncParsableCommand {
         // Prompt commands wait until the server listens, so that with `--port 0` the port is
         // the first line of stdout even when commands are piped in.
         let (listening, listeningSink) = AsyncStream.makeStream(of: Void.self)
-        let app = try application.build(extraRoutes: { router in
+        // A certificate or key that does not load is a usage error (the files exist: validate()).
+        let tlsFiles = "--tls-cert \(tlsCert ?? ""), --tls-key \(tlsKey ?? "")"
+        let app = try usageErrorIfThrows({ "\(tlsFiles): cannot load a PEM certificate chain and private key (\($0))" }) { try application.build(extraRoutes: { router in
             if let metricsRegistry { addMetricsRoute(router, path: metricsPath, server: server, registry: metricsRegistry) }
             if echo { addEchoRoutes(router, server: server, csrfToken: csrf) }
         }, onServerRunning: { port in
@@ -237,8 +252,8 @@ struct ServeCommand: AsyncParsableCommand {
             if isatty(1) == 0 { writeAll(1, Array("\(port)\n".utf8)) }
             listeningSink.yield()
             listeningSink.finish()
-        })
-        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        }) }
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: httpLogger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout) + .milliseconds(500)
         let group = ServiceGroup(configuration: groupConfiguration)
         let shutdownTimeout = self.shutdownTimeout
@@ -296,6 +311,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError(line)
             throw ExitCode(cannotListenExitCode)
         }
+        log.debug("stopped")
         signals.cancel()
         logEditor.withLock { $0 = nil }
         prompt.cancel()
@@ -350,6 +366,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         return true
     }
+}
+
+/// The result of `body`; an error it throws becomes a usage error (`ValidationError`) with
+/// the message `describe` makes of it.
+func usageErrorIfThrows<T>(_ describe: (any Error) -> String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw ValidationError(describe(error)) }
 }
 
 /// True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost).

@@ -39,6 +39,16 @@ struct StderrLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     let label: String
+    /// Modules whose entries below warning are dropped: Hummingbird's and ServiceLifecycle's
+    /// lifecycle lines ("Server started and listening on …", "Starting service") repeat
+    /// chsk's own, at every level.
+    var quietSources: Set<String> = []
+
+    init(logLevel: Logger.Level, label: String, quietSources: Set<String> = []) {
+        self.logLevel = logLevel
+        self.label = label
+        self.quietSources = quietSources
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -47,6 +57,7 @@ struct StderrLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let level = event.level
+        if level < .warning, !quietSources.isEmpty, quietSources.contains(event.source) { return }
         var name = level.rawValue.uppercased()
         name += String(repeating: " ", count: max(0, 5 - name.count))
         let tag: String
