@@ -18,24 +18,34 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Load-test a Sente server: idle connections, request/reply, push fan-out, Ajax.",
         discussion: """
             Modes:
-              conns   open --connections idle clients, hold --duration s, then check each still answers
-              echo    clients do request/reply round trips ([:bench/echo …] with a callback) for
-                      --duration s, back to back or at --rate total requests/s (latency measured
-                      from the scheduled send time, so a stalled server shows up)
-              fanout  clients spread over --uids uids; every 0.5 s one server-side broadcast (the echo
-                      app's GET /broadcast) pushes to all of them; end-to-end delivery latency
+              conns   open --connections idle clients, hold --duration s, then check
+                      each still answers
+              echo    clients do request/reply round trips ([:bench/echo …] with a
+                      callback) for --duration s, back to back or at --rate total
+                      requests/s (latency measured from the scheduled send time,
+                      so a stalled server shows up)
+              fanout  clients spread over --uids uids; every 0.5 s one server-side
+                      broadcast (the echo app's GET /broadcast) pushes to all of
+                      them; end-to-end delivery latency
               ajax    fanout over long-polling clients (--type ajax)
-              burst   open --connections clients, then every one sends one request at the same
-                      instant; counts answered, explicitly refused (:chsk/closed, :chsk/error: a
-                      visible error) and unanswered (:chsk/timeout after --duration s: lost)
-            The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. A run that \
-            measured nothing (no client opened, no round trip answered, nothing delivered) says \
-            why and exits 1 (3 when no client could connect) within --duration plus a few seconds. With
-            --server-pid, server CPU time and RSS are read from /proc and per-CPU-second figures
-            are printed. Latencies come from an HdrHistogram (p50/p99/p99.9/max).
+              burst   open --connections clients, then every one sends one request
+                      at the same instant; counts answered, explicitly refused
+                      (:chsk/closed, :chsk/error: a visible error) and unanswered
+                      (:chsk/timeout after --duration s: lost)
+
+            The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. A run \
+            that measured nothing (no client opened, no round trip answered, nothing delivered) \
+            says why and exits 1 (3 when no client could connect) within --duration plus a few \
+            seconds. With --server-pid, server CPU time and RSS are read from /proc and \
+            per-CPU-second figures are printed. Latencies come from an HdrHistogram \
+            (p50/p99/p99.9/max).
+
+            The text output lists what was set up, what was measured, the latencies, the \
+            server's figures, then the wall time, one per line, names and numbers aligned; \
+            --json prints the same figures as one JSON object.
 
             Example:
-              chsk bench http://127.0.0.1:8090/chsk echo --connections 100 --duration 10 --server-pid 1234
+              chsk bench http://127.0.0.1:8090/chsk echo --connections 100 --duration 10
             """
     )
 

@@ -32,15 +32,9 @@ struct Chsk: AsyncParsableCommand {
             }
         } catch let error as ValidationError {
             exitWithUsage(error.message, for: type(of: command))
-        } catch let error as ExitCode {
-            exit(withError: error)
-        } catch let error as CleanExit {
-            exit(withError: error)
         } catch {
-            // Anything else is a runtime failure: one line, exit 1.
-            let line = "\(error)".split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "failed"
-            printError(line)
-            Glibc.exit(1)
+            // Exit codes, help requests and other errors as ArgumentParser shows them.
+            exit(withError: error)
         }
     }
 

@@ -266,9 +266,9 @@ struct SendCommand: AsyncParsableCommand {
 
             Examples:
               chsk send http://127.0.0.1:8090/chsk '[:my-app/hello {:x 1}]' --uid alice
-              chsk send http://127.0.0.1:8090/chsk '[:my-app/req {:q 1}]' --reply --timeout 3
-              printf '[:my-app/a 1]\\n[:my-app/b 2]\\n' | chsk send http://127.0.0.1:8090/chsk -
-              chsk send wss://127.0.0.1:8443/chsk '[:my-app/req 1]' --reply --cacert cert.pem
+              chsk send http://127.0.0.1:8090/chsk '[:my-app/req 1]' --reply --timeout 3
+              printf '[:my/a 1]\\n[:my/b 2]\\n' | chsk send http://127.0.0.1:8090/chsk -
+              chsk send wss://127.0.0.1:8443/chsk '[:my/req 1]' --reply --cacert cert.pem
 
             Without --reply it exits once the server has read the event (WebSocket: after the \
             close handshake; Ajax: the POST answered). With EVENT `-`, events are read from \
@@ -365,7 +365,7 @@ struct AwaitCommand: AsyncParsableCommand {
             3/4 when it cannot connect or is rejected (see chsk help send).
 
             Example:
-              chsk await http://127.0.0.1:8090/chsk --uid alice --event my-app/alert --count 2 --timeout 30
+              chsk await http://127.0.0.1:8090/chsk --uid alice --event my/alert --count 2
             """
     )
 

@@ -94,7 +94,7 @@ struct ConnectCommand: AsyncParsableCommand {
         case "quit", "exit", ":quit":
             return false
         case "help":
-            editor.print(Self.configuration.discussion)
+            editor.print(wrapText(Self.configuration.discussion, width: Terminal.columns))
             return true
         case "state":
             editor.print(EDNPrinter.pretty(await client.currentState.value))

@@ -23,6 +23,7 @@ struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
         abstract: "Convert values between EDN, JSON and Transit (JSON, JSON-verbose, MessagePack).",
+        usage: "chsk convert [--from <format>] [--to <format>] [<options>] [<files> ...]",
         discussion: """
             Reads a stream of values in the --from format from the files (or stdin) and prints \
             each in the --to format, one per line (MessagePack: concatenated, no newline). EDN \
@@ -37,13 +38,15 @@ struct ConvertCommand: ParsableCommand {
             (RFC 3339 strings), #uuid, URIs and bytes (strings), tagged values (the tag is \
             dropped), map keys other than strings and keywords (their EDN text) and keys that \
             end up the same string. Keyword keys and lists are not warned about: keys read \
-            back as keywords, and a list equals a vector in Clojure. Transit and EDN carry \
-            every value without loss.
+            back as keywords, and a list equals a vector in Clojure. EDN and Transit carry \
+            each other's values (Transit's bytes and URIs as #bytes and #uri).
 
             Examples:
               echo '{"a": [1, 2]}' | chsk convert --from json                # {:a [1 2]}
-              echo '{:a #{1} :b 1/2}' | chsk convert --to json 2>/dev/null   # {"a":[1],"b":0.5}
-              echo '[:my/ev {:a 1}]' | chsk convert --to transit-json        # ["~:my/ev",["^ ","~:a",1]]
+              echo '{:a #{1} :b 1/2}' | chsk convert --to json 2>/dev/null
+              # {"a":[1],"b":0.5}
+              echo '[:my/ev {:a 1}]' | chsk convert --to transit-json
+              # ["~:my/ev",["^ ","~:a",1]]
               echo '["^ ","~:a",1]' | chsk convert --from transit-json --to json --pretty
             """
     )

@@ -7,6 +7,7 @@ struct PackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pack",
         abstract: "Read EDN (or JSON) values and print them as a packer's payload.",
+        usage: "chsk pack [<options>] [<files> ...]",
         discussion: """
             Reads a stream of values from the files (or stdin) and prints one payload per \
             input value, one per line. With no options it prints canonical EDN, exactly as \
@@ -19,9 +20,10 @@ struct PackCommand: ParsableCommand {
 
             Examples:
               echo '{:a 1 :b [1 2.5 "x"]}' | chsk pack
-              echo '[:my/ev {:a 1}]' | chsk pack --frame v1 --cb a1b2c3     # +[[:my/ev {:a 1}] "a1b2c3"]
-              echo '[:chsk/ws-ping]' | chsk pack --frame v2                 # [[:chsk/ws-ping] nil]
-              echo '{"a": [1, 2]}' | chsk pack --from json                  # {:a [1 2]}
+              echo '[:my/ev {:a 1}]' | chsk pack --frame v1 --cb a1b2c3
+              # +[[:my/ev {:a 1}] "a1b2c3"]
+              echo '[:chsk/ws-ping]' | chsk pack --frame v2       # [[:chsk/ws-ping] nil]
+              echo '{"a": [1, 2]}' | chsk pack --from json        # {:a [1 2]}
             """
     )
 

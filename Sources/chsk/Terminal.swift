@@ -12,6 +12,14 @@ enum Terminal {
     static func red(_ s: String) -> String { colorEnabled ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
     static func yellow(_ s: String) -> String { colorEnabled ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
 
+    /// The width to wrap text to: `COLUMNS`, else the terminal's width, else 80.
+    static var columns: Int {
+        if let text = getenv("COLUMNS"), let n = Int(String(cString: text)), n > 20 { return n }
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { return Int(size.ws_col) }
+        return 80
+    }
+
     /// UTC date and time, ISO 8601 with milliseconds: `2026-12-05T12:00:01.123Z`.
     static func isoTimestamp() -> String {
         var ts = timespec()
@@ -32,6 +40,28 @@ enum Terminal {
         func pad(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
         return "\(pad(ms / 3_600_000, 2)):\(pad(ms / 60_000 % 60, 2)):\(pad(ms / 1000 % 60, 2)).\(pad(ms % 1000, 3))"
     }
+}
+
+/// `text` with each line longer than `width - 1` columns broken at spaces; lines that start
+/// with a space (examples, tables) are kept as they are.
+func wrapText(_ text: String, width: Int) -> String {
+    var lines: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.first == " " || line.count < width {
+            lines.append(String(line))
+            continue
+        }
+        var current = ""
+        for word in line.split(separator: " ") {
+            if !current.isEmpty && current.count + 1 + word.count >= width {
+                lines.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? String(word) : " " + word
+        }
+        lines.append(current)
+    }
+    return lines.joined(separator: "\n")
 }
 
 /// One readable line per log entry on stderr: `12:00:01.123 INFO  message`.

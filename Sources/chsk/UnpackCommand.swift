@@ -8,6 +8,7 @@ struct UnpackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unpack",
         abstract: "Read a packer's payloads (optionally Sente-framed) and print them as EDN or JSON.",
+        usage: "chsk unpack [<options>] [<files> ...]",
         discussion: """
             Without --frame the input is a stream of payloads (whitespace-separated; one per \
             line as 'chsk pack' writes them). With --frame the input is one framed Sente \
@@ -23,7 +24,7 @@ struct UnpackCommand: ParsableCommand {
 
             Examples:
               echo '+[[:my/ev {:a 1}] "a1b2c3"]' | chsk unpack --frame auto
-              echo '[[:chsk/handshake ["alice" nil nil]] nil]' | chsk unpack --frame auto --to json
+              echo '[[:my/ev {:a 1}] nil]' | chsk unpack --frame auto --to json
             """
     )
 
