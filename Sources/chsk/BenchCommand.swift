@@ -192,11 +192,7 @@ struct BenchCommand: AsyncParsableCommand {
         if json || pretty {
             writeAll(1, Array((render(.map(m), json: true, pretty: pretty) + "\n").utf8))
         } else {
-            for key in result.keys.sorted() {
-                var v = EDNPrinter.string(result[key]!)
-                if case .double(let d) = result[key]! { v = formatNumber(d) }
-                writeAll(1, Array("\(key.padding(30)) \(v)\n".utf8))
-            }
+            writeAll(1, Array(Self.text(result).utf8))
         }
         if measured == 0 {
             let opened = result["opened"]?.int64Value
@@ -208,6 +204,38 @@ struct BenchCommand: AsyncParsableCommand {
             printError("bench measured nothing: 0 operations\(hint)")
             throw Self.nothingMeasured
         }
+    }
+
+    /// The order of the text output: what was set up, what was measured, the latencies, the
+    /// server's figures, the wall time (other keys after, sorted).
+    static let textOrder = [
+        "mode", "connections", "opened", "uids",
+        "held-and-answering", "rounds", "deliveries-expected", "deliveries", "broadcast-failures",
+        "answered", "refused-with-error", "unanswered", "wrong-replies",
+        "operations", "errors", "round-trips-per-second",
+        "latency-ms-p50", "latency-ms-p99", "latency-ms-p99.9", "latency-ms-max",
+        "server-cpu-seconds", "operations-per-server-cpu-second",
+        "server-rss-kb-before", "server-rss-kb-after", "server-rss-kb-per-connection",
+        "wall-seconds",
+    ]
+
+    /// The result as text: one `name  value` line per figure in `textOrder`, names padded to
+    /// one column, values right-aligned (integers as they are, other numbers with two decimals).
+    static func text(_ result: [String: EDNValue]) -> String {
+        let known = textOrder.filter { result[$0] != nil }
+        let keys = known + result.keys.filter { !textOrder.contains($0) }.sorted()
+        let values = keys.map { key -> String in
+            switch result[key]! {
+            case .double(let d): formatFixed(d)
+            case .string(let s): s
+            case let v: EDNPrinter.string(v)
+            }
+        }
+        let nameWidth = keys.map(\.count).max() ?? 0
+        let valueWidth = values.map(\.count).max() ?? 0
+        return zip(keys, values).map { key, value in
+            key.padding(nameWidth) + "  " + String(repeating: " ", count: valueWidth - value.count) + value + "\n"
+        }.joined()
     }
 
     // MARK: modes
@@ -498,7 +526,12 @@ extension String {
     func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }
 
-func formatNumber(_ d: Double) -> String {
-    let scaled = (d * 100).rounded() / 100
-    return EDNPrinter.string(.double(scaled))
+/// `d` with exactly two decimals (`12.5` → `12.50`), no exponent.
+func formatFixed(_ d: Double) -> String {
+    guard d.isFinite else { return EDNPrinter.string(.double(d)) }
+    let hundredths = (abs(d) * 100).rounded()
+    guard hundredths < 9e15 else { return EDNPrinter.string(.double(d)) }
+    let n = Int64(hundredths)
+    let fraction = n % 100
+    return (d < 0 && n != 0 ? "-" : "") + "\(n / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
 }
