@@ -173,13 +173,13 @@ _chsk() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|connect|send|await|watch|bench|pack|unpack|help)
+    serve|connect|send|await|watch|bench|convert|pack|unpack|help)
         # Offer subcommand argument completions
         "_chsk_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve connect send await watch bench pack unpack help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve connect send await watch bench convert pack unpack help' -- "${cur}"))
         ;;
     esac
 }
@@ -203,7 +203,7 @@ _chsk_serve() {
         return
         ;;
     '--packer')
-        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'
         return
         ;;
     '--wire')
@@ -560,6 +560,38 @@ _chsk_bench() {
     esac
 }
 
+_chsk_convert() {
+    repeating_flags=()
+    non_repeating_flags=(--pretty --sort --keywordize --no-keywordize --binary --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--from --to --transit-cache)
+    __chsk_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--from')
+        __chsk_add_completions -W 'edn'$'\n''json'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--to')
+        __chsk_add_completions -W 'edn'$'\n''json'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--transit-cache')
+        __chsk_add_completions -W 'utf16'$'\n''scalars'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __chsk_add_completions -f
+        return
+        ;;
+    esac
+}
+
 _chsk_pack() {
     repeating_flags=()
     non_repeating_flags=(--pretty --sort --single --keywordize --no-keywordize --binary --version -h --help)
@@ -589,6 +621,14 @@ _chsk_pack() {
         return
         ;;
     esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __chsk_add_completions -f
+        return
+        ;;
+    esac
 }
 
 _chsk_unpack() {
@@ -614,6 +654,14 @@ _chsk_unpack() {
         ;;
     '--transit-cache')
         __chsk_add_completions -W 'utf16'$'\n''scalars'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __chsk_add_completions -f
         return
         ;;
     esac

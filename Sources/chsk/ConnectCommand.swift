@@ -13,10 +13,14 @@ struct ConnectCommand: AsyncParsableCommand {
         commandName: "connect",
         abstract: "Interactive REPL to a Sente server: send events, make requests, watch pushes.",
         discussion: """
-            Type an event to send it:        [:my-app/hello {:x 1}]
-            Prefix ? to wait for the reply:  ? [:my-app/req {:q 1}]
-            With a timeout (seconds):        ? :timeout 2.5 [:my-app/req {:q 1}]
+            Type an event to send it; prefix ? to wait for the reply, ? :timeout SECONDS to \
+            wait longer or shorter than --timeout:
+              [:my-app/hello {:x 1}]
+              ? [:my-app/req {:q 1}]
+              ? :timeout 2.5 [:my-app/req {:q 1}]
+
             Commands: state, reconnect, disconnect, help, quit (also with a leading /).
+
             Pushed events and [:chsk/state …] changes print above the line being typed. On a \
             terminal it uses GNU readline (history in ~/.chsk_history_connect, Tab completes \
             commands and event ids seen so far); from a pipe it reads one line at a time and \

@@ -53,8 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Channel socket path.")
     var path = "/chsk"
 
-    @Option(help: "Payload format: edn, transit-json, transit-json-verbose.")
-    var packer: PackerName = .edn
+    @Option(help: "Payload format (Sente's packers; transit-msgpack is not one).")
+    var packer: SentePacker = .edn
 
     @Option(help: "Wire generation: auto (v1 and v2 side by side), v1 (Sente <= 1.16) or v2 (1.18+).")
     var wire: WireOption = .auto
@@ -141,7 +141,6 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: LogLevelOption = .info
 
     func validate() throws {
-        if packer == .transitMsgpack { throw ValidationError("Sente does not carry transit-msgpack; use edn, transit-json or transit-json-verbose") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535") }
         for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
@@ -181,7 +180,7 @@ struct ServeCommand: AsyncParsableCommand {
             csrf: csrfToken.map(CSRFCheck.token) ?? .disabled,
             allowedOrigins: allowedOrigins.isEmpty ? nil : Set(allowedOrigins),
             wire: wire,
-            packer: try packer.makePacker(),
+            packer: try packer.name.makePacker(),
             wsKeepAlive: .milliseconds(wsKeepAliveMs),
             wsPingTimeout: .milliseconds(wsPingTimeoutMs),
             longPollTimeout: .milliseconds(lpTimeoutMs),
