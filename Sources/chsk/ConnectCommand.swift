@@ -28,6 +28,9 @@ struct ConnectCommand: AsyncParsableCommand {
             connection to open before reading the first line, and exits 3/4/5 as chsk send does \
             when it cannot. Ctrl-C clears the line being typed, Ctrl-D (or quit) leaves; the \
             history is saved as each line is entered.
+
+            Example:
+              chsk connect http://127.0.0.1:8090/chsk --uid alice
             """
     )
 
