@@ -41,7 +41,7 @@ struct ConnectCommand: AsyncParsableCommand {
 
     func validate() throws { try checkSeconds(timeout, "--timeout") }
 
-    @Flag(help: "Print incoming events and replies as JSON.")
+    @Flag(help: "Print incoming events and replies as JSON (what JSON loses is named, as by chsk convert).")
     var json = false
 
     @Flag(help: "Print incoming events and replies as indented JSON (implies --json).")
@@ -59,7 +59,7 @@ struct ConnectCommand: AsyncParsableCommand {
         let eventPrinter = Task {
             for await event in events {
                 seenIDs.ids.withLock { _ = $0.insert(event.id.text) }
-                editor.print("← \(render(event.value, json: json, pretty: pretty))")
+                editor.print("← \(render(event.value, json: json, pretty: pretty, warn: { editor.print("chsk: " + $0) }))")
             }
         }
         let statePrinter = Task {
@@ -135,7 +135,7 @@ struct ConnectCommand: AsyncParsableCommand {
                 do {
                     let reply = try await client.request(event, timeout: .milliseconds(Int64(seconds * 1000)))
                     let ms = (ContinuousClock.now - start).milliseconds
-                    editor.print("⇐ \(render(reply, json: json || pretty, pretty: pretty))  (\(ms) ms)")
+                    editor.print("⇐ \(render(reply, json: json || pretty, pretty: pretty, warn: { editor.print("chsk: " + $0) }))  (\(ms) ms)")
                 } catch {
                     editor.print("✗ \(error)")
                 }

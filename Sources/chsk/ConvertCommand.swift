@@ -85,7 +85,7 @@ struct ConvertCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let writer = to.transitPacker(cache: transitCache)
-        var json = JSONOutput(pretty: pretty)
+        let json = JSONOutput(pretty: pretty)
         var out = ByteSink(fd: 1)
         func emit(_ input: EDNValue) throws {
             let value = sort ? EDNPrinter.sorted(input) : input

@@ -1,9 +1,10 @@
 import EDN
+import Synchronization
 
 /// What writing a value as plain JSON loses: JSON has strings, numbers, arrays and objects
 /// with string keys, so other EDN kinds are written as one of those and do not read back as
 /// they were (see `JSONBridge.write`). The policy of every JSON output of chsk (`convert --to
-/// json`, `unpack --to json`): the output is written, and each kind lost is named once per
+/// json`, `unpack --to json`, the `--json` of the client commands): the output is written, and each kind lost is named once per
 /// run in a warning on stderr. Keyword and string map keys are JSON's own keys (read back as
 /// keywords, or as strings with `--no-keywordize`), lists are arrays (a list and a vector of
 /// the same items are equal in Clojure), so neither is warned about.
@@ -92,22 +93,32 @@ extension EDNValue {
     }
 }
 
-/// Writes values as JSON and warns on stderr, once per kind and run, about what JSON loses.
+/// Kinds of lossy JSON already named in this run (each kind is named once).
+let warnedJSONLosses = Mutex<Set<JSONLoss>>([])
+
+/// Names on stderr (or through `warn`) each kind of value that writing `value` as JSON loses
+/// and that this run has not named yet: `chsk: warning: lossy JSON: …`.
+func reportJSONLosses(_ value: EDNValue, warn: (String) -> Void = { printError($0) }) {
+    let found = JSONLoss.of(value)
+    guard !found.isEmpty else { return }
+    let new = warnedJSONLosses.withLock { warned in
+        let new = found.subtracting(warned)
+        warned.formUnion(new)
+        return new
+    }
+    for kind in new.sorted() { warn("warning: lossy JSON: \(kind.message)") }
+}
+
+/// Writes values as JSON (`convert --to json`, `unpack --to json`), naming what JSON loses.
 struct JSONOutput {
     /// Indented output (two spaces a level).
     var pretty: Bool
-    /// Kinds already warned about.
-    private var warned: Set<JSONLoss> = []
-
-    init(pretty: Bool) { self.pretty = pretty }
 
     /// The JSON text of `value` (no newline); throws for values with no JSON form (`##NaN`).
-    mutating func bytes(_ value: EDNValue) throws -> [UInt8] {
+    func bytes(_ value: EDNValue) throws -> [UInt8] {
         var out: [UInt8] = []
         try JSONBridge.write(value, into: &out)
-        let lost = JSONLoss.of(value).subtracting(warned)
-        for kind in lost.sorted() { printError("warning: lossy JSON: \(kind.message)") }
-        warned.formUnion(lost)
+        reportJSONLosses(value)
         return pretty ? Array(indentJSON(String(decoding: out, as: UTF8.self)).utf8) : out
     }
 }

@@ -49,7 +49,7 @@ struct UnpackCommand: ParsableCommand {
     func run() throws {
         let packerObject = try packer.makePacker(transitCache: transitCache)
         var out = ByteSink(fd: 1)
-        var json = JSONOutput(pretty: pretty)
+        let json = JSONOutput(pretty: pretty)
         func emit(_ value: EDNValue) throws {
             switch to {
             case .edn:
