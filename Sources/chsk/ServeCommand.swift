@@ -160,6 +160,16 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try engineOptions()
     }
 
+    /// An engine options error in the words of the command line: Sente's option names become
+    /// this command's options (`lp-timeout-ms must be …` → `--lp-timeout-ms must be …`).
+    static func withOptionNames(_ message: String) -> String {
+        let names = [("max-outbound-message-bytes", "--max-push-bytes"), ("max-pending-bytes-per-ajax-client", "--max-ajax-pending-bytes"),
+                     ("send buffer windows", "--send-buf-ms-ws and --send-buf-ms-ajax"), ("lp-timeout-ms", "--lp-timeout-ms"),
+                     ("ws-kalive-ms", "--ws-kalive-ms"), ("ws-ping-timeout-ms", "--ws-ping-timeout-ms"), ("max-message-bytes", "--max-message-bytes")]
+        for (engine, cli) in names where message.hasPrefix(engine + " ") { return cli + message.dropFirst(engine.count) }
+        return message
+    }
+
     /// The adapter's bounds from the command line.
     var limits: HTTPLimits {
         HTTPLimits(requestHeadTimeout: .seconds(headerTimeout), requestBodyTimeout: .seconds(bodyTimeout),
@@ -190,7 +200,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.allowWebSocket = !noWebSocket
         options.maxOutboundMessageBytes = maxPushBytes
         options.maxPendingBytesPerAjaxClient = maxAjaxPendingBytes
-        do { try options.validate() } catch { throw ValidationError(error.description) }
+        do { try options.validate() } catch { throw ValidationError(Self.withOptionNames(error.description)) }
         return options
     }
 

@@ -59,7 +59,9 @@ import Testing
     @Test func usageErrorsShowTheSubcommandsUsage() throws {
         let serve = "chsk serve <options>"
         // validate(): Sente's limits, options that go together, files that must exist.
-        try Self.expectUsageError(["serve", "--lp-timeout-ms", "70000"], "lp-timeout-ms must be < 60000 (browser XHR timeout)", usage: serve)
+        try Self.expectUsageError(["serve", "--lp-timeout-ms", "70000"], "--lp-timeout-ms must be < 60000 (browser XHR timeout)", usage: serve)
+        try Self.expectUsageError(["serve", "--send-buf-ms-ws=-1"], "--send-buf-ms-ws and --send-buf-ms-ajax must be >= 0", usage: serve)
+        try Self.expectUsageError(["serve", "--max-push-bytes", "10"], "--max-push-bytes must be at least 64", usage: serve)
         try Self.expectUsageError(["serve", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"],
                                   "--tls-cert: no such file: /nonexistent/cert.pem", usage: serve)
         try Self.expectUsageError(["serve", "--static", "/nonexistent/public"], "--static: no such folder: /nonexistent/public", usage: serve)
