@@ -86,6 +86,13 @@ import Testing
         #expect(r.stderr == "chsk: stdin:1:3: EOF while reading, starting at line 1\n")
         let transit = try CLI.run(["convert", "--from", "transit-json"], stdin: #"["^ ","~:a"#)
         #expect(transit.status == 1 && transit.stdout.isEmpty && transit.stderr.hasPrefix("chsk: stdin:"))
+        let missing = try CLI.run(["convert", "/nonexistent/in.json", "--from", "json"])
+        #expect(missing.status == 1 && missing.stderr.hasPrefix("chsk: /nonexistent/in.json: cannot open"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("chsk-convert-\(UUID().uuidString).json")
+        try #"{"a": 1}"#.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let both = try CLI.run(["convert", "--from", "json", file.path, "-"], stdin: "[2]")
+        #expect(both.status == 0 && both.stdout == "{:a 1}\n[2]\n")
         let nan = try CLI.run(["convert", "--to", "json"], stdin: "[1] ##NaN")
         #expect(nan.status == 1 && nan.stdout == "[1]\n" && nan.stderr.contains("no JSON representation"))
     }

@@ -25,6 +25,21 @@ import Testing
         #expect(lines.filter { $0.hasSuffix(" DEBUG stopped") }.count == (level == "debug" ? 1 : 0), "\(lines)")
     }
 
+    /// `help` at the connect prompt is wrapped to the terminal's width (COLUMNS here), its
+    /// examples kept whole.
+    @Test func connectHelpIsWrapped() throws {
+        let server = try ServeProcess(["--echo"])
+        defer { _ = server.terminate() }
+        let r = ChildProcess.run(Checkout.chsk.path, ["connect", "http://127.0.0.1:\(server.port)/chsk"], stdin: Array("help\n".utf8),
+                                 environment: ["COLUMNS": "60"], timeout: 30)
+        #expect(r.status == 0, "\(r.output)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  ? :timeout 2.5 [:my-app/req {:q 1}]"))
+        #expect(lines.contains("  chsk connect http://127.0.0.1:8090/chsk --uid alice"))
+        let prose = lines.filter { !$0.hasPrefix(" ") && !$0.hasPrefix("←") && !$0.hasPrefix("state:") }
+        #expect(prose.count > 10 && prose.allSatisfy { $0.count < 60 }, "\(prose)")
+    }
+
     /// `bench` text: set-up, measurements, latencies, server figures, wall time, in that order;
     /// names in one column, values right-aligned in the next.
     @Test func benchTextIsOrderedAndAligned() throws {
