@@ -173,13 +173,13 @@ _chsk() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    serve|connect|send|await|watch|bench|pack|unpack|help)
+    serve|connect|send|await|watch|bench|convert|pack|unpack|help)
         # Offer subcommand argument completions
         "_chsk_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'serve connect send await watch bench pack unpack help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'serve connect send await watch bench convert pack unpack help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,7 +188,7 @@ _chsk_serve() {
     repeating_flags=()
     non_repeating_flags=(--echo --metrics --no-websocket --version -h --help)
     repeating_options=(--allowed-origin)
-    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --metrics-path --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --max-push-bytes --max-ajax-pending-bytes --header-timeout --body-timeout --idle-timeout --max-header-bytes --max-queued-bytes --write-stall-timeout --shutdown-timeout --log-level)
+    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --redis --node-id --cluster-name --cluster-heartbeat-ms --cluster-ttl-ms --metrics-path --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --max-push-bytes --max-ajax-pending-bytes --header-timeout --body-timeout --idle-timeout --max-header-bytes --max-queued-bytes --write-stall-timeout --shutdown-timeout --log-level)
     __chsk_offer_flags_options 0
 
     # Offer option value completions
@@ -203,7 +203,7 @@ _chsk_serve() {
         return
         ;;
     '--packer')
-        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        __chsk_add_completions -W 'edn'$'\n''transit-json'$'\n''transit-json-verbose'
         return
         ;;
     '--wire')
@@ -224,6 +224,21 @@ _chsk_serve() {
         ;;
     '--static')
         __chsk_add_completions -d
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--node-id')
+        return
+        ;;
+    '--cluster-name')
+        return
+        ;;
+    '--cluster-heartbeat-ms')
+        return
+        ;;
+    '--cluster-ttl-ms')
         return
         ;;
     '--metrics-path')
@@ -505,9 +520,9 @@ _chsk_watch() {
 
 _chsk_bench() {
     repeating_flags=()
-    non_repeating_flags=(--json --pretty --insecure --version -h --help)
+    non_repeating_flags=(--per-uid --json --pretty --insecure --version -h --help)
     repeating_options=()
-    non_repeating_options=(--connections --duration --rate --uids --path --type --protocol --csrf-token --server-pid --client --cacert)
+    non_repeating_options=(--connections --duration --rate --uids --path --trigger --type --protocol --csrf-token --server-pid --client --cacert)
     __chsk_offer_flags_options 2
 
     # Offer option value completions
@@ -525,6 +540,9 @@ _chsk_bench() {
         return
         ;;
     '--path')
+        return
+        ;;
+    '--trigger')
         return
         ;;
     '--type')
@@ -560,6 +578,38 @@ _chsk_bench() {
     esac
 }
 
+_chsk_convert() {
+    repeating_flags=()
+    non_repeating_flags=(--pretty --sort --keywordize --no-keywordize --binary --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--from --to --transit-cache)
+    __chsk_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--from')
+        __chsk_add_completions -W 'edn'$'\n''json'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--to')
+        __chsk_add_completions -W 'edn'$'\n''json'$'\n''transit-json'$'\n''transit-json-verbose'$'\n''transit-msgpack'
+        return
+        ;;
+    '--transit-cache')
+        __chsk_add_completions -W 'utf16'$'\n''scalars'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __chsk_add_completions -f
+        return
+        ;;
+    esac
+}
+
 _chsk_pack() {
     repeating_flags=()
     non_repeating_flags=(--pretty --sort --single --keywordize --no-keywordize --binary --version -h --help)
@@ -589,6 +639,14 @@ _chsk_pack() {
         return
         ;;
     esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __chsk_add_completions -f
+        return
+        ;;
+    esac
 }
 
 _chsk_unpack() {
@@ -614,6 +672,14 @@ _chsk_unpack() {
         ;;
     '--transit-cache')
         __chsk_add_completions -W 'utf16'$'\n''scalars'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __chsk_add_completions -f
         return
         ;;
     esac

@@ -56,6 +56,7 @@ _chsk() {
             'await:Wait for events pushed by a Sente server and print them, one per line.'
             'watch:Print every state transition of a client as it happens (keeps reconnecting).'
             'bench:Load-test a Sente server: idle connections, request/reply, push fan-out, Ajax.'
+            'convert:Convert values between EDN, JSON and Transit (JSON, JSON-verbose, MessagePack).'
             'pack:Read EDN (or JSON) values and print them as a packer'\''s payload.'
             'unpack:Read a packer'\''s payloads (optionally Sente-framed) and print them as EDN or JSON.'
             'help:Show subcommand help information.'
@@ -64,7 +65,7 @@ _chsk() {
         ;;
     arg)
         case "${words[1]}" in
-        serve|connect|send|await|watch|bench|pack|unpack|help)
+        serve|connect|send|await|watch|bench|convert|pack|unpack|help)
             "_chsk_${words[1]}" && ret=0
             ;;
         esac
@@ -76,14 +77,14 @@ _chsk() {
 
 _chsk_serve() {
     local -i ret=1
-    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___packer=('edn' 'transit-json' 'transit-json-verbose')
     local -ar ___wire=('auto' 'v1' 'v2')
     local -ar ___log_level=('debug' 'info' 'warning')
     local -ar arg_specs=(
         '--host[Address to bind.]:host:'
         '--port[Port (0 picks a free one and prints it).]:port:'
         '--path[Channel socket path.]:path:'
-        '--packer[Payload format\: edn, transit-json, transit-json-verbose.]:packer:{__chsk_complete "${___packer[@]}"}'
+        '--packer[Payload format (Sente'\''s packers; transit-msgpack is not one).]:packer:{__chsk_complete "${___packer[@]}"}'
         '--wire[Wire generation\: auto (v1 and v2 side by side), v1 (Sente <= 1.16) or v2 (1.18+).]:wire:{__chsk_complete "${___wire[@]}"}'
         '--csrf-token[Require this CSRF token (param csrf-token or X-CSRF-Token header); no check when absent.]:csrf-token:'
         '*--allowed-origin[Allowed Origin (repeatable); all when absent.]:allowed-origin:'
@@ -91,6 +92,11 @@ _chsk_serve() {
         '--uid-header[Take the user id from this header instead of a parameter.]:uid-header:'
         '--static[Serve this folder'\''s files on the same origin.]:static:_files -/'
         '--echo[Run the reference echo app (see above).]'
+        '--redis[Join a cluster of chsk serve nodes over this Redis (redis\://\[\[user\]\:password@\]host\[\:port\]\[/db\] or unix\:///path)\: push, broadcast, \[\:chsk/close\] and connected uids span every node.]:url:'
+        '--node-id[This node'\''s id in the cluster (with --redis; default\: host name, process id and a random part).]:node-id:'
+        '--cluster-name[Nodes with the same --redis and cluster name form one cluster.]:cluster-name:'
+        '--cluster-heartbeat-ms[How often a node renews its heartbeat in Redis and sweeps expired nodes.]:cluster-heartbeat-ms:'
+        '--cluster-ttl-ms[A node silent this long leaves the cluster (its uids close on a surviving node at its next heartbeat).]:cluster-ttl-ms:'
         '--metrics[Serve Prometheus metrics (connections, events, bytes, pushes, held polls, refusals by reason, queue bytes, event-loop stalls, push latency) at GET --metrics-path.]'
         '--metrics-path[Path of the metrics endpoint (with --metrics).]:metrics-path:'
         '--no-websocket[Refuse WebSocket upgrades (Ajax only; auto clients fall back).]'
@@ -140,7 +146,7 @@ _chsk_connect() {
         '--cacert[PEM file of the CA (or self-signed) certificate(s) to trust for wss\:// and https\://.]:file:_files'
         '--insecure[Do not check the server'\''s TLS certificate (wss\://, https\://)\: encrypted, not authenticated.]'
         '--timeout[Default request timeout in seconds.]:timeout:'
-        '--json[Print incoming events and replies as JSON.]'
+        '--json[Print incoming events and replies as JSON (what JSON loses is named, as by chsk convert).]'
         '--pretty[Print incoming events and replies as indented JSON (implies --json).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -172,7 +178,7 @@ _chsk_send() {
         ':event:'
         '--reply[Ask for a reply and print it.]'
         '--timeout[Seconds to wait for the reply.]:timeout:'
-        '--json[Print the reply as JSON.]'
+        '--json[Print the reply as JSON (what JSON loses is named on stderr, as by chsk convert).]'
         '--pretty[Print the reply as indented JSON (implies --json).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -204,7 +210,7 @@ _chsk_await() {
         '*--event[Event id to wait for (repeatable; default any).]:event:'
         '--count[How many matching events to wait for.]:count:'
         '--timeout[Seconds to wait in all.]:timeout:'
-        '--json[Print events as JSON.]'
+        '--json[Print events as JSON (what JSON loses is named on stderr, as by chsk convert).]'
         '--pretty[Print events as indented JSON (implies --json).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -258,6 +264,8 @@ _chsk_bench() {
         '--rate[Total requests per second for echo (default\: back to back).]:rate:'
         '--uids[Number of uids for fanout/ajax.]:uids:'
         '--path[The server'\''s channel socket path (to find /broadcast beside it).]:path:'
+        '--trigger[For fanout/ajax\: the server whose /broadcast (or /push-each) makes the pushes (another node of a cluster), or none\: only receive, another bench triggers.]:url|none:'
+        '--per-uid[For fanout/ajax\: one push per connected uid (GET /push-each) instead of one broadcast.]'
         '--type[Transport\: ws or ajax.]:type:{__chsk_complete "${___type[@]}"}'
         '--protocol[Wire generation\: auto, v1 or v2.]:protocol:{__chsk_complete "${___protocol[@]}"}'
         '--csrf-token[CSRF token.]:csrf-token:'
@@ -275,6 +283,29 @@ _chsk_bench() {
     return "${ret}"
 }
 
+_chsk_convert() {
+    local -i ret=1
+    local -ar ___from=('edn' 'json' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___to=('edn' 'json' 'transit-json' 'transit-json-verbose' 'transit-msgpack')
+    local -ar ___transit_cache=('utf16' 'scalars')
+    local -ar arg_specs=(
+        '*:files:_files'
+        '--from[Input format.]:from:{__chsk_complete "${___from[@]}"}'
+        '--to[Output format.]:to:{__chsk_complete "${___to[@]}"}'
+        '--pretty[Indented output for humans (EDN, JSON, Transit JSON).]'
+        '--sort[Print map entries and set members in a canonical (sorted) order, for diffs.]'
+        '--keywordize[With --from json\: object keys become keywords ({"a"\:1} → {\:a 1}).]'
+        '--no-keywordize[With --from json\: object keys become keywords ({"a"\:1} → {\:a 1}).]'
+        '--binary[Allow binary output (transit-msgpack) on a terminal.]'
+        '--transit-cache[Transit cache string lengths\: utf16 (transit-java/js peers) or scalars (transit-python).]:transit-cache:{__chsk_complete "${___transit_cache[@]}"}'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
 _chsk_pack() {
     local -i ret=1
     local -ar ___from=('edn' 'json')
@@ -282,16 +313,16 @@ _chsk_pack() {
     local -ar ___frame=('none' 'auto' 'v1' 'v2')
     local -ar ___transit_cache=('utf16' 'scalars')
     local -ar arg_specs=(
-        '*:files:'
+        '*:files:_files'
         '--from[Input format of the values.]:from:{__chsk_complete "${___from[@]}"}'
         '--packer[Payload format\: edn, transit-json, transit-json-verbose, transit-msgpack.]:packer:{__chsk_complete "${___packer[@]}"}'
         '--frame[Wrap each value in Sente framing\: none, v1 (-x / +\[x cb\]) or v2 (\[x cb\]).]:frame:{__chsk_complete "${___frame[@]}"}'
         '--cb[Callback id for the framing (e.g. a1b2c3, 0, \:ajax); needs --frame v1 or v2.]:cb:'
-        '--pretty[Indented EDN for humans (EDN packer, no framing).]'
+        '--pretty[Indented output for humans (EDN, or JSON for the Transit JSON packers; no framing).]'
         '--sort[Print map entries and set members in a canonical (sorted) order, for diffs.]'
         '--single[Exactly one value per input (like read-string); more is an error.]'
-        '--keywordize[With --from json\: object keys become keywords.]'
-        '--no-keywordize[With --from json\: object keys become keywords.]'
+        '--keywordize[With --from json\: object keys become keywords ({"a"\:1} → {\:a 1}).]'
+        '--no-keywordize[With --from json\: object keys become keywords ({"a"\:1} → {\:a 1}).]'
         '--binary[Allow binary output (transit-msgpack) on a terminal.]'
         '--transit-cache[Transit cache string lengths\: utf16 (transit-java/js peers) or scalars (transit-python).]:transit-cache:{__chsk_complete "${___transit_cache[@]}"}'
         '--version[Show the version.]'
@@ -309,11 +340,11 @@ _chsk_unpack() {
     local -ar ___to=('edn' 'json')
     local -ar ___transit_cache=('utf16' 'scalars')
     local -ar arg_specs=(
-        '*:files:'
+        '*:files:_files'
         '--packer[Payload format\: edn, transit-json, transit-json-verbose, transit-msgpack.]:packer:{__chsk_complete "${___packer[@]}"}'
         '--frame[Sente framing of each line\: none, auto, v1 or v2.]:frame:{__chsk_complete "${___frame[@]}"}'
         '--to[Output format.]:to:{__chsk_complete "${___to[@]}"}'
-        '--pretty[Indented EDN for humans.]'
+        '--pretty[Indented EDN or JSON for humans.]'
         '--transit-cache[Transit cache string lengths\: utf16 (transit-java/js peers) or scalars (transit-python).]:transit-cache:{__chsk_complete "${___transit_cache[@]}"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

@@ -18,24 +18,34 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Load-test a Sente server: idle connections, request/reply, push fan-out, Ajax.",
         discussion: """
             Modes:
-              conns   open --connections idle clients, hold --duration s, then check each still answers
-              echo    clients do request/reply round trips ([:bench/echo …] with a callback) for
-                      --duration s, back to back or at --rate total requests/s (latency measured
-                      from the scheduled send time, so a stalled server shows up)
-              fanout  clients spread over --uids uids; every 0.5 s one server-side broadcast (the echo
-                      app's GET /broadcast) pushes to all of them; end-to-end delivery latency
+              conns   open --connections idle clients, hold --duration s, then check
+                      each still answers
+              echo    clients do request/reply round trips ([:bench/echo …] with a
+                      callback) for --duration s, back to back or at --rate total
+                      requests/s (latency measured from the scheduled send time,
+                      so a stalled server shows up)
+              fanout  clients spread over --uids uids; every 0.5 s one server-side
+                      broadcast (the echo app's GET /broadcast) pushes to all of
+                      them; end-to-end delivery latency
               ajax    fanout over long-polling clients (--type ajax)
-              burst   open --connections clients, then every one sends one request at the same
-                      instant; counts answered, explicitly refused (:chsk/closed, :chsk/error: a
-                      visible error) and unanswered (:chsk/timeout after --duration s: lost)
-            The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. A run that \
-            measured nothing (no client opened, no round trip answered, nothing delivered) says \
-            why and exits 1 (3 when no client could connect) within --duration plus a few seconds. With
-            --server-pid, server CPU time and RSS are read from /proc and per-CPU-second figures
-            are printed. Latencies come from an HdrHistogram (p50/p99/p99.9/max).
+              burst   open --connections clients, then every one sends one request
+                      at the same instant; counts answered, explicitly refused
+                      (:chsk/closed, :chsk/error: a visible error) and unanswered
+                      (:chsk/timeout after --duration s: lost)
+
+            The server needs the echo app (chsk serve --echo) for echo, fanout and ajax. A run \
+            that measured nothing (no client opened, no round trip answered, nothing delivered) \
+            says why and exits 1 (3 when no client could connect) within --duration plus a few \
+            seconds. With --server-pid, server CPU time and RSS are read from /proc and \
+            per-CPU-second figures are printed. Latencies come from an HdrHistogram \
+            (p50/p99/p99.9/max).
+
+            The text output lists what was set up, what was measured, the latencies, the \
+            server's figures, then the wall time, one per line, names and numbers aligned; \
+            --json prints the same figures as one JSON object.
 
             Example:
-              chsk bench http://127.0.0.1:8090/chsk echo --connections 100 --duration 10 --server-pid 1234
+              chsk bench http://127.0.0.1:8090/chsk echo --connections 100 --duration 10
             """
     )
 
@@ -193,11 +203,7 @@ struct BenchCommand: AsyncParsableCommand {
         if json || pretty {
             writeAll(1, Array((render(.map(m), json: true, pretty: pretty) + "\n").utf8))
         } else {
-            for key in result.keys.sorted() {
-                var v = EDNPrinter.string(result[key]!)
-                if case .double(let d) = result[key]! { v = formatNumber(d) }
-                writeAll(1, Array("\(key.padding(30)) \(v)\n".utf8))
-            }
+            writeAll(1, Array(Self.text(result).utf8))
         }
         if measured == 0 {
             let opened = result["opened"]?.int64Value
@@ -209,6 +215,38 @@ struct BenchCommand: AsyncParsableCommand {
             printError("bench measured nothing: 0 operations\(hint)")
             throw Self.nothingMeasured
         }
+    }
+
+    /// The order of the text output: what was set up, what was measured, the latencies, the
+    /// server's figures, the wall time (other keys after, sorted).
+    static let textOrder = [
+        "mode", "connections", "opened", "uids",
+        "held-and-answering", "rounds", "deliveries-expected", "deliveries", "broadcast-failures",
+        "answered", "refused-with-error", "unanswered", "wrong-replies",
+        "operations", "errors", "round-trips-per-second",
+        "latency-ms-p50", "latency-ms-p99", "latency-ms-p99.9", "latency-ms-max",
+        "server-cpu-seconds", "operations-per-server-cpu-second",
+        "server-rss-kb-before", "server-rss-kb-after", "server-rss-kb-per-connection",
+        "wall-seconds",
+    ]
+
+    /// The result as text: one `name  value` line per figure in `textOrder`, names padded to
+    /// one column, values right-aligned (integers as they are, other numbers with two decimals).
+    static func text(_ result: [String: EDNValue]) -> String {
+        let known = textOrder.filter { result[$0] != nil }
+        let keys = known + result.keys.filter { !textOrder.contains($0) }.sorted()
+        let values = keys.map { key -> String in
+            switch result[key]! {
+            case .double(let d): formatFixed(d)
+            case .string(let s): s
+            case let v: EDNPrinter.string(v)
+            }
+        }
+        let nameWidth = keys.map(\.count).max() ?? 0
+        let valueWidth = values.map(\.count).max() ?? 0
+        return zip(keys, values).map { key, value in
+            key.padding(nameWidth) + "  " + String(repeating: " ", count: valueWidth - value.count) + value + "\n"
+        }.joined()
     }
 
     // MARK: modes
@@ -506,7 +544,12 @@ extension String {
     func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }
 
-func formatNumber(_ d: Double) -> String {
-    let scaled = (d * 100).rounded() / 100
-    return EDNPrinter.string(.double(scaled))
+/// `d` with exactly two decimals (`12.5` → `12.50`), no exponent.
+func formatFixed(_ d: Double) -> String {
+    guard d.isFinite else { return EDNPrinter.string(.double(d)) }
+    let hundredths = (abs(d) * 100).rounded()
+    guard hundredths < 9e15 else { return EDNPrinter.string(.double(d)) }
+    let n = Int64(hundredths)
+    let fraction = n % 100
+    return (d < 0 && n != 0 ? "-" : "") + "\(n / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
 }

@@ -172,13 +172,22 @@ func clientExit(_ error: RequestError) -> ClientExit {
     }
 }
 
-/// Prints a value as EDN or JSON (one line, or indented with `pretty`).
-func render(_ value: EDNValue, json: Bool, pretty: Bool = false) -> String {
+/// Prints a value as EDN or JSON (one line, or indented with `pretty`). JSON follows the
+/// lossy-JSON policy (`reportJSONLosses`: each kind lost named once per run through `warn`);
+/// a value with no JSON form (`##NaN`) is printed as EDN, and `warn` says so. With
+/// `warnLosses` false (chsk's own records, such as `watch`'s state maps, whose JSON form is
+/// documented) what JSON loses is not named.
+func render(_ value: EDNValue, json: Bool, pretty: Bool = false, warnLosses: Bool = true,
+            warn: (String) -> Void = { printError($0) }) -> String {
     if json || pretty {
         var out: [UInt8] = []
-        if (try? JSONBridge.write(value, into: &out)) != nil {
+        do {
+            try JSONBridge.write(value, into: &out)
+            if warnLosses { reportJSONLosses(value, warn: warn) }
             let text = String(decoding: out, as: UTF8.self)
             return pretty ? indentJSON(text) : text
+        } catch {
+            warn("warning: \(error.message); printed as EDN")
         }
     }
     return EDNPrinter.string(value)
@@ -266,9 +275,9 @@ struct SendCommand: AsyncParsableCommand {
 
             Examples:
               chsk send http://127.0.0.1:8090/chsk '[:my-app/hello {:x 1}]' --uid alice
-              chsk send http://127.0.0.1:8090/chsk '[:my-app/req {:q 1}]' --reply --timeout 3
-              printf '[:my-app/a 1]\\n[:my-app/b 2]\\n' | chsk send http://127.0.0.1:8090/chsk -
-              chsk send wss://127.0.0.1:8443/chsk '[:my-app/req 1]' --reply --cacert cert.pem
+              chsk send http://127.0.0.1:8090/chsk '[:my-app/req 1]' --reply --timeout 3
+              printf '[:my/a 1]\\n[:my/b 2]\\n' | chsk send http://127.0.0.1:8090/chsk -
+              chsk send wss://127.0.0.1:8443/chsk '[:my/req 1]' --reply --cacert cert.pem
 
             Without --reply it exits once the server has read the event (WebSocket: after the \
             close handshake; Ajax: the POST answered). With EVENT `-`, events are read from \
@@ -290,7 +299,7 @@ struct SendCommand: AsyncParsableCommand {
 
     func validate() throws { try checkSeconds(timeout, "--timeout") }
 
-    @Flag(help: "Print the reply as JSON.")
+    @Flag(help: "Print the reply as JSON (what JSON loses is named on stderr, as by chsk convert).")
     var json = false
 
     @Flag(help: "Print the reply as indented JSON (implies --json).")
@@ -365,7 +374,7 @@ struct AwaitCommand: AsyncParsableCommand {
             3/4 when it cannot connect or is rejected (see chsk help send).
 
             Example:
-              chsk await http://127.0.0.1:8090/chsk --uid alice --event my-app/alert --count 2 --timeout 30
+              chsk await http://127.0.0.1:8090/chsk --uid alice --event my/alert --count 2
             """
     )
 
@@ -385,7 +394,7 @@ struct AwaitCommand: AsyncParsableCommand {
         if count < 1 { throw ValidationError("--count must be at least 1") }
     }
 
-    @Flag(help: "Print events as JSON.")
+    @Flag(help: "Print events as JSON (what JSON loses is named on stderr, as by chsk convert).")
     var json = false
 
     @Flag(help: "Print events as indented JSON (implies --json).")
@@ -469,7 +478,7 @@ struct WatchCommand: AsyncParsableCommand {
                     m[.kw("old")] = change.old.value
                     m[.kw("new")] = change.new.value
                     m[.kw("changed")] = .vector(change.changedKeys.map { .string($0.text) })
-                    writeAll(1, Array((render(.map(m), json: true, pretty: pretty) + "\n").utf8))
+                    writeAll(1, Array((render(.map(m), json: true, pretty: pretty, warnLosses: false) + "\n").utf8))
                 } else {
                     func summary(_ s: ClientState) -> String { "\(s.isOpen ? "open" : "closed") \(s.type)" }
                     var line = "\(Terminal.timestamp())  \(summary(change.old)) → \(summary(change.new))  changed: \(changed.joined(separator: " "))"

@@ -13,10 +13,14 @@ struct ConnectCommand: AsyncParsableCommand {
         commandName: "connect",
         abstract: "Interactive REPL to a Sente server: send events, make requests, watch pushes.",
         discussion: """
-            Type an event to send it:        [:my-app/hello {:x 1}]
-            Prefix ? to wait for the reply:  ? [:my-app/req {:q 1}]
-            With a timeout (seconds):        ? :timeout 2.5 [:my-app/req {:q 1}]
+            Type an event to send it; prefix ? to wait for the reply, ? :timeout SECONDS to \
+            wait longer or shorter than --timeout:
+              [:my-app/hello {:x 1}]
+              ? [:my-app/req {:q 1}]
+              ? :timeout 2.5 [:my-app/req {:q 1}]
+
             Commands: state, reconnect, disconnect, help, quit (also with a leading /).
+
             Pushed events and [:chsk/state …] changes print above the line being typed. On a \
             terminal it uses GNU readline (history in ~/.chsk_history_connect, Tab completes \
             commands and event ids seen so far); from a pipe it reads one line at a time and \
@@ -24,6 +28,9 @@ struct ConnectCommand: AsyncParsableCommand {
             connection to open before reading the first line, and exits 3/4/5 as chsk send does \
             when it cannot. Ctrl-C clears the line being typed, Ctrl-D (or quit) leaves; the \
             history is saved as each line is entered.
+
+            Example:
+              chsk connect http://127.0.0.1:8090/chsk --uid alice
             """
     )
 
@@ -34,7 +41,7 @@ struct ConnectCommand: AsyncParsableCommand {
 
     func validate() throws { try checkSeconds(timeout, "--timeout") }
 
-    @Flag(help: "Print incoming events and replies as JSON.")
+    @Flag(help: "Print incoming events and replies as JSON (what JSON loses is named, as by chsk convert).")
     var json = false
 
     @Flag(help: "Print incoming events and replies as indented JSON (implies --json).")
@@ -52,7 +59,7 @@ struct ConnectCommand: AsyncParsableCommand {
         let eventPrinter = Task {
             for await event in events {
                 seenIDs.ids.withLock { _ = $0.insert(event.id.text) }
-                editor.print("← \(render(event.value, json: json, pretty: pretty))")
+                editor.print("← \(render(event.value, json: json, pretty: pretty, warn: { editor.print("chsk: " + $0) }))")
             }
         }
         let statePrinter = Task {
@@ -94,7 +101,7 @@ struct ConnectCommand: AsyncParsableCommand {
         case "quit", "exit", ":quit":
             return false
         case "help":
-            editor.print(Self.configuration.discussion)
+            editor.print(wrapText(Self.configuration.discussion, width: Terminal.columns))
             return true
         case "state":
             editor.print(EDNPrinter.pretty(await client.currentState.value))
@@ -128,7 +135,7 @@ struct ConnectCommand: AsyncParsableCommand {
                 do {
                     let reply = try await client.request(event, timeout: .milliseconds(Int64(seconds * 1000)))
                     let ms = (ContinuousClock.now - start).milliseconds
-                    editor.print("⇐ \(render(reply, json: json || pretty, pretty: pretty))  (\(ms) ms)")
+                    editor.print("⇐ \(render(reply, json: json || pretty, pretty: pretty, warn: { editor.print("chsk: " + $0) }))  (\(ms) ms)")
                 } catch {
                     editor.print("✗ \(error)")
                 }

@@ -7,6 +7,7 @@ struct PackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pack",
         abstract: "Read EDN (or JSON) values and print them as a packer's payload.",
+        usage: "chsk pack [<options>] [<files> ...]",
         discussion: """
             Reads a stream of values from the files (or stdin) and prints one payload per \
             input value, one per line. With no options it prints canonical EDN, exactly as \
@@ -19,13 +20,14 @@ struct PackCommand: ParsableCommand {
 
             Examples:
               echo '{:a 1 :b [1 2.5 "x"]}' | chsk pack
-              echo '[:my/ev {:a 1}]' | chsk pack --frame v1 --cb a1b2c3     # +[[:my/ev {:a 1}] "a1b2c3"]
-              echo '[:chsk/ws-ping]' | chsk pack --frame v2                 # [[:chsk/ws-ping] nil]
-              echo '{"a": [1, 2]}' | chsk pack --from json                  # {:a [1 2]}
+              echo '[:my/ev {:a 1}]' | chsk pack --frame v1 --cb a1b2c3
+              # +[[:my/ev {:a 1}] "a1b2c3"]
+              echo '[:chsk/ws-ping]' | chsk pack --frame v2       # [[:chsk/ws-ping] nil]
+              echo '{"a": [1, 2]}' | chsk pack --from json        # {:a [1 2]}
             """
     )
 
-    @Argument(help: "Input files ('-' or none for stdin).")
+    @Argument(help: "Input files ('-' or none for stdin).", completion: .file())
     var files: [String] = []
 
     @Option(help: "Input format of the values.")
@@ -40,7 +42,7 @@ struct PackCommand: ParsableCommand {
     @Option(help: "Callback id for the framing (e.g. a1b2c3, 0, :ajax); needs --frame v1 or v2.")
     var cb: String?
 
-    @Flag(help: "Indented EDN for humans (EDN packer, no framing).")
+    @Flag(help: "Indented output for humans (EDN, or JSON for the Transit JSON packers; no framing).")
     var pretty = false
 
     @Flag(help: "Print map entries and set members in a canonical (sorted) order, for diffs.")
@@ -49,7 +51,7 @@ struct PackCommand: ParsableCommand {
     @Flag(help: "Exactly one value per input (like read-string); more is an error.")
     var single = false
 
-    @Flag(inversion: .prefixedNo, help: "With --from json: object keys become keywords.")
+    @Flag(inversion: .prefixedNo, help: "With --from json: object keys become keywords ({\"a\":1} → {:a 1}).")
     var keywordize = true
 
     @Flag(help: "Allow binary output (transit-msgpack) on a terminal.")
@@ -61,7 +63,7 @@ struct PackCommand: ParsableCommand {
     func validate() throws {
         if cb != nil && frame.generation == nil { throw ValidationError("--cb needs --frame v1 or --frame v2") }
         if frame == .auto { throw ValidationError("--frame auto is for unpack; pack needs v1 or v2") }
-        if pretty && (packer != .edn || frame != .none) { throw ValidationError("--pretty is for EDN output without framing") }
+        if pretty && (packer == .transitMsgpack || frame != .none) { throw ValidationError("--pretty is for text output without framing (not transit-msgpack, not --frame)") }
     }
 
     func run() throws {
@@ -83,8 +85,10 @@ struct PackCommand: ParsableCommand {
                     if packer == .edn { try EDNPrinter.checkReadable(value) }
                     if let generation = frame.generation {
                         out.write(try Framing.pack(value, callbackID: callbackID, generation: generation, packer: packerObject))
-                    } else if pretty {
+                    } else if pretty && packer == .edn {
                         out.write(EDNPrinter.pretty(value, insertionOrder: sort))
+                    } else if pretty {
+                        out.write(indentJSON(String(decoding: try packerObject.pack(value), as: UTF8.self)))
                     } else if sort && packer == .edn {
                         // Printing in Clojure's hash order would undo the sorting.
                         out.write(EDNPrinter.bytesInInsertionOrder(value))

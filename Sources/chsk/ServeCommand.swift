@@ -54,8 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Channel socket path.")
     var path = "/chsk"
 
-    @Option(help: "Payload format: edn, transit-json, transit-json-verbose.")
-    var packer: PackerName = .edn
+    @Option(help: "Payload format (Sente's packers; transit-msgpack is not one).")
+    var packer: SentePacker = .edn
 
     @Option(help: "Wire generation: auto (v1 and v2 side by side), v1 (Sente <= 1.16) or v2 (1.18+).")
     var wire: WireOption = .auto
@@ -157,7 +157,6 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: LogLevelOption = .info
 
     func validate() throws {
-        if packer == .transitMsgpack { throw ValidationError("Sente does not carry transit-msgpack; use edn, transit-json or transit-json-verbose") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535") }
         for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
@@ -171,7 +170,25 @@ struct ServeCommand: AsyncParsableCommand {
             do { _ = try RedisEndpoint(url: redis) } catch { throw ValidationError(error.description) }
             do { try clusterOptions.validate() } catch { throw ValidationError(error.description) }
         }
+        if let tlsCert { try checkReadableFile(tlsCert, "--tls-cert") }
+        if let tlsKey { try checkReadableFile(tlsKey, "--tls-key") }
+        if let staticDirectory {
+            var info = stat()
+            guard stat(staticDirectory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw ValidationError("--static: no such folder: \(staticDirectory)")
+            }
+        }
         _ = try engineOptions()
+    }
+
+    /// An engine options error in the words of the command line: Sente's option names become
+    /// this command's options (`lp-timeout-ms must be …` → `--lp-timeout-ms must be …`).
+    static func withOptionNames(_ message: String) -> String {
+        let names = [("max-outbound-message-bytes", "--max-push-bytes"), ("max-pending-bytes-per-ajax-client", "--max-ajax-pending-bytes"),
+                     ("send buffer windows", "--send-buf-ms-ws and --send-buf-ms-ajax"), ("lp-timeout-ms", "--lp-timeout-ms"),
+                     ("ws-kalive-ms", "--ws-kalive-ms"), ("ws-ping-timeout-ms", "--ws-ping-timeout-ms"), ("max-message-bytes", "--max-message-bytes")]
+        for (engine, cli) in names where message.hasPrefix(engine + " ") { return cli + message.dropFirst(engine.count) }
+        return message
     }
 
     /// The adapter's bounds from the command line.
@@ -203,7 +220,7 @@ struct ServeCommand: AsyncParsableCommand {
             csrf: csrfToken.map(CSRFCheck.token) ?? .disabled,
             allowedOrigins: allowedOrigins.isEmpty ? nil : Set(allowedOrigins),
             wire: wire,
-            packer: try packer.makePacker(),
+            packer: try packer.name.makePacker(),
             wsKeepAlive: .milliseconds(wsKeepAliveMs),
             wsPingTimeout: .milliseconds(wsPingTimeoutMs),
             longPollTimeout: .milliseconds(lpTimeoutMs),
@@ -213,7 +230,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.allowWebSocket = !noWebSocket
         options.maxOutboundMessageBytes = maxPushBytes
         options.maxPendingBytesPerAjaxClient = maxAjaxPendingBytes
-        do { try options.validate() } catch { throw ValidationError(error.description) }
+        do { try options.validate() } catch { throw ValidationError(Self.withOptionNames(error.description)) }
         return options
     }
 
@@ -241,10 +258,15 @@ struct ServeCommand: AsyncParsableCommand {
         do { server = try ChannelSocketServer(options: options, logger: logger, cluster: broker) } catch {
             throw ValidationError(error.description)
         }
-        // Hummingbird's own lifecycle lines ("Server started and listening on …") repeat ours:
-        // its logger shows warnings and errors only, unless --log-level debug.
-        var httpLogger = logger
-        if logger.logLevel > .debug { httpLogger.logLevel = max(logger.logLevel, .warning) }
+        // Hummingbird's and ServiceLifecycle's own lifecycle lines ("Server started and
+        // listening on …", "Starting service", twice: its service group and ours) repeat ours:
+        // their entries below warning are dropped, at every --log-level (the adapter's own
+        // debug lines stay).
+        let level = logLevel.level
+        var httpLogger = Logger(label: "chsk") { label in
+            StderrLogHandler(logLevel: .info, label: label, quietSources: ["Hummingbird", "HummingbirdCore", "ServiceLifecycle"])
+        }
+        httpLogger.logLevel = level
         let application = ChannelSocketApplication(
             server: server,
             configuration: .init(host: host, port: port, path: path, staticDirectory: staticDirectory,
@@ -267,7 +289,9 @@ struct ServeCommand: AsyncParsableCommand {
         // Prompt commands wait until the server listens, so that with `--port 0` the port is
         // the first line of stdout even when commands are piped in.
         let (listening, listeningSink) = AsyncStream.makeStream(of: Void.self)
-        let app = try application.build(extraRoutes: { router in
+        // A certificate or key that does not load is a usage error (the files exist: validate()).
+        let tlsFiles = "--tls-cert \(tlsCert ?? ""), --tls-key \(tlsKey ?? "")"
+        let app = try usageErrorIfThrows({ "\(tlsFiles): cannot load a PEM certificate chain and private key (\($0))" }) { try application.build(extraRoutes: { router in
             if let metricsRegistry { addMetricsRoute(router, path: metricsPath, server: server, registry: metricsRegistry) }
             if echo { addEchoRoutes(router, server: server, csrfToken: csrf) }
         }, onServerRunning: { port in
@@ -275,8 +299,8 @@ struct ServeCommand: AsyncParsableCommand {
             if isatty(1) == 0 { writeAll(1, Array("\(port)\n".utf8)) }
             listeningSink.yield()
             listeningSink.finish()
-        })
-        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        }) }
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: httpLogger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout) + .milliseconds(500)
         let group = ServiceGroup(configuration: groupConfiguration)
         let shutdownTimeout = self.shutdownTimeout
@@ -334,6 +358,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError(line)
             throw ExitCode(cannotListenExitCode)
         }
+        log.debug("stopped")
         signals.cancel()
         logEditor.withLock { $0 = nil }
         prompt.cancel()
@@ -388,6 +413,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         return true
     }
+}
+
+/// The result of `body`; an error it throws becomes a usage error (`ValidationError`) with
+/// the message `describe` makes of it.
+func usageErrorIfThrows<T>(_ describe: (any Error) -> String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw ValidationError(describe(error)) }
 }
 
 /// True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost).

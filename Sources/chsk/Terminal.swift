@@ -12,6 +12,14 @@ enum Terminal {
     static func red(_ s: String) -> String { colorEnabled ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
     static func yellow(_ s: String) -> String { colorEnabled ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
 
+    /// The width to wrap text to: `COLUMNS`, else the terminal's width, else 80.
+    static var columns: Int {
+        if let text = getenv("COLUMNS"), let n = Int(String(cString: text)), n > 20 { return n }
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { return Int(size.ws_col) }
+        return 80
+    }
+
     /// UTC date and time, ISO 8601 with milliseconds: `2026-12-05T12:00:01.123Z`.
     static func isoTimestamp() -> String {
         var ts = timespec()
@@ -34,11 +42,43 @@ enum Terminal {
     }
 }
 
+/// `text` with each line longer than `width - 1` columns broken at spaces; lines that start
+/// with a space (examples, tables) are kept as they are.
+func wrapText(_ text: String, width: Int) -> String {
+    var lines: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.first == " " || line.count < width {
+            lines.append(String(line))
+            continue
+        }
+        var current = ""
+        for word in line.split(separator: " ") {
+            if !current.isEmpty && current.count + 1 + word.count >= width {
+                lines.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? String(word) : " " + word
+        }
+        lines.append(current)
+    }
+    return lines.joined(separator: "\n")
+}
+
 /// One readable line per log entry on stderr: `12:00:01.123 INFO  message`.
 struct StderrLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     let label: String
+    /// Modules whose entries below warning are dropped: Hummingbird's and ServiceLifecycle's
+    /// lifecycle lines ("Server started and listening on …", "Starting service") repeat
+    /// chsk's own, at every level.
+    var quietSources: Set<String> = []
+
+    init(logLevel: Logger.Level, label: String, quietSources: Set<String> = []) {
+        self.logLevel = logLevel
+        self.label = label
+        self.quietSources = quietSources
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -47,6 +87,7 @@ struct StderrLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let level = event.level
+        if level < .warning, !quietSources.isEmpty, quietSources.contains(event.source) { return }
         var name = level.rawValue.uppercased()
         name += String(repeating: " ", count: max(0, 5 - name.count))
         let tag: String

@@ -8,6 +8,7 @@ struct UnpackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unpack",
         abstract: "Read a packer's payloads (optionally Sente-framed) and print them as EDN or JSON.",
+        usage: "chsk unpack [<options>] [<files> ...]",
         discussion: """
             Without --frame the input is a stream of payloads (whitespace-separated; one per \
             line as 'chsk pack' writes them). With --frame the input is one framed Sente \
@@ -17,16 +18,17 @@ struct UnpackCommand: ParsableCommand {
             EDN output is Clojure's pr-str, sets and maps of more than 8 entries in Clojure's \
             hash order. A value with no EDN text that reads back (Transit's empty keyword "~:", \
             an instant outside the years 0001-9999, a keyword or symbol that is no valid token) \
-            is an error. A map key that occurs twice in a Transit payload keeps its first place \
+            is an error. JSON output names once per run on stderr each kind of value JSON \
+            cannot carry (see chsk convert --help). A map key that occurs twice in a Transit payload keeps its first place \
             and takes the last value, as transit-java and transit-clj read it.
 
             Examples:
               echo '+[[:my/ev {:a 1}] "a1b2c3"]' | chsk unpack --frame auto
-              echo '[[:chsk/handshake ["alice" nil nil]] nil]' | chsk unpack --frame auto --to json
+              echo '[[:my/ev {:a 1}] nil]' | chsk unpack --frame auto --to json
             """
     )
 
-    @Argument(help: "Input files ('-' or none for stdin).")
+    @Argument(help: "Input files ('-' or none for stdin).", completion: .file())
     var files: [String] = []
 
     @Option(help: "Payload format: \(PackerName.allValueStrings.joined(separator: ", ")).")
@@ -38,19 +40,16 @@ struct UnpackCommand: ParsableCommand {
     @Option(help: "Output format.")
     var to: HumanFormat = .edn
 
-    @Flag(help: "Indented EDN for humans.")
+    @Flag(help: "Indented EDN or JSON for humans.")
     var pretty = false
 
     @Option(help: "Transit cache string lengths: utf16 (transit-java/js peers) or scalars (transit-python).")
     var transitCache: TransitCacheOption = .utf16
 
-    func validate() throws {
-        if pretty && to != .edn { throw ValidationError("--pretty is for EDN output") }
-    }
-
     func run() throws {
         let packerObject = try packer.makePacker(transitCache: transitCache)
         var out = ByteSink(fd: 1)
+        let json = JSONOutput(pretty: pretty)
         func emit(_ value: EDNValue) throws {
             switch to {
             case .edn:
@@ -59,9 +58,7 @@ struct UnpackCommand: ParsableCommand {
                 try EDNPrinter.checkReadable(value)
                 out.write(pretty ? Array(EDNPrinter.pretty(value).utf8) : EDNPrinter.bytes(value))
             case .json:
-                var bytes: [UInt8] = []
-                try JSONBridge.write(value, into: &bytes)
-                out.write(bytes)
+                out.write(try json.bytes(value))
             }
             out.write(CollectionOfOne(10))
         }

@@ -15,8 +15,11 @@ import Testing
             #expect(ok.status == 0, "\(type): \(ok.output)")
             #expect(ok.output == "{:echo [:my/req {:q 1}], :uid \"ann\", :client-id \"c-\(type)\"}\n")
         }
-        let json = ServeProcess.run(Self.chsk, ["send", url, "[:my/req 1]", "--reply", "--json", "--csrf-token", "tok", "--uid", "ann", "--client-id", "j"])
-        #expect(json.output == "{\"echo\":[\"my/req\",1],\"uid\":\"ann\",\"client-id\":\"j\"}\n")
+        let json = ChildProcess.run(Self.chsk, ["send", url, "[:my/req 1]", "--reply", "--json", "--csrf-token", "tok", "--uid", "ann", "--client-id", "j"],
+                                    timeout: 60)
+        #expect(json.stdout == "{\"echo\":[\"my/req\",1],\"uid\":\"ann\",\"client-id\":\"j\"}\n")
+        // The lossy-JSON policy of chsk convert: what JSON loses is named on stderr, once.
+        #expect(json.stderr == "chsk: warning: lossy JSON: keywords written as strings (:a/b → \"a/b\")\n")
         let noReply = ServeProcess.run(Self.chsk, ["send", url, "[:my/ev 1]", "--csrf-token", "tok"])
         #expect(noReply.status == 0 && noReply.output.isEmpty)
         let rejected = ServeProcess.run(Self.chsk, ["send", url, "[:my/ev 1]", "--csrf-token", "bad", "--type", "ajax"])
