@@ -306,7 +306,18 @@ public final class RedisBroker: ChannelSocketBroker {
         wake.yield()
         wake.finish()
         if !alreadyStopping {
-            if let writer = writerDone.withLock({ $0 }) { await writer.value }
+            // The writer sends what is queued and leaves; bounded, since it may sit in a
+            // backoff or a command to a Redis that does not answer: past the bound it is
+            // cancelled (what it had not sent is lost with the node, as a crash would).
+            if let writer = writerDone.withLock({ $0 }) {
+                let (done, signal) = AsyncStream.makeStream(of: Void.self)
+                let waiter = Task { await writer.value; signal.yield() }
+                let timer = Task { try? await Task.sleep(for: options.shutdownTimeout + options.commandTimeout); signal.yield() }
+                for await _ in done { break }
+                timer.cancel()
+                waiter.cancel()
+                writer.cancel()
+            }
             for t in tasks.withLock({ $0 }) { t.cancel() }
         }
         firstConnection.withLock { $0 = nil }
@@ -347,6 +358,11 @@ public final class RedisBroker: ChannelSocketBroker {
                 return (true, "reconnected to \(endpoint)\(away); resuming (\(s.queued) queued message(s) go out now)")
             }
             if s.downSince == nil { s.downSince = ContinuousClock.now }
+            // Both sides must prove themselves again (the writer with a heartbeat, the reader
+            // with a read), so that a side whose connection died unnoticed during the outage
+            // does not make a second loss and return.
+            s.writerUp = false
+            s.readerUp = false
             return (false, "lost Redis at \(endpoint): \(s.lastError); retrying with backoff, pushes queue for up to \(options.maxOutage)")
         }
         if let (up, text) = line { await deliver(.link(up: up, text)) }
@@ -567,6 +583,7 @@ public final class RedisBroker: ChannelSocketBroker {
                     await handle(id, parts[1].array ?? [], &sequences)
                 }
                 position = pos
+                await report(reader: true)
                 if entries.isEmpty {
                     let wait: [[UInt8]] = [Array("XREAD".utf8), Array("COUNT".utf8), Array("1".utf8), Array("BLOCK".utf8),
                                            Array(String(Self.blockMilliseconds).utf8), Array("STREAMS".utf8), bus, pos.lastID]
@@ -701,7 +718,13 @@ public final class RedisBroker: ChannelSocketBroker {
             let message: ClusterMessage
             switch kind {
             case "push":
-                guard let uid = read("u"), let event = read("e") else { return await bad("unreadable push from \(node) (or over \(options.maxMessageBytes) bytes)") }
+                guard let uid = read("u") else { return await bad("unreadable push from \(node)") }
+                // Most pushes are for uids of other nodes: skip those before reading the event
+                // (this node's membership is what its server announced, grace periods included).
+                // (The nil-uid keywords stand for users without a uid: the server resolves them.)
+                let nilUID = uid == .keyword(Reserved.allUsersWithoutUID) || uid == .keyword(Reserved.nilUIDv1) || uid == .keyword(Reserved.nilUIDv2)
+                if !nilUID && !state.withLock({ $0.membership[uid] != nil }) { return }
+                guard let event = read("e") else { return await bad("unreadable push from \(node) (or over \(options.maxMessageBytes) bytes)") }
                 message = .push(uid: uid, event: event, flush: flush)
             case "broadcast":
                 guard let event = read("e") else { return await bad("unreadable broadcast from \(node) (or over \(options.maxMessageBytes) bytes)") }

@@ -81,6 +81,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("For fanout/ajax: the server whose /broadcast (or /push-each) makes the pushes (another node of a cluster), or none: only receive, another bench triggers.", valueName: "url|none"))
     var trigger: String?
 
+    @Option(name: .customLong("interval-ms"), help: "For fanout/ajax: pause between two rounds of pushes (0: back to back, to find the rate a server sustains).")
+    var intervalMs = 500
+
     @Flag(name: .customLong("per-uid"), help: "For fanout/ajax: one push per connected uid (GET /push-each) instead of one broadcast.")
     var perUID = false
 
@@ -120,6 +123,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...19_000).contains(connections) else { throw ValidationError("--connections must be 1…19000") }
         guard duration > 0 && duration <= 600 else { throw ValidationError("--duration must be 0…600 s") }
         if uids < 1 { throw ValidationError("--uids must be at least 1") }
+        if !(0...60_000).contains(intervalMs) { throw ValidationError("--interval-ms must be 0…60000") }
         if let rate, !(rate.isFinite && rate > 0 && rate <= 10_000_000) {
             throw ValidationError("--rate must be above 0 and at most 10000000 round trips per second, got \(rate)")
         }
@@ -374,11 +378,15 @@ struct BenchCommand: AsyncParsableCommand {
         let m = max(1, min(uids, connections))
         let histogram = SharedHistogram()
         let received = Counter()
+        let firstSent = Atomic<Int64>(.max), lastArrived = Atomic<Int64>(0)
         let record: @Sendable (EDNValue) -> Void = { value in
             guard let e = Event(validating: value), e.id == "bench/fan", case .vector(let v)? = e.data,
                   let sent = v.first?.int64Value else { return }
-            histogram.record(.nanoseconds(monotonicNanos() - sent))
+            let now = monotonicNanos()
+            histogram.record(.nanoseconds(now - sent))
             received.add()
+            _ = firstSent.min(sent, ordering: .relaxed)
+            _ = lastArrived.max(now, ordering: .relaxed)
         }
         let opened: Int
         let closeAll: () async -> Void
@@ -430,7 +438,7 @@ struct BenchCommand: AsyncParsableCommand {
             let ev = EDNPrinter.string([.kw("bench/fan"), [.integer(t), .integer(Int64(rounds))]])
             let request = ClientHTTPRequest(method: "GET", url: root + route + "?ev=" + FormDecoding.escape(ev), tls: tls)
             if let response = try? await transport.http(request, timeout: .seconds(10)), response.status == 200 { rounds += 1 } else { triggerFailures += 1 }
-            try? await Task.sleep(for: .milliseconds(500))
+            if intervalMs > 0 { try? await Task.sleep(for: .milliseconds(intervalMs)) }
         }
         try? await Task.sleep(for: .seconds(type == .ajax ? 3 : 1))
         await closeAll()
@@ -441,6 +449,13 @@ struct BenchCommand: AsyncParsableCommand {
         result["rounds"] = .integer(Int64(rounds))
         result["deliveries-expected"] = .integer(Int64(expected))
         result["deliveries"] = .integer(Int64(received.value))
+        // From the first push sent to the last delivery here: deliveries per second this
+        // receiver sustained (with a cluster, pushes made faster than nodes apply them queue).
+        let span = lastArrived.load(ordering: .relaxed) - firstSent.load(ordering: .relaxed)
+        if received.value > 0, span > 0 {
+            result["delivery-span-seconds"] = .double(Double(span) / 1e9)
+            result["deliveries-per-second"] = .double(Double(received.value) / (Double(span) / 1e9))
+        }
         result["operations"] = .integer(Int64(received.value))
         histogram.report(into: &result)
     }

@@ -35,9 +35,9 @@ import Glibc
         let received = LockedBox<[String]>([])
         let reader: Task<Void, Never>
 
-        init(_ port: Int, _ type: ClientType, uid: String) async {
+        init(_ port: Int, _ type: ClientType, uid: String?) async {
             client = ChannelSocketClient(url: "http://127.0.0.1:\(port)/chsk",
-                                         options: .init(type: type, clientID: "\(uid)-\(type)-\(port)", params: ["uid": uid],
+                                         options: .init(type: type, clientID: "\(uid ?? "nil")-\(type)-\(port)", params: uid.map { ["uid": $0] } ?? [:],
                                                         backoff: Backoff(cap: .seconds(1), floor: .milliseconds(50))),
                                          transport: NIOClientTransport())
             let events = client.events
@@ -98,9 +98,33 @@ import Glibc
         for node in nodes { await node.stop() }
     }
 
+    @Test func pushesToUsersWithoutUIDAndCloseCrossNodes() async throws {
+        let redis = try RedisProcess()
+        let n1 = try await Self.node(redis, "u1"), n2 = try await Self.node(redis, "u2")
+        let anonymous = await Client(n2.port, .ws, uid: nil)
+        let kim = await Client(n2.port, .ws, uid: "kim")
+        let closes = LockedBox(0)
+        let changes = kim.client.stateChanges
+        let watcher = Task { for await c in changes where c.openChanged && !c.new.isOpen { closes.value += 1 } }
+        #expect(await Self.eventually { await n1.server.connectedUIDs.any.count == 2 })
+        try await n1.server.send(Event("app/anon", 1), to: .keyword(Reserved.allUsersWithoutUID))
+        #expect(await Self.eventually { anonymous.events == ["[:app/anon 1]"] })
+        #expect(kim.events.isEmpty)
+        // [:chsk/close] from n1: n2 closes kim's WebSocket (her client then reconnects).
+        try await n1.server.send(Event(Reserved.close), to: "kim")
+        #expect(await Self.eventually { closes.value == 1 })
+        #expect(await anonymous.client.currentState.isOpen)
+        watcher.cancel()
+        await anonymous.stop()
+        await kim.stop()
+        for node in [n1, n2] { await node.stop() }
+    }
+
     @Test func redisKilledAndRestartedMidTrafficLosesNothing() async throws {
         let redis = try RedisProcess()
         let n1 = try await Self.node(redis, "r1"), n2 = try await Self.node(redis, "r2")
+        // A third node as `chsk serve`, to read what it logs about the outage.
+        let n3 = try ServeProcess(["--redis", redis.url, "--node-id", "r3", "--cluster-heartbeat-ms", "200"])
         let bob = await Client(n2.port, .ws, uid: "bob")
         #expect(await Self.eventually { await n1.server.connectedUIDs.any == ["bob"] })
         for i in 0..<10 { try await n1.server.send(Event("app/n", .integer(Int64(i))), to: "bob") }
@@ -122,6 +146,14 @@ import Glibc
         // The nodes restored their membership in the new Redis.
         #expect(await Self.eventually { await n1.server.connectedUIDs.any == ["bob"] })
         #expect(redis.cli(["HKEYS", "chsk:{chsk}:node:r2"]).contains("\"bob\""))
+        // One line per change of the link: lost once, back once (and Redis's lost data noticed).
+        #expect(await Self.eventually { n3.log.contains("cluster: reconnected to") && n3.log.contains("Redis lost the cluster's data") })
+        try await Task.sleep(for: .milliseconds(600))
+        let lines = n3.log.split(separator: "\n").filter { $0.contains("cluster:") }
+        #expect(lines.filter { $0.contains("lost Redis at") }.count == 1, "\(lines)")
+        #expect(lines.filter { $0.contains("reconnected to") }.count == 1, "\(lines)")
+        #expect(lines.filter { $0.contains("Redis lost the cluster's data") }.count == 1, "\(lines)")
+        _ = n3.terminate()
         await bob.stop()
         for node in [n1, n2] { await node.stop() }
     }
@@ -177,6 +209,26 @@ import Glibc
         #expect(redis.cli(["ZRANGE", "chsk:{chsk}:nodes", "0", "-1"]).contains("alive"))
         #expect(!redis.cli(["ZRANGE", "chsk:{chsk}:nodes", "0", "-1"]).contains("doomed"))
         await dave.stop()
+        await survivor.stop()
+    }
+
+    @Test func aNodeShutDownGracefullyLeavesAtItsSurvivorsNextHeartbeat() async throws {
+        let redis = try RedisProcess()
+        let survivor = try await Self.node(redis, "stays")
+        // The leaving node talks to Redis over its Unix socket (unix:// URLs).
+        let leaving = try ServeProcess(["--redis", "unix://" + redis.socketPath, "--node-id", "leaves",
+                                        "--cluster-heartbeat-ms", "200", "--cluster-ttl-ms", "10000"])
+        let ivy = await Client(leaving.port, .ajax, uid: "ivy")
+        #expect(await Self.eventually { await survivor.server.connectedUIDs == ConnectedUIDs(ws: [], ajax: ["ivy"], any: ["ivy"]) })
+        let (status, _) = leaving.terminate()
+        #expect(status == 0)
+        let stopped = Date()
+        // Not after its 10 s TTL: a node that shuts down expires its heartbeat at once.
+        #expect(await Self.eventually(5) { await survivor.server.connectedUIDs.any.isEmpty })
+        #expect(Date().timeIntervalSince(stopped) < 2)
+        #expect(await Self.eventually { Self.count(.clusterUIDPortClose("ivy"), [survivor]) == 1 })
+        #expect(leaving.log.contains("cluster: connected to unix://\(redis.socketPath) as node leaves"), "\(leaving.log)")
+        await ivy.stop()
         await survivor.stop()
     }
 

@@ -30,6 +30,9 @@ final class RedisProcess: @unchecked Sendable {
 
     var url: String { "redis://\(password.map { ":\($0)@" } ?? "")127.0.0.1:\(port)" }
 
+    /// The server's Unix socket (`unix://` + this).
+    var socketPath: String { directory.appendingPathComponent("redis.sock").path }
+
     init(password: String? = nil) throws {
         port = ChildProcess.freePort()
         self.password = password
@@ -52,6 +55,7 @@ final class RedisProcess: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: executable)
         var args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--dir", directory.path, "--logfile", directory.appendingPathComponent("redis.log").path]
+        args += ["--unixsocket", socketPath, "--unixsocketperm", "700"]
         if let password { args += ["--requirepass", password] }
         p.arguments = args
         p.standardOutput = FileHandle.nullDevice
