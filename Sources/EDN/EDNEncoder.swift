@@ -35,8 +35,13 @@ public struct EDNEncoder: Sendable {
 /// may be keywords or strings; integers decode into any integer type that holds them;
 /// doubles accept integers too.
 public struct EDNDecoder: Sendable {
-    /// A decoder.
-    public init() {}
+    /// How `decode(_:from:)` over bytes reads its input (depth and number bounds, unknown tags).
+    public var readerOptions: EDNReader.Options
+
+    /// A decoder (bytes are read with `readerOptions`, default `EDNReader.Options()`).
+    public init(readerOptions: EDNReader.Options = EDNReader.Options()) {
+        self.readerOptions = readerOptions
+    }
 
     /// Decodes a value of the given type.
     public func decode<T: Decodable>(_ type: T.Type, from value: EDNValue) throws -> T {
@@ -481,6 +486,10 @@ extension EDNValue: Codable {
     public init(from decoder: any Decoder) throws {
         if let edn = decoder as? EDNValueDecoder {
             self = edn.value
+            return
+        }
+        if let tape = decoder as? TapeDecoder {
+            self = tape.tape.materialize(tape.current)
             return
         }
         if let keyed = try? decoder.container(keyedBy: AnyCodingKey.self) {

@@ -22,6 +22,10 @@ extension TextCodableScalar {
             self = try edn.decodeValue(Self.self)
             return
         }
+        if let tape = decoder as? TapeDecoder {
+            self = try tape.decodeModelScalar(Self.self)
+            return
+        }
         let c = try decoder.singleValueContainer()
         let text = try c.decode(String.self)
         guard let v = Self(codableText: text) else {
