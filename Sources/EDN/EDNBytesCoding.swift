@@ -66,6 +66,8 @@ extension EDNParser {
         let end = parser.position
         try parser.skipTrivia(depth: 0)
         if parser.position < buffer.count {
+            // As `EDNReader.read`: the next form is read (its own error wins), then refused.
+            _ = try parser.readValue(depth: 0)
             throw EDNParser.makeError(.trailingInput, "Input continues after the first value", in: buffer, at: end)
         }
         return tape

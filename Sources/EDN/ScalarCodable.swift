@@ -64,3 +64,13 @@ extension BigDecimal: TextCodableScalar {
     init?(codableText: String) { self.init(codableText) }
     var codableText: String { description }
 }
+
+extension Ratio: TextCodableScalar {
+    init?(codableText: String) {
+        let parts = codableText.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let n = BigInteger(String(parts[0]), radix: 10), let d = BigInteger(String(parts[1]), radix: 10),
+              case .ratio(let r)? = Ratio.make(n, d) else { return nil }
+        self = r
+    }
+    var codableText: String { description }
+}
