@@ -56,7 +56,7 @@ extension EDNParser {
     /// reader's rules and bounds.
     static func tape(_ buffer: UnsafeBufferPointer<UInt8>, options: EDNReader.Options) throws(EDNReadError) -> ValueTape {
         var parser = EDNParser(buffer: buffer, position: 0, options: options)
-        var tape = ValueTape()
+        var tape = ValueTape(inputBytes: buffer.count)
         try parser.skipTrivia(depth: 0)
         if parser.position >= buffer.count {
             tape.append(.null)

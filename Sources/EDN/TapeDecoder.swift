@@ -27,8 +27,11 @@ package struct ValueTape {
     /// The nodes, in document order.
     package var nodes: [TapeNode] = []
 
-    /// An empty tape.
-    package init() { nodes.reserveCapacity(32) }
+    /// An empty tape, with room for the nodes of about `inputBytes` of input.
+    package init(inputBytes: Int = 0) { nodes.reserveCapacity(min(max(16, inputBytes / 6), 1 << 16)) }
+
+    /// A tape of one scalar node.
+    init(single value: EDNValue) { nodes = [.scalar(value)] }
 
     /// Index after the subtree at `i`.
     @inline(__always)
@@ -110,32 +113,35 @@ package struct ValueTape {
     /// a crafted map costs linear time.
     package func firstDuplicateKey(ofMapAt i: Int, count: Int) -> EDNValue? {
         if count < 2 { return nil }
-        var keys: [Int] = []
-        keys.reserveCapacity(count)
-        var j = i + 1
-        for _ in 0..<count {
-            keys.append(j)
-            j = end(of: j + 1)
-        }
         if count >= 16 {
             var seen: Set<EDNValue> = []
             seen.reserveCapacity(count)
-            for k in keys {
-                let key = materialize(k)
+            var j = i + 1
+            for _ in 0..<count {
+                let key = materialize(j)
                 if !seen.insert(key).inserted { return key }
+                j = end(of: j + 1)
             }
             return nil
         }
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { fp -> EDNValue? in
-            for (a, k) in keys.enumerated() {
-                guard case .scalar(let key) = nodes[k] else { return nil }
-                let f = key.keyFingerprint
-                fp[a] = f
-                for b in 0..<a where fp[b] == f {
-                    if case .scalar(let other) = nodes[keys[b]], other == key { return key }
+        return nodes.withUnsafeBufferPointer { nodes in
+            withUnsafeTemporaryAllocation(of: (UInt64, Int).self, capacity: count) { seen -> EDNValue? in
+                var j = i + 1
+                for a in 0..<count {
+                    guard case .scalar(let key) = nodes[j] else { return nil }
+                    let f = key.keyFingerprint
+                    for b in 0..<a where seen[b].0 == f {
+                        if case .scalar(let other) = nodes[seen[b].1], other == key { return key }
+                    }
+                    seen[a] = (f, j)
+                    let v = j + 1
+                    switch nodes[v] {
+                    case .scalar: j = v + 1
+                    case .map(_, let e), .vector(_, let e), .list(_, let e): j = e
+                    }
                 }
+                return nil
             }
-            return nil
         }
     }
 }
@@ -157,16 +163,18 @@ struct IndexKey: CodingKey {
 /// (`Keyword`, `Instant`, …) decode as themselves.
 package final class TapeDecoder: Decoder {
     let tape: ValueTape
+    // The decoder is used by one thread at a time, in strictly nested calls: dynamic
+    // exclusivity checks (a thread-local lookup per access) are left out.
     /// The node being decoded.
-    var current = 0
+    @exclusivity(unchecked) var current = 0
     /// The coding path of `current` (pushed and popped as nested values are decoded).
-    var path: [any CodingKey] = []
+    @exclusivity(unchecked) var path: [any CodingKey] = []
     /// Key → value node, built on first use for big maps (by map node).
-    var indexes: [Int: [String: Int]] = [:]
+    @exclusivity(unchecked) var indexes: [Int: [String: Int]] = [:]
     /// Where the last key lookup succeeded (map node, entry's key node), the first place the
     /// next lookup in that map looks: `Decodable` types usually ask keys in the order written.
-    var hintMap = -1
-    var hintKey = 0
+    @exclusivity(unchecked) var hintMap = -1
+    @exclusivity(unchecked) var hintKey = 0
 
     package var codingPath: [any CodingKey] { path }
     package var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -181,11 +189,44 @@ package final class TapeDecoder: Decoder {
     @inline(__always)
     func decodeValue<T: Decodable>(_ type: T.Type, at node: Int) throws -> T {
         current = node
+        // Arrays of the common scalars without `Array.init(from:)`'s generic, per-element
+        // container calls (the same conversions and errors).
+        if T.self == [String].self { return try scalarArray(node) { d, n, k in try d.string(n, k) } as! T }
+        if T.self == [Int].self { return try scalarArray(node) { d, n, k in try d.integer(Int.self, n, k) } as! T }
+        if T.self == [Int64].self { return try scalarArray(node) { d, n, k in try d.integer(Int64.self, n, k) } as! T }
+        if T.self == [Double].self { return try scalarArray(node) { d, n, k in try d.double(n, k) } as! T }
         if T.self == EDNValue.self { return tape.materialize(node) as! T }
         if T.self == EDNMap.self || T.self == EDNSet.self || T.self == Ratio.self {
             return try EDNValueDecoder(value: tape.materialize(node), codingPath: path).decodeValue(type)
         }
         return try T(from: self)
+    }
+
+    /// The elements of the vector or list at `node`, each decoded by `element`.
+    @inline(__always)
+    func scalarArray<E>(_ node: Int, _ element: (TapeDecoder, Int, IndexKey) throws -> E) throws -> [E] {
+        switch tape.nodes[node] {
+        case .vector(let count, _), .list(let count, _):
+            var out: [E] = []
+            out.reserveCapacity(count)
+            var j = node + 1
+            for i in 0..<count {
+                out.append(try element(self, j, IndexKey(i)))
+                j = tape.end(of: j)
+            }
+            return out
+        default:
+            // Sets and mismatches: the tree path's container, conversions and errors.
+            var c = try unkeyedContainer()
+            var out: [E] = []
+            while !c.isAtEnd {
+                let v = try c.decode(EDNValue.self)
+                let sub = TapeDecoder(tape: ValueTape(single: v))
+                sub.path = path
+                out.append(try element(sub, 0, IndexKey(out.count)))
+            }
+            return out
+        }
     }
 
     /// A decoder of its own for a nested container (which outlives the call that makes it,

@@ -49,7 +49,7 @@ public struct TransitDecoder: Sendable {
     }
 
     func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(TransitError) -> ValueTape {
-        var tape = ValueTape()
+        var tape = ValueTape(inputBytes: buffer.count)
         if format == .msgpack {
             var p = MsgpackDecoder(buffer: buffer, position: 0, options: options)
             guard buffer.count > 0 else {

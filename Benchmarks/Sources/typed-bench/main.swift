@@ -8,7 +8,7 @@
 //   Transit JSON tree → T    TransitReader.read(bytes) then EDNDecoder().decode(T.self, from: value)
 //   Transit JSON-verbose / MessagePack bytes → T
 //
-//   typed-bench [--time S] [--runs N]
+//   typed-bench [--time S] [--runs N] [--only TEXT]   (--only: the rows whose name contains TEXT, and the baseline unless TEXT starts with =)
 //
 // Each row: warmed up, then --runs timed runs of at least --time seconds each; the median run
 // is reported as µs per decode and MB/s of input; "× JSONDecoder" is JSONDecoder's time
@@ -68,14 +68,16 @@ func message<W>(_ when: W) -> ChatMessage<W> {
 
 var timeLimit = 0.5
 var runs = 5
+var only: String?
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
     case "--time": timeLimit = Double(args.removeFirst()) ?? timeLimit
     case "--runs": runs = Int(args.removeFirst()) ?? runs
+    case "--only": only = args.removeFirst()
     default:
-        FileHandle.standardError.write(Data("usage: typed-bench [--time S] [--runs N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: typed-bench [--time S] [--runs N] [--only TEXT]\n".utf8))
         exit(2)
     }
 }
@@ -111,7 +113,11 @@ func now() -> Double {
 }
 
 /// Median seconds per call of `body` over `runs` runs.
-@MainActor func measure(_ body: () throws -> Void) rethrows -> Double {
+@MainActor func measure(_ name: String, _ body: () throws -> Void) rethrows -> Double {
+    if let only {
+        let text = only.hasPrefix("=") ? String(only.dropFirst()) : only
+        if !name.contains(text), !name.hasPrefix("Foundation") || only.hasPrefix("=") { return .nan }
+    }
     // Warm-up.
     let warm = now()
     while now() - warm < timeLimit / 2 { try body() }
@@ -140,26 +146,26 @@ struct Row {
 var rows: [Row] = []
 let foundation = Foundation.JSONDecoder()
 rows.append(Row(name: "Foundation JSONDecoder (plain JSON)", bytes: jsonBytes.count,
-                seconds: try measure { blackHole(try foundation.decode(ChatMessage<Date>.self, from: jsonData)) }))
+                seconds: try measure("Foundation JSONDecoder (plain JSON)") { blackHole(try foundation.decode(ChatMessage<Date>.self, from: jsonData)) }))
 let edn = EDNDecoder()
 rows.append(Row(name: "EDN bytes → T (EDNDecoder)", bytes: ednBytes.count,
-                seconds: try measure { blackHole(try edn.decode(ChatMessage<Instant>.self, from: ednBytes)) }))
+                seconds: try measure("EDN bytes → T (EDNDecoder)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: ednBytes)) }))
 rows.append(Row(name: "EDN tree → T (EDNReader + EDNDecoder)", bytes: ednBytes.count,
-                seconds: try measure { blackHole(try edn.decode(ChatMessage<Instant>.self, from: try EDNReader.read(ednBytes))) }))
+                seconds: try measure("EDN tree → T (EDNReader + EDNDecoder)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: try EDNReader.read(ednBytes))) }))
 let tj = TransitDecoder(format: .json)
 rows.append(Row(name: "Transit JSON bytes → T (TransitDecoder)", bytes: transitJSON.count,
-                seconds: try measure { blackHole(try tj.decode(ChatMessage<Instant>.self, from: transitJSON)) }))
+                seconds: try measure("Transit JSON bytes → T (TransitDecoder)") { blackHole(try tj.decode(ChatMessage<Instant>.self, from: transitJSON)) }))
 let tjReader = TransitReader(format: .json)
 rows.append(Row(name: "Transit JSON tree → T (TransitReader + EDNDecoder)", bytes: transitJSON.count,
-                seconds: try measure { blackHole(try edn.decode(ChatMessage<Instant>.self, from: try tjReader.read(transitJSON))) }))
+                seconds: try measure("Transit JSON tree → T (TransitReader + EDNDecoder)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: try tjReader.read(transitJSON))) }))
 let tv = TransitDecoder(format: .jsonVerbose)
 rows.append(Row(name: "Transit JSON-verbose bytes → T", bytes: transitVerbose.count,
-                seconds: try measure { blackHole(try tv.decode(ChatMessage<Instant>.self, from: transitVerbose)) }))
+                seconds: try measure("Transit JSON-verbose bytes → T") { blackHole(try tv.decode(ChatMessage<Instant>.self, from: transitVerbose)) }))
 let tm = TransitDecoder(format: .msgpack)
 rows.append(Row(name: "Transit MessagePack bytes → T", bytes: transitMsgpack.count,
-                seconds: try measure { blackHole(try tm.decode(ChatMessage<Instant>.self, from: transitMsgpack)) }))
+                seconds: try measure("Transit MessagePack bytes → T") { blackHole(try tm.decode(ChatMessage<Instant>.self, from: transitMsgpack)) }))
 
-let baseline = rows[0].seconds
+let baseline = rows[0].seconds.isNaN ? 1 : rows[0].seconds
 func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
     let c = s.count
     if c >= n { return s }
@@ -167,7 +173,7 @@ func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
 }
 print("typed decode of one chat message event (median of \(runs) runs, ≥ \(timeLimit) s each)")
 print(pad("decoder", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONDecoder", 15, right: true))
-for r in rows {
+for r in rows where !r.seconds.isNaN {
     let us = r.seconds * 1e6
     let mbs = Double(r.bytes) / r.seconds / 1e6
     print(pad(r.name, 52) + pad(String(r.bytes), 7, right: true) + pad(String(format: "%.2f", us), 10, right: true)

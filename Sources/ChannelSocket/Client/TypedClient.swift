@@ -1,4 +1,4 @@
-public import EDN
+import EDN
 
 extension ChannelSocketClient {
     /// Sends an event whose data is `payload` (encoded with `EDNEncoder`: struct fields as
