@@ -35,6 +35,7 @@ let package = Package(
         .executableTarget(
             name: "typed-bench",
             dependencies: [
+                .product(name: "ChannelSocket", package: "chsk"),
                 .product(name: "EDN", package: "chsk"),
                 .product(name: "Transit", package: "chsk"),
             ],

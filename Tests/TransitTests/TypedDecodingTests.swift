@@ -123,6 +123,35 @@ import Transit
         #expect(failures == 0)
     }
 
+    /// The tape of a value already read (how the router and the client decode events)
+    /// decodes as the tree decoder does: the same values, the same errors.
+    @Test func tapeOfATreeDecodesAsTheTreeDecoder() {
+        var rng = SplitMix64(seed: 0x7A9E_0F7E)
+        var failures = 0
+        /// nil when both agree, else what each gave.
+        func disagreement<T: Decodable & Equatable>(_ type: T.Type, _ v: EDNValue) -> String? {
+            let tape = Swift.Result { try TapeDecoder.decode(type, fromTree: v) }
+            let tree = Swift.Result { try EDNDecoder().decode(type, from: v) }
+            switch (tape, tree) {
+            case (.success(let a), .success(let b)) where a == b: return nil
+            case (.failure(let a), .failure(let b)) where "\(a)" == "\(b)": return nil
+            default: return "\(T.self): tape \(tape), tree \(tree)"
+            }
+        }
+        for _ in 0..<1000 {
+            var gen = Generator(rng: rng)
+            let value = gen.value(depth: 0)
+            rng = gen.rng
+            let problems = [disagreement(Shape.self, value), disagreement([String: Int].self, value), disagreement([Double].self, value),
+                            disagreement([String].self, value), disagreement(Attachment.self, value), disagreement([Int?].self, value)]
+            for case let problem? in problems {
+                failures += 1
+                if failures <= 3 { Issue.record("\(EDNPrinter.string(value).prefix(300)): \(problem.prefix(600))") }
+            }
+        }
+        #expect(failures == 0)
+    }
+
     /// Damaged input (bytes flipped, cut, inserted, duplicated): both paths refuse it with
     /// the same error, or read the same value.
     @Test(arguments: Writer.allCases)

@@ -14,6 +14,7 @@
 // is reported as µs per decode and MB/s of input; "× JSONDecoder" is JSONDecoder's time
 // divided by the row's (above 1 = faster than JSONDecoder).
 
+import ChannelSocket
 import EDN
 import Foundation
 import Transit
@@ -158,12 +159,30 @@ rows.append(Row(name: "Transit JSON bytes → T (TransitDecoder)", bytes: transi
 let tjReader = TransitReader(format: .json)
 rows.append(Row(name: "Transit JSON tree → T (TransitReader + EDNDecoder)", bytes: transitJSON.count,
                 seconds: try measure("Transit JSON tree → T (TransitReader + EDNDecoder)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: try tjReader.read(transitJSON))) }))
+let ednTree = try EDNReader.read(ednBytes)
+rows.append(Row(name: "EDNValue → T (EDNDecoder, value already read)", bytes: ednBytes.count,
+                seconds: try measure("EDNValue → T (EDNDecoder, value already read)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: ednTree)) }))
+let event = Event("chat/send", ednTree)
+rows.append(Row(name: "Event.decode (read event: typed router/client)", bytes: ednBytes.count,
+                seconds: try measure("Event.decode (read event: typed router/client)") { blackHole(try event.decode(ChatMessage<Instant>.self)) }))
 let tv = TransitDecoder(format: .jsonVerbose)
 rows.append(Row(name: "Transit JSON-verbose bytes → T", bytes: transitVerbose.count,
                 seconds: try measure("Transit JSON-verbose bytes → T") { blackHole(try tv.decode(ChatMessage<Instant>.self, from: transitVerbose)) }))
 let tm = TransitDecoder(format: .msgpack)
 rows.append(Row(name: "Transit MessagePack bytes → T", bytes: transitMsgpack.count,
                 seconds: try measure("Transit MessagePack bytes → T") { blackHole(try tm.decode(ChatMessage<Instant>.self, from: transitMsgpack)) }))
+
+// Encoding, for reference (EDNEncoder and TransitEncoder build the EDNValue, then print it).
+var encodeRows: [Row] = []
+let foundationEncoder = Foundation.JSONEncoder()
+encodeRows.append(Row(name: "Foundation JSONEncoder (plain JSON)", bytes: jsonBytes.count,
+                      seconds: try measure("Foundation JSONEncoder") { blackHole(try foundationEncoder.encode(jsonValue)) }))
+let ednEncoder = EDNEncoder()
+encodeRows.append(Row(name: "T → EDN bytes (EDNEncoder.encodeBytes)", bytes: ednBytes.count,
+                      seconds: try measure("T → EDN bytes (EDNEncoder.encodeBytes)") { blackHole(try ednEncoder.encodeBytes(ednValue)) }))
+let transitEncoder = TransitEncoder(format: .json)
+encodeRows.append(Row(name: "T → Transit JSON bytes (TransitEncoder)", bytes: transitJSON.count,
+                      seconds: try measure("T → Transit JSON bytes (TransitEncoder)") { blackHole(try transitEncoder.encode(ednValue)) }))
 
 let baseline = rows[0].seconds.isNaN ? 1 : rows[0].seconds
 func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
@@ -173,9 +192,17 @@ func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
 }
 print("typed decode of one chat message event (median of \(runs) runs, ≥ \(timeLimit) s each)")
 print(pad("decoder", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONDecoder", 15, right: true))
-for r in rows where !r.seconds.isNaN {
-    let us = r.seconds * 1e6
-    let mbs = Double(r.bytes) / r.seconds / 1e6
-    print(pad(r.name, 52) + pad(String(r.bytes), 7, right: true) + pad(String(format: "%.2f", us), 10, right: true)
-          + pad(String(format: "%.1f", mbs), 9, right: true) + pad(String(format: "%.2f", baseline / r.seconds), 15, right: true))
+func printRows(_ rows: [Row], baseline: Double) {
+    for r in rows where !r.seconds.isNaN {
+        let us = r.seconds * 1e6
+        let mbs = Double(r.bytes) / r.seconds / 1e6
+        print(pad(r.name, 52) + pad(String(r.bytes), 7, right: true) + pad(String(format: "%.2f", us), 10, right: true)
+              + pad(String(format: "%.1f", mbs), 9, right: true) + pad(String(format: "%.2f", baseline / r.seconds), 15, right: true))
+    }
+}
+printRows(rows, baseline: baseline)
+if !encodeRows.allSatisfy({ $0.seconds.isNaN }) {
+    print("")
+    print(pad("encoder (for reference)", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONEncoder", 15, right: true))
+    printRows(encodeRows, baseline: encodeRows[0].seconds.isNaN ? 1 : encodeRows[0].seconds)
 }

@@ -33,7 +33,7 @@ extension ChannelSocketClient {
             default: break
             }
         }
-        do { return try EDNDecoder().decode(type, from: reply) } catch {
+        do { return try TapeDecoder.decode(type, fromTree: reply) } catch {
             throw EventPayloadError(eventID: event.id, type: type, error: error)
         }
     }

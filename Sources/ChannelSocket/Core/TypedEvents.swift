@@ -63,8 +63,10 @@ extension Event {
 
     /// The event's data decoded as `type` (a one-element event's missing data decodes as
     /// `nil`); a mismatch is an `EventPayloadError` naming where.
-    public func decode<T: Decodable>(_ type: T.Type, decoder: EDNDecoder = EDNDecoder()) throws(EventPayloadError) -> T {
-        do { return try decoder.decode(type, from: data ?? .null) } catch {
+    public func decode<T: Decodable>(_ type: T.Type) throws(EventPayloadError) -> T {
+        // The engine has read the event already: its value goes through the byte decoders'
+        // tape (EDNDecoder's conversions and errors, about twice as fast as its tree decoder).
+        do { return try TapeDecoder.decode(type, fromTree: data ?? .null) } catch {
             throw EventPayloadError(eventID: id, type: type, error: error)
         }
     }
