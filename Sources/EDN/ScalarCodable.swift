@@ -9,7 +9,7 @@ extension TextCodableScalar {
     /// Encodes as the value itself (EDN) or as its text (other encoders).
     public func encode(to encoder: any Encoder) throws {
         if let edn = encoder as? EDNValueEncoder, let direct = EDNValueEncoder.direct(self) {
-            edn.node = EncodingNode(.value(direct))
+            edn.node = EncodingNode(value: direct)
             return
         }
         var c = encoder.singleValueContainer()
