@@ -224,6 +224,42 @@ import Transit
         #expect(checked > 100)
     }
 
+    // MARK: stack
+
+    /// Crafted chains are typed errors, and the deepest values accepted decode (as an
+    /// `EDNValue` and through the containers), on a small (512 KB) thread stack.
+    @Test(arguments: Writer.allCases)
+    func byteDecodersAreSafeOnASmallStack(_ writer: Writer) async {
+        let chain: [UInt8]
+        let deepest: EDNValue
+        switch writer {
+        case .edn:
+            chain = Array(String(repeating: "[{:a ", count: 100_000).utf8)
+            deepest = (0..<99).reduce(EDNValue.vector([1])) { v, _ in .vector([v]) }
+        case .msgpack:
+            chain = [UInt8](repeating: 0x91, count: 100_000)
+            deepest = (0..<(TransitReader.Options.defaultMaxDepth - 1)).reduce(EDNValue.vector([1])) { v, _ in .vector([v]) }
+        default:
+            chain = Array(String(repeating: #"["^ ","~:a","#, count: 100_000).utf8)
+            deepest = (0..<(TransitReader.Options.defaultMaxDepth - 1)).reduce(EDNValue.vector([1])) { v, _ in .vector([v]) }
+        }
+        let chainRefused = await onSmallStack { if case .readError = Self.viaBytes(chain, writer) { true } else { false } }
+        #expect(chainRefused)
+        guard let bytes = Self.written(deepest, writer) else {
+            Issue.record("the deepest value was not written")
+            return
+        }
+        let decoded = await onSmallStack { Self.viaBytes(bytes, writer) }
+        guard case .value(let v, let shape) = decoded else {
+            Issue.record("\(writer): the deepest value did not decode: \(decoded)")
+            return
+        }
+        #expect(v == deepest)
+        #expect(shape != nil)
+        let viaTree = await onSmallStack { (try? TapeDecoder.decode(Shape.self, fromTree: deepest)) != nil }
+        #expect(viaTree)
+    }
+
     // MARK: typed Transit
 
     struct Attachment: Codable, Equatable, Hashable {
