@@ -58,11 +58,13 @@ func message<W>(_ when: W) -> ChatMessage<W> {
             Attachment(name: "design-notes.md", mime: "text/markdown", size: 18_432),
             Attachment(name: "benchmark-results.csv", mime: "text/csv", size: 2_048),
             Attachment(name: "screenshot-2026-12-05.png", mime: "image/png", size: 734_003),
+            Attachment(name: "flamegraph-typed-decode.svg", mime: "image/svg+xml", size: 96_211),
         ],
         reactions: [
             Reaction(emoji: "+1", users: ["bob", "carol", "dave"]),
             Reaction(emoji: "rocket", users: ["erin"]),
             Reaction(emoji: "eyes", users: ["frank", "grace", "heidi", "ivan"]),
+            Reaction(emoji: "tada", users: ["judy", "mallory", "niaj", "olivia", "peggy"]),
         ],
         replyTo: 982_451_601)
 }
