@@ -20,10 +20,12 @@ import Synchronization
 ///
 /// ```swift
 /// struct SendMessage: Codable, Sendable { var room: String; var text: String }
-/// struct History: Codable, Sendable { var room: String; var limit: Int }
+/// struct HistoryQuery: Codable, Sendable { var room: String; var limit: Int }
 /// let router = EventRouter()
 ///     .on("chat/send", as: SendMessage.self) { msg, send in await rooms.post(send, from: msg.uid) }
-///     .onRequest("chat/history", as: History.self) { msg, query in await rooms.last(query.limit, in: query.room) }
+///     .onRequest("chat/history", as: HistoryQuery.self) { msg, query in
+///         await rooms.last(query.limit, in: query.room)   // an Encodable reply, e.g. [ChatMessage]
+///     }
 /// ```
 ///
 /// Data that does not decode as the handler's type never reaches it: the mismatch (an
