@@ -50,7 +50,7 @@ import Testing
         return client
     }
 
-    @Test(arguments: [ClientType.ws, .ajax])
+    @Test(.timeLimit(.minutes(1)), arguments: [ClientType.ws, .ajax])
     func typedRequestReplyAndMismatchAnsweredAsUnhandled(_ type: ClientType) async throws {
         let server = try Self.server()
         let logs = Box<String>(), sent = Box<SendMessage>(), payloadErrors = Box<EventPayloadError>()
@@ -114,7 +114,7 @@ import Testing
         await server.shutdown()
     }
 
-    @Test(arguments: [ClientType.ws, .ajax])
+    @Test(.timeLimit(.minutes(1)), arguments: [ClientType.ws, .ajax])
     func typedEventStreamsOfPushes(_ type: ClientType) async throws {
         let server = try Self.server()
         let client = await Self.client(server, type)
