@@ -33,6 +33,15 @@ let package = Package(
             swiftSettings: settings
         ),
         .executableTarget(
+            name: "typed-bench",
+            dependencies: [
+                .product(name: "ChannelSocket", package: "chsk"),
+                .product(name: "EDN", package: "chsk"),
+                .product(name: "Transit", package: "chsk"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
             name: "engine-bench",
             dependencies: [
                 .product(name: "ChannelSocket", package: "chsk"),

@@ -35,8 +35,13 @@ public struct EDNEncoder: Sendable {
 /// may be keywords or strings; integers decode into any integer type that holds them;
 /// doubles accept integers too.
 public struct EDNDecoder: Sendable {
-    /// A decoder.
-    public init() {}
+    /// How `decode(_:from:)` over bytes reads its input (depth and number bounds, unknown tags).
+    public var readerOptions: EDNReader.Options
+
+    /// A decoder (bytes are read with `readerOptions`, default `EDNReader.Options()`).
+    public init(readerOptions: EDNReader.Options = EDNReader.Options()) {
+        self.readerOptions = readerOptions
+    }
 
     /// Decodes a value of the given type.
     public func decode<T: Decodable>(_ type: T.Type, from value: EDNValue) throws -> T {
@@ -46,27 +51,77 @@ public struct EDNDecoder: Sendable {
 
 // MARK: - Encoding machinery
 
+/// A value being encoded: finished, or a node whose containers may still be filled.
+enum EncodingChild {
+    case value(EDNValue)
+    case node(EncodingNode)
+
+    func finish() -> EDNValue {
+        switch self {
+        case .value(let v): v
+        case .node(let n): n.finish()
+        }
+    }
+}
+
 /// A mutable node of the tree being encoded; containers hand out references so nested
 /// containers can be filled after they are created, as Codable requires.
 final class EncodingNode {
-    enum Content {
-        case value(EDNValue)
-        case map([(EDNValue, EncodingNode)])
-        case array([EncodingNode])
+    enum Kind {
+        case value
+        case map
+        case array
     }
-    var content: Content
+    var kind: Kind
+    var value: EDNValue = .null
+    /// Map keys and values (parallel), or array items (`children` only).
+    var keys: [EDNValue] = []
+    var children: [EncodingChild] = []
+    /// Entry number by key, once a map is big enough that a linear search for a repeated
+    /// key would cost quadratic time.
+    var index: [EDNValue: Int]?
 
-    init(_ content: Content) { self.content = content }
+    init(_ kind: Kind) { self.kind = kind }
+
+    init(value: EDNValue) {
+        kind = .value
+        self.value = value
+    }
+
+    /// Sets the entry of `key` (a repeated key replaces the value, keeping its place).
+    func set(_ key: EDNValue, _ child: EncodingChild) {
+        if let index {
+            if let i = index[key] { children[i] = child; return }
+            self.index![key] = keys.count
+        } else if keys.count < 16 {
+            for i in keys.indices where keys[i] == key {
+                children[i] = child
+                return
+            }
+        } else {
+            var built: [EDNValue: Int] = [:]
+            built.reserveCapacity(keys.count * 2)
+            for (i, k) in keys.enumerated() { built[k] = i }
+            if let i = built[key] { children[i] = child; index = built; return }
+            built[key] = keys.count
+            index = built
+        }
+        keys.append(key)
+        children.append(child)
+    }
 
     func finish() -> EDNValue {
-        switch content {
-        case .value(let v): return v
-        case .array(let nodes): return .vector(nodes.map { $0.finish() })
-        case .map(let entries):
-            var m = EDNMap()
-            m.reserveCapacity(entries.count)
-            for (k, node) in entries { m[k] = node.finish() }
-            return .map(m)
+        switch kind {
+        case .value: return value
+        case .array: return .vector(children.map { $0.finish() })
+        case .map:
+            var entries: [EDNValue] = []
+            entries.reserveCapacity(2 * keys.count)
+            for (k, c) in zip(keys, children) {
+                entries.append(k)
+                entries.append(c.finish())
+            }
+            return .map(EDNMap(interleaved: entries))
         }
     }
 }
@@ -77,6 +132,22 @@ struct AnyCodingKey: CodingKey {
     init(stringValue: String) { self.stringValue = stringValue; self.intValue = nil }
     init(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
 }
+
+/// The model's types that encode as themselves (one conformance check instead of a cast per type).
+protocol EDNDirectlyEncodable {
+    var directEDNValue: EDNValue { get }
+}
+
+extension EDNValue: EDNDirectlyEncodable { var directEDNValue: EDNValue { self } }
+extension Keyword: EDNDirectlyEncodable { var directEDNValue: EDNValue { .keyword(self) } }
+extension Symbol: EDNDirectlyEncodable { var directEDNValue: EDNValue { .symbol(self) } }
+extension Instant: EDNDirectlyEncodable { var directEDNValue: EDNValue { .instant(self) } }
+extension EDNUUID: EDNDirectlyEncodable { var directEDNValue: EDNValue { .uuid(self) } }
+extension BigInteger: EDNDirectlyEncodable { var directEDNValue: EDNValue { .bigInteger(self) } }
+extension BigDecimal: EDNDirectlyEncodable { var directEDNValue: EDNValue { .bigDecimal(self) } }
+extension Ratio: EDNDirectlyEncodable { var directEDNValue: EDNValue { .ratio(self) } }
+extension EDNMap: EDNDirectlyEncodable { var directEDNValue: EDNValue { .map(self) } }
+extension EDNSet: EDNDirectlyEncodable { var directEDNValue: EDNValue { .set(self) } }
 
 final class EDNValueEncoder: Encoder {
     let codingPath: [any CodingKey]
@@ -95,39 +166,33 @@ final class EDNValueEncoder: Encoder {
 
     /// Encodes a value to a finished `EDNValue`.
     func box<T: Encodable>(_ value: T) throws -> EDNValue {
-        if let direct = EDNValueEncoder.direct(value) { return direct }
-        let sub = EDNValueEncoder(codingPath: codingPath, keyEncoding: keyEncoding)
-        try value.encode(to: sub)
-        return sub.node?.finish() ?? .map(EDNMap())
+        try boxChild(value, path: codingPath).finish()
     }
 
-    func boxNode<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> EncodingNode {
-        if let direct = EDNValueEncoder.direct(value) { return EncodingNode(.value(direct)) }
-        let sub = EDNValueEncoder(codingPath: path, keyEncoding: keyEncoding)
+    /// Encodes a value: the common scalars and the model's types at once, anything else
+    /// through its `encode(to:)`.
+    @inline(__always)
+    func boxChild<T: Encodable>(_ value: T, path: @autoclosure () -> [any CodingKey]) throws -> EncodingChild {
+        if T.self == String.self { return .value(.string(value as! String)) }
+        if T.self == Int.self { return .value(.integer(Int64(value as! Int))) }
+        if T.self == Int64.self { return .value(.integer(value as! Int64)) }
+        if T.self == Double.self { return .value(.double(value as! Double)) }
+        if T.self == Bool.self { return .value(.bool(value as! Bool)) }
+        if let direct = EDNValueEncoder.direct(value) { return .value(direct) }
+        let sub = EDNValueEncoder(codingPath: path(), keyEncoding: keyEncoding)
         try value.encode(to: sub)
-        return sub.node ?? EncodingNode(.map([]))
+        return sub.node.map(EncodingChild.node) ?? .value(.map(EDNMap()))
     }
 
-    static func direct(_ value: Any) -> EDNValue? {
-        switch value {
-        case let v as EDNValue: return v
-        case let v as Keyword: return .keyword(v)
-        case let v as Symbol: return .symbol(v)
-        case let v as Instant: return .instant(v)
-        case let v as EDNUUID: return .uuid(v)
-        case let v as BigInteger: return .bigInteger(v)
-        case let v as BigDecimal: return .bigDecimal(v)
-        case let v as Ratio: return .ratio(v)
-        case let v as EDNMap: return .map(v)
-        case let v as EDNSet: return .set(v)
-        default: return nil
-        }
+    @inline(__always)
+    static func direct<T>(_ value: T) -> EDNValue? {
+        (value as? any EDNDirectlyEncodable)?.directEDNValue
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         let n: EncodingNode
-        if let existing = node, case .map = existing.content { n = existing } else {
-            n = EncodingNode(.map([]))
+        if let existing = node, existing.kind == .map { n = existing } else {
+            n = EncodingNode(.map)
             node = n
         }
         return KeyedEncodingContainer(KeyedEncoder<Key>(encoder: self, node: n, codingPath: codingPath))
@@ -135,8 +200,8 @@ final class EDNValueEncoder: Encoder {
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         let n: EncodingNode
-        if let existing = node, case .array = existing.content { n = existing } else {
-            n = EncodingNode(.array([]))
+        if let existing = node, existing.kind == .array { n = existing } else {
+            n = EncodingNode(.array)
             node = n
         }
         return UnkeyedEncoder(encoder: self, node: n, codingPath: codingPath)
@@ -150,33 +215,34 @@ struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: EncodingNode
     let codingPath: [any CodingKey]
 
-    func append(_ key: Key, _ child: EncodingNode) {
-        guard case .map(var entries) = node.content else { return }
-        let k = encoder.key(key)
-        if let i = entries.firstIndex(where: { $0.0 == k }) { entries[i].1 = child } else { entries.append((k, child)) }
-        node.content = .map(entries)
-    }
+    @inline(__always)
+    func append(_ key: Key, _ child: EncodingChild) { node.set(encoder.key(key), child) }
 
-    mutating func encodeNil(forKey key: Key) throws { append(key, EncodingNode(.value(.null))) }
+    mutating func encodeNil(forKey key: Key) throws { append(key, .value(.null)) }
+    mutating func encode(_ value: String, forKey key: Key) throws { append(key, .value(.string(value))) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { append(key, .value(.bool(value))) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { append(key, .value(.double(value))) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { append(key, .value(.integer(Int64(value)))) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { append(key, .value(.integer(value))) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        append(key, try encoder.boxNode(value, path: codingPath + [key]))
+        append(key, try encoder.boxChild(value, path: codingPath + [key]))
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let child = EncodingNode(.map([]))
-        append(key, child)
+        let child = EncodingNode(.map)
+        append(key, .node(child))
         return KeyedEncodingContainer(KeyedEncoder<NestedKey>(encoder: encoder, node: child, codingPath: codingPath + [key]))
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let child = EncodingNode(.array([]))
-        append(key, child)
+        let child = EncodingNode(.array)
+        append(key, .node(child))
         return UnkeyedEncoder(encoder: encoder, node: child, codingPath: codingPath + [key])
     }
     mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         let sub = EDNValueEncoder(codingPath: codingPath + [key], keyEncoding: encoder.keyEncoding)
-        let child = EncodingNode(.value(.null))
+        let child = EncodingNode(value: .null)
         sub.node = child
-        append(key, child)
+        append(key, .node(child))
         return sub
     }
 }
@@ -185,38 +251,37 @@ struct UnkeyedEncoder: UnkeyedEncodingContainer {
     let encoder: EDNValueEncoder
     let node: EncodingNode
     let codingPath: [any CodingKey]
-    var count: Int {
-        if case .array(let a) = node.content { return a.count }
-        return 0
-    }
+    var count: Int { node.children.count }
 
-    func append(_ child: EncodingNode) {
-        guard case .array(var a) = node.content else { return }
-        a.append(child)
-        node.content = .array(a)
-    }
+    @inline(__always)
+    func append(_ child: EncodingChild) { node.children.append(child) }
 
-    mutating func encodeNil() throws { append(EncodingNode(.value(.null))) }
+    mutating func encodeNil() throws { append(.value(.null)) }
+    mutating func encode(_ value: String) throws { append(.value(.string(value))) }
+    mutating func encode(_ value: Bool) throws { append(.value(.bool(value))) }
+    mutating func encode(_ value: Double) throws { append(.value(.double(value))) }
+    mutating func encode(_ value: Int) throws { append(.value(.integer(Int64(value)))) }
+    mutating func encode(_ value: Int64) throws { append(.value(.integer(value))) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        append(try encoder.boxNode(value, path: codingPath + [AnyCodingKey(intValue: count)]))
+        append(try encoder.boxChild(value, path: codingPath + [AnyCodingKey(intValue: count)]))
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let child = EncodingNode(.map([]))
+        let child = EncodingNode(.map)
         let path = codingPath + [AnyCodingKey(intValue: count)]
-        append(child)
+        append(.node(child))
         return KeyedEncodingContainer(KeyedEncoder<NestedKey>(encoder: encoder, node: child, codingPath: path))
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let child = EncodingNode(.array([]))
+        let child = EncodingNode(.array)
         let path = codingPath + [AnyCodingKey(intValue: count)]
-        append(child)
+        append(.node(child))
         return UnkeyedEncoder(encoder: encoder, node: child, codingPath: path)
     }
     mutating func superEncoder() -> any Encoder {
         let sub = EDNValueEncoder(codingPath: codingPath + [AnyCodingKey(intValue: count)], keyEncoding: encoder.keyEncoding)
-        let child = EncodingNode(.value(.null))
+        let child = EncodingNode(value: .null)
         sub.node = child
-        append(child)
+        append(.node(child))
         return sub
     }
 }
@@ -225,7 +290,7 @@ struct SingleEncoder: SingleValueEncodingContainer {
     let encoder: EDNValueEncoder
     var codingPath: [any CodingKey] { encoder.codingPath }
 
-    func set(_ v: EDNValue) { encoder.node = EncodingNode(.value(v)) }
+    func set(_ v: EDNValue) { encoder.node = EncodingNode(value: v) }
 
     mutating func encodeNil() throws { set(.null) }
     mutating func encode(_ value: Bool) throws { set(.bool(value)) }
@@ -424,7 +489,7 @@ extension EDNValue: Codable {
     /// get its plain-JSON shape (keywords and symbols as strings, sets as arrays).
     public func encode(to encoder: any Encoder) throws {
         if let edn = encoder as? EDNValueEncoder {
-            edn.node = EncodingNode(.value(self))
+            edn.node = EncodingNode(value: self)
             return
         }
         switch self {
@@ -481,6 +546,10 @@ extension EDNValue: Codable {
     public init(from decoder: any Decoder) throws {
         if let edn = decoder as? EDNValueDecoder {
             self = edn.value
+            return
+        }
+        if let tape = decoder as? TapeDecoder {
+            self = tape.tape.materialize(tape.current)
             return
         }
         if let keyed = try? decoder.container(keyedBy: AnyCodingKey.self) {

@@ -9,7 +9,7 @@ extension TextCodableScalar {
     /// Encodes as the value itself (EDN) or as its text (other encoders).
     public func encode(to encoder: any Encoder) throws {
         if let edn = encoder as? EDNValueEncoder, let direct = EDNValueEncoder.direct(self) {
-            edn.node = EncodingNode(.value(direct))
+            edn.node = EncodingNode(value: direct)
             return
         }
         var c = encoder.singleValueContainer()
@@ -20,6 +20,10 @@ extension TextCodableScalar {
     public init(from decoder: any Decoder) throws {
         if let edn = decoder as? EDNValueDecoder {
             self = try edn.decodeValue(Self.self)
+            return
+        }
+        if let tape = decoder as? TapeDecoder {
+            self = try tape.decodeModelScalar(Self.self)
             return
         }
         let c = try decoder.singleValueContainer()
@@ -58,5 +62,15 @@ extension BigInteger: TextCodableScalar {
 
 extension BigDecimal: TextCodableScalar {
     init?(codableText: String) { self.init(codableText) }
+    var codableText: String { description }
+}
+
+extension Ratio: TextCodableScalar {
+    init?(codableText: String) {
+        let parts = codableText.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let n = BigInteger(String(parts[0]), radix: 10), let d = BigInteger(String(parts[1]), radix: 10),
+              case .ratio(let r)? = Ratio.make(n, d) else { return nil }
+        self = r
+    }
     var codableText: String { description }
 }

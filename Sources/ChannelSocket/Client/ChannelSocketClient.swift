@@ -53,6 +53,8 @@ public actor ChannelSocketClient {
 
     nonisolated let transport: any ClientTransport
     let eventSink: AsyncStream<Event>.Continuation
+    /// The observers of typed event streams (`events(_:as:)`), besides `events`.
+    let eventObservers = StreamFanOut<Event>()
     let stateObservers = StreamFanOut<ClientStateChange>()
 
     private var state: ClientState
@@ -200,6 +202,7 @@ public actor ChannelSocketClient {
     /// Ends the event stream and every state stream (after `disconnect()`).
     public func finish() {
         eventSink.finish()
+        eventObservers.finish()
         stateObservers.finish()
     }
 
@@ -601,6 +604,7 @@ public actor ChannelSocketClient {
 
     private func deliver(_ event: Event) {
         eventSink.yield(event)
+        eventObservers.yield(event)
     }
 
     private var wraps: Bool { options.wrapReceivedEvents ?? (generation == .v1) }

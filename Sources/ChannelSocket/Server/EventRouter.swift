@@ -12,12 +12,41 @@ import Synchronization
 /// …
 /// stop.stop()
 /// ```
+///
+/// ## Typed events
+/// Handlers can take the event's data as a `Decodable` type and answer with an `Encodable`
+/// one (`EDNDecoder`/`EDNEncoder` rules: struct fields are keyword keys, `Keyword`,
+/// `Instant`, `EDNUUID`, big numbers as themselves):
+///
+/// ```swift
+/// struct SendMessage: Codable, Sendable { var room: String; var text: String }
+/// struct HistoryQuery: Codable, Sendable { var room: String; var limit: Int }
+/// let router = EventRouter()
+///     .on("chat/send", as: SendMessage.self) { msg, send in await rooms.post(send, from: msg.uid) }
+///     .onRequest("chat/history", as: HistoryQuery.self) { msg, query in
+///         await rooms.last(query.limit, in: query.room)   // an Encodable reply, e.g. [ChatMessage]
+///     }
+/// ```
+///
+/// Data that does not decode as the handler's type never reaches it: the mismatch (an
+/// `EventPayloadError` naming the coding path) is logged as a warning, handed to
+/// `onPayloadError` if set, and the event is then answered the way an unhandled event is:
+/// the fallback (`otherwise`) gets it if there is one; else nothing replies, and a client's
+/// callback ends as any unanswered one does (`:chsk/timeout`; over Ajax the engine answers
+/// it at `longPollTimeout`).
 public struct EventRouter: Sendable {
     /// A handler for one event.
     public typealias Handler = @Sendable (ServerEventMessage) async -> Void
+    /// A typed handler as stored: runs the handler, or returns the payload error.
+    typealias TypedHandler = @Sendable (ServerEventMessage, LogSink?) async -> EventPayloadError?
+    /// Where the router logs.
+    typealias LogSink = @Sendable (ServerLogEntry.Level, String) -> Void
 
     var handlers: [Keyword: Handler] = [:]
+    var typedHandlers: [Keyword: TypedHandler] = [:]
     var fallback: Handler?
+    var payloadErrorHandler: (@Sendable (ServerEventMessage, EventPayloadError) async -> Void)?
+    var logSink: LogSink?
 
     /// An empty router.
     public init() {}
@@ -26,6 +55,60 @@ public struct EventRouter: Sendable {
     public func on(_ id: String, _ handler: @escaping Handler) -> EventRouter {
         var copy = self
         copy.handlers[Keyword(id)] = handler
+        copy.typedHandlers[Keyword(id)] = nil
+        return copy
+    }
+
+    /// Adds (or replaces) a typed handler for an event id: the event's data decoded as
+    /// `type` (a one-element event's missing data decodes as `nil`, so an `Optional` type
+    /// takes it). See "Typed events" above for data that does not decode.
+    public func on<Payload: Decodable & Sendable>(_ id: String, as type: Payload.Type,
+                                       _ handler: @escaping @Sendable (ServerEventMessage, Payload) async -> Void) -> EventRouter {
+        typed(id, as: type) { message, payload, _ in await handler(message, payload) }
+    }
+
+    func typed<Payload: Decodable & Sendable>(_ id: String, as type: Payload.Type,
+                                   _ handler: @escaping @Sendable (ServerEventMessage, Payload, LogSink?) async -> Void) -> EventRouter {
+        var copy = self
+        copy.handlers[Keyword(id)] = nil
+        copy.typedHandlers[Keyword(id)] = { message, log in
+            let payload: Payload
+            do throws(EventPayloadError) { payload = try message.event.decode(type) } catch { return error }
+            await handler(message, payload, log)
+            return nil
+        }
+        return copy
+    }
+
+    /// Adds (or replaces) a typed request handler: the event's data decoded as `type`, and the
+    /// value the handler returns sent as the reply (`ServerEventMessage.reply`, encoded with
+    /// `EDNEncoder`) when the client asked for one. A reply that cannot be encoded is logged
+    /// and not sent.
+    public func onRequest<Request: Decodable & Sendable, Reply: Encodable & Sendable>(
+        _ id: String, as type: Request.Type,
+        _ handler: @escaping @Sendable (ServerEventMessage, Request) async -> Reply
+    ) -> EventRouter {
+        typed(id, as: type) { message, request, log in
+            let reply = await handler(message, request)
+            do { try message.reply(encoding: reply) } catch {
+                log?(.warning, "\(message.id) from \(message.clientID): the reply \(Reply.self) could not be encoded: \(error)")
+            }
+        }
+    }
+
+    /// Called (after the warning is logged, before the event goes to the fallback) for each
+    /// event whose data did not decode as its typed handler's type.
+    public func onPayloadError(_ handler: @escaping @Sendable (ServerEventMessage, EventPayloadError) async -> Void) -> EventRouter {
+        var copy = self
+        copy.payloadErrorHandler = handler
+        return copy
+    }
+
+    /// Where the router logs (payload errors); `start(on:)` uses the server's log when none
+    /// is set.
+    public func logging(_ sink: @escaping @Sendable (ServerLogEntry.Level, String) -> Void) -> EventRouter {
+        var copy = self
+        copy.logSink = sink
         return copy
     }
 
@@ -48,6 +131,11 @@ public struct EventRouter: Sendable {
             await handler(message)
             return true
         }
+        if !forged, let typed = typedHandlers[message.id] {
+            guard let error = await typed(message, logSink) else { return true }
+            logSink?(.warning, "\(message.clientID): \(error) (answered as an unhandled event)")
+            if let payloadErrorHandler { await payloadErrorHandler(message, error) }
+        }
         if let fallback {
             await fallback(message)
             return true
@@ -58,7 +146,8 @@ public struct EventRouter: Sendable {
     /// Starts consuming `server.events` in a task; handlers run one after another, in arrival
     /// order. Returns the handle that stops it.
     public func start(on server: ChannelSocketServer) -> StopHandle {
-        let router = self
+        var router = self
+        if router.logSink == nil { router.logSink = { [weak server] level, text in server?.log(level, text) } }
         let task = Task {
             for await message in server.events {
                 if Task.isCancelled { break }
@@ -66,6 +155,19 @@ public struct EventRouter: Sendable {
             }
         }
         return StopHandle(task: task)
+    }
+}
+
+extension ServerEventMessage {
+    /// The event's data decoded as `type` (`EDNDecoder`'s rules); a mismatch is an
+    /// `EventPayloadError` naming where.
+    public func decode<T: Decodable>(_ type: T.Type) throws(EventPayloadError) -> T {
+        try event.decode(type)
+    }
+
+    /// Answers the client's callback with `value` encoded by `EDNEncoder` (see `reply(_:)`).
+    public func reply<T: Encodable>(encoding value: T) throws {
+        reply(try EDNEncoder().encode(value))
     }
 }
 

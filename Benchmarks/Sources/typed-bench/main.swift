@@ -1,0 +1,210 @@
+// typed-bench: typed decoding of one realistic Sente event payload (a chat message, ~1 KB)
+// into a Swift `Decodable` struct, side by side in one run:
+//
+//   Foundation JSONDecoder   plain JSON of the same data (the baseline)
+//   EDN bytes → T            EDNDecoder().decode(T.self, from: bytes)      (byte-direct, tape)
+//   EDN tree → T             EDNReader.read(bytes) then EDNDecoder().decode(T.self, from: value)
+//   Transit JSON bytes → T   TransitDecoder(format: .json).decode(T.self, from: bytes)
+//   Transit JSON tree → T    TransitReader.read(bytes) then EDNDecoder().decode(T.self, from: value)
+//   Transit JSON-verbose / MessagePack bytes → T
+//
+//   typed-bench [--time S] [--runs N] [--only TEXT]   (--only: the rows whose name contains TEXT, and the baseline unless TEXT starts with =)
+//
+// Each row: warmed up, then --runs timed runs of at least --time seconds each; the median run
+// is reported as µs per decode and MB/s of input; "× JSONDecoder" is JSONDecoder's time
+// divided by the row's (above 1 = faster than JSONDecoder).
+
+import ChannelSocket
+import EDN
+import Foundation
+import Transit
+
+struct Attachment: Codable, Equatable {
+    var name: String
+    var mime: String
+    var size: Int
+}
+
+struct Reaction: Codable, Equatable {
+    var emoji: String
+    var users: [String]
+}
+
+/// The event's data. `When` is `Instant` for EDN/Transit (`#inst` / `~m`) and `Date` for
+/// JSONDecoder (a number, its default date strategy).
+struct ChatMessage<When: Codable & Equatable>: Codable, Equatable {
+    var id: Int64
+    var room: String
+    var author: String
+    var text: String
+    var sentAt: When
+    var edited: Bool
+    var score: Double
+    var tags: [String]
+    var mentions: [Int]
+    var attachments: [Attachment]
+    var reactions: [Reaction]
+    var replyTo: Int64?
+}
+
+func message<W>(_ when: W) -> ChatMessage<W> {
+    ChatMessage(
+        id: 982_451_653, room: "lobby/general", author: "ann@example.com",
+        text: "Shipping the typed events today: handlers take Codable payloads, replies are encoded for you, and a bad payload names its path. Review by Friday? ünïcødé ✓",
+        sentAt: when, edited: false, score: 0.8125,
+        tags: ["release", "swift", "sente", "typed-events", "codable"],
+        mentions: [17, 42, 1_024, 65_536, 7],
+        attachments: [
+            Attachment(name: "design-notes.md", mime: "text/markdown", size: 18_432),
+            Attachment(name: "benchmark-results.csv", mime: "text/csv", size: 2_048),
+            Attachment(name: "screenshot-2026-12-05.png", mime: "image/png", size: 734_003),
+            Attachment(name: "flamegraph-typed-decode.svg", mime: "image/svg+xml", size: 96_211),
+        ],
+        reactions: [
+            Reaction(emoji: "+1", users: ["bob", "carol", "dave"]),
+            Reaction(emoji: "rocket", users: ["erin"]),
+            Reaction(emoji: "eyes", users: ["frank", "grace", "heidi", "ivan"]),
+            Reaction(emoji: "tada", users: ["judy", "mallory", "niaj", "olivia", "peggy"]),
+        ],
+        replyTo: 982_451_601)
+}
+
+var timeLimit = 0.5
+var runs = 5
+var only: String?
+var args = Array(CommandLine.arguments.dropFirst())
+while !args.isEmpty {
+    let a = args.removeFirst()
+    switch a {
+    case "--time": timeLimit = Double(args.removeFirst()) ?? timeLimit
+    case "--runs": runs = Int(args.removeFirst()) ?? runs
+    case "--only": only = args.removeFirst()
+    default:
+        FileHandle.standardError.write(Data("usage: typed-bench [--time S] [--runs N] [--only TEXT]\n".utf8))
+        exit(2)
+    }
+}
+
+let instant = Instant(millisecondsSinceEpoch: 1_796_000_000_123)
+let date = Date(timeIntervalSince1970: 1_796_000_000.123)
+let ednValue = message(instant)
+let jsonValue = message(date)
+
+let jsonBytes = try Array(Foundation.JSONEncoder().encode(jsonValue))
+let ednBytes = try EDNEncoder().encodeBytes(ednValue)
+let transitJSON = try TransitEncoder(format: .json).encode(ednValue)
+let transitVerbose = try TransitEncoder(format: .jsonVerbose).encode(ednValue)
+let transitMsgpack = try TransitEncoder(format: .msgpack).encode(ednValue)
+
+// Every path decodes the same value.
+let jsonData = Data(jsonBytes)
+func check(_ ok: Bool, _ what: String) {
+    if !ok { FileHandle.standardError.write(Data("\(what) decoded another value\n".utf8)); exit(1) }
+}
+check(try Foundation.JSONDecoder().decode(ChatMessage<Date>.self, from: jsonData) == jsonValue, "JSONDecoder")
+check(try EDNDecoder().decode(ChatMessage<Instant>.self, from: ednBytes) == ednValue, "EDN")
+check(try TransitDecoder(format: .json).decode(ChatMessage<Instant>.self, from: transitJSON) == ednValue, "Transit JSON")
+check(try TransitDecoder(format: .jsonVerbose).decode(ChatMessage<Instant>.self, from: transitVerbose) == ednValue, "Transit JSON-verbose")
+check(try TransitDecoder(format: .msgpack).decode(ChatMessage<Instant>.self, from: transitMsgpack) == ednValue, "Transit MessagePack")
+
+@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Median seconds per call of `body` over `runs` runs.
+@MainActor func measure(_ name: String, _ body: () throws -> Void) rethrows -> Double {
+    if let only {
+        let text = only.hasPrefix("=") ? String(only.dropFirst()) : only
+        if !name.contains(text), !name.hasPrefix("Foundation") || only.hasPrefix("=") { return .nan }
+    }
+    // Warm-up.
+    let warm = now()
+    while now() - warm < timeLimit / 2 { try body() }
+    var samples: [Double] = []
+    for _ in 0..<runs {
+        var n = 0
+        let start = now()
+        var elapsed = 0.0
+        repeat {
+            for _ in 0..<100 { try body() }
+            n += 100
+            elapsed = now() - start
+        } while elapsed < timeLimit
+        samples.append(elapsed / Double(n))
+    }
+    samples.sort()
+    return samples[samples.count / 2]
+}
+
+struct Row {
+    let name: String
+    let bytes: Int
+    let seconds: Double
+}
+
+var rows: [Row] = []
+let foundation = Foundation.JSONDecoder()
+rows.append(Row(name: "Foundation JSONDecoder (plain JSON)", bytes: jsonBytes.count,
+                seconds: try measure("Foundation JSONDecoder (plain JSON)") { blackHole(try foundation.decode(ChatMessage<Date>.self, from: jsonData)) }))
+let edn = EDNDecoder()
+rows.append(Row(name: "EDN bytes → T (EDNDecoder)", bytes: ednBytes.count,
+                seconds: try measure("EDN bytes → T (EDNDecoder)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: ednBytes)) }))
+rows.append(Row(name: "EDN tree → T (EDNReader + EDNDecoder)", bytes: ednBytes.count,
+                seconds: try measure("EDN tree → T (EDNReader + EDNDecoder)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: try EDNReader.read(ednBytes))) }))
+let tj = TransitDecoder(format: .json)
+rows.append(Row(name: "Transit JSON bytes → T (TransitDecoder)", bytes: transitJSON.count,
+                seconds: try measure("Transit JSON bytes → T (TransitDecoder)") { blackHole(try tj.decode(ChatMessage<Instant>.self, from: transitJSON)) }))
+let tjReader = TransitReader(format: .json)
+rows.append(Row(name: "Transit JSON tree → T (TransitReader + EDNDecoder)", bytes: transitJSON.count,
+                seconds: try measure("Transit JSON tree → T (TransitReader + EDNDecoder)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: try tjReader.read(transitJSON))) }))
+let ednTree = try EDNReader.read(ednBytes)
+rows.append(Row(name: "EDNValue → T (EDNDecoder, value already read)", bytes: ednBytes.count,
+                seconds: try measure("EDNValue → T (EDNDecoder, value already read)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: ednTree)) }))
+let event = Event("chat/send", ednTree)
+rows.append(Row(name: "Event.decode (read event: typed router/client)", bytes: ednBytes.count,
+                seconds: try measure("Event.decode (read event: typed router/client)") { blackHole(try event.decode(ChatMessage<Instant>.self)) }))
+let tv = TransitDecoder(format: .jsonVerbose)
+rows.append(Row(name: "Transit JSON-verbose bytes → T", bytes: transitVerbose.count,
+                seconds: try measure("Transit JSON-verbose bytes → T") { blackHole(try tv.decode(ChatMessage<Instant>.self, from: transitVerbose)) }))
+let tm = TransitDecoder(format: .msgpack)
+rows.append(Row(name: "Transit MessagePack bytes → T", bytes: transitMsgpack.count,
+                seconds: try measure("Transit MessagePack bytes → T") { blackHole(try tm.decode(ChatMessage<Instant>.self, from: transitMsgpack)) }))
+
+// Encoding, for reference (EDNEncoder and TransitEncoder build the EDNValue, then print it).
+var encodeRows: [Row] = []
+let foundationEncoder = Foundation.JSONEncoder()
+encodeRows.append(Row(name: "Foundation JSONEncoder (plain JSON)", bytes: jsonBytes.count,
+                      seconds: try measure("Foundation JSONEncoder") { blackHole(try foundationEncoder.encode(jsonValue)) }))
+let ednEncoder = EDNEncoder()
+encodeRows.append(Row(name: "T → EDN bytes (EDNEncoder.encodeBytes)", bytes: ednBytes.count,
+                      seconds: try measure("T → EDN bytes (EDNEncoder.encodeBytes)") { blackHole(try ednEncoder.encodeBytes(ednValue)) }))
+let transitEncoder = TransitEncoder(format: .json)
+encodeRows.append(Row(name: "T → Transit JSON bytes (TransitEncoder)", bytes: transitJSON.count,
+                      seconds: try measure("T → Transit JSON bytes (TransitEncoder)") { blackHole(try transitEncoder.encode(ednValue)) }))
+
+let baseline = rows[0].seconds.isNaN ? 1 : rows[0].seconds
+func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+    let c = s.count
+    if c >= n { return s }
+    return right ? String(repeating: " ", count: n - c) + s : s + String(repeating: " ", count: n - c)
+}
+print("typed decode of one chat message event (median of \(runs) runs, ≥ \(timeLimit) s each)")
+print(pad("decoder", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONDecoder", 15, right: true))
+func printRows(_ rows: [Row], baseline: Double) {
+    for r in rows where !r.seconds.isNaN {
+        let us = r.seconds * 1e6
+        let mbs = Double(r.bytes) / r.seconds / 1e6
+        print(pad(r.name, 52) + pad(String(r.bytes), 7, right: true) + pad(String(format: "%.2f", us), 10, right: true)
+              + pad(String(format: "%.1f", mbs), 9, right: true) + pad(String(format: "%.2f", baseline / r.seconds), 15, right: true))
+    }
+}
+printRows(rows, baseline: baseline)
+if !encodeRows.allSatisfy({ $0.seconds.isNaN }) {
+    print("")
+    print(pad("encoder (for reference)", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONEncoder", 15, right: true))
+    printRows(encodeRows, baseline: encodeRows[0].seconds.isNaN ? 1 : encodeRows[0].seconds)
+}
