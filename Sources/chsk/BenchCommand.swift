@@ -72,8 +72,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Total requests per second for echo (default: back to back).")
     var rate: Double?
 
-    @Option(help: "Number of uids for fanout/ajax.")
+    @Option(help: "Number of uids for fanout/ajax (and conns, where clients share them in turn).")
     var uids = 10
+
+    @Option(name: .customLong("uid-prefix"), help: "For conns: the uids are this prefix and a number (distinct prefixes give several benches distinct uids).")
+    var uidPrefix = "idle-"
 
     @Option(help: "The server's channel socket path (to find /broadcast beside it).")
     var path = "/chsk"
@@ -353,16 +356,22 @@ struct BenchCommand: AsyncParsableCommand {
 
     func runConns(_ result: inout [String: EDNValue]) async throws {
         let before = serverPID.map(ProcStats.read)
-        let clients = (0..<connections).map { makeClient($0, uid: "idle-\($0 % 100)", type: type) }
+        let clients = (0..<connections).map { makeClient($0, uid: "\(uidPrefix)\($0 % uids)", type: type) }
         let opened = await openAll(clients, limit: .seconds(30))
         try? await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
-        let held = await withTaskGroup(of: Bool.self) { group -> Int in
-            for c in clients {
-                group.addTask { (try? await c.request(Event("bench/alive"), timeout: .seconds(3))) != nil }
+        // Every client asks once, 1000 at a time with a 10 s timeout each: a check of the
+        // connections, not a burst (many processes checking at once on a small machine would
+        // otherwise time out requests that a held connection answers).
+        var held = 0
+        for start in stride(from: 0, to: clients.count, by: 1000) {
+            held += await withTaskGroup(of: Bool.self) { group -> Int in
+                for c in clients[start..<min(start + 1000, clients.count)] {
+                    group.addTask { (try? await c.request(Event("bench/alive"), timeout: .seconds(10))) != nil }
+                }
+                var n = 0
+                for await ok in group where ok { n += 1 }
+                return n
             }
-            var n = 0
-            for await ok in group where ok { n += 1 }
-            return n
         }
         if let before, let pid = serverPID {
             let during = ProcStats.read(pid)
