@@ -188,7 +188,7 @@ _chsk_serve() {
     repeating_flags=()
     non_repeating_flags=(--echo --metrics --no-websocket --version -h --help)
     repeating_options=(--allowed-origin)
-    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --static --redis --node-id --cluster-name --cluster-heartbeat-ms --cluster-ttl-ms --metrics-path --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --max-push-bytes --max-ajax-pending-bytes --header-timeout --body-timeout --idle-timeout --max-header-bytes --max-queued-bytes --write-stall-timeout --shutdown-timeout --log-level)
+    non_repeating_options=(--host --port --path --packer --wire --csrf-token --uid-param --uid-header --uid-cookie --static --redis --node-id --cluster-name --cluster-heartbeat-ms --cluster-ttl-ms --metrics-path --ws-kalive-ms --ws-ping-timeout-ms --lp-timeout-ms --send-buf-ms-ws --send-buf-ms-ajax --max-message-bytes --tls-cert --tls-key --max-push-bytes --max-ajax-pending-bytes --header-timeout --body-timeout --idle-timeout --max-header-bytes --max-queued-bytes --write-stall-timeout --shutdown-timeout --log-level)
     __chsk_offer_flags_options 0
 
     # Offer option value completions
@@ -220,6 +220,9 @@ _chsk_serve() {
         return
         ;;
     '--uid-header')
+        return
+        ;;
+    '--uid-cookie')
         return
         ;;
     '--static')

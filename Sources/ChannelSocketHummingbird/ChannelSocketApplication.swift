@@ -88,7 +88,7 @@ public struct ChannelSocketApplication: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chsk",
                                  availableConnectionsDelegate: ConnectionCap(limit: configuration.limits.maxConnections ?? ConnectionCap.defaultLimit(),
                                                                              server: server)),
-            services: [EngineShutdownService(server: engine, limit: configuration.limits.shutdownTimeout)]
+            services: [ChannelSocketShutdownService(server: engine, timeout: configuration.limits.shutdownTimeout)]
                 + (server.metrics.isEnabled ? [EventLoopStallProbe(metrics: server.metrics)] : []),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -119,19 +119,5 @@ struct EventLoopStallProbe: Service {
             metrics.eventLoopStall.recordNanoseconds(max(0, late.nanoseconds))
             if !stopped.value.load(ordering: .relaxed) { probe(loop, metrics: metrics, stopped: stopped) }
         }
-    }
-}
-
-/// On graceful shutdown, answers held long-polls and closes WebSockets (1001), and waits (up
-/// to the shutdown timeout) until the sockets have closed: no task per WebSocket keeps the
-/// HTTP server waiting for them (`ChannelSocketHTTP1Channel`), and every connection drops
-/// itself when that timeout is up (`HTTPConnectionGuard`, `WebSocketEngineHandler`).
-struct EngineShutdownService: Service {
-    let server: ChannelSocketServer
-    var limit: Duration = .seconds(5)
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await server.shutdown(waitingForCloses: limit)
     }
 }

@@ -12,6 +12,12 @@ import Synchronization
 /// WebSocket upgrade (decided in the upgrade router, only for requests with `Upgrade: websocket`)
 /// or an Ajax long-poll; `POST` carries Ajax client events.
 ///
+/// The recommended way into an existing app (its own router, context and `ServiceGroup`) is
+/// `addHTTP(_:path:router:)` with `ChannelSocketHTTP1Channel.builder(server:path:)` as the
+/// app's server and `ChannelSocketShutdownService` among its services: README, "Embedding in
+/// a Hummingbird app". `add(_:path:router:webSocketRouter:)` is the alternative on
+/// Hummingbird's own WebSocket upgrade (a task per socket, a refused upgrade answered 400):
+///
 /// ```swift
 /// let router = Router(context: BasicWebSocketRequestContext.self)
 /// let wsRouter = Router(context: BasicWebSocketRequestContext.self)

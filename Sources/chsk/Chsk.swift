@@ -22,19 +22,55 @@ struct Chsk: AsyncParsableCommand {
     /// usage error thrown by `run()` (after parsing) shows the subcommand's usage line, as one
     /// thrown by `validate()` does, not the top-level `Usage: chsk <subcommand>`.
     static func main() async {
+        // `chsk pack` in a pipe, without ArgumentParser (see `PackJob.simple`).
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "pack", let job = PackJob.simple(arguments.dropFirst()) {
+            do { try job.run() } catch { fail(error, command: PackCommand.self) }
+            return
+        }
         var command: any ParsableCommand
-        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        if let codec = parseCodecCommand() {
+            command = codec
+        } else {
+            do { command = try parseAsRoot() } catch { exit(withError: error) }
+        }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
-        } catch let error as ValidationError {
-            exitWithUsage(error.message, for: type(of: command))
         } catch {
-            // Exit codes, help requests and other errors as ArgumentParser shows them.
-            exit(withError: error)
+            fail(error, command: type(of: command))
+        }
+    }
+
+    /// Exits as ArgumentParser would for `error`, with the subcommand's usage for a usage error.
+    static func fail(_ error: any Error, command: any ParsableCommand.Type) -> Never {
+        if let error = error as? ValidationError { exitWithUsage(error.message, for: command) }
+        // Exit codes, help requests and other errors as ArgumentParser shows them.
+        exit(withError: error)
+    }
+
+    /// `pack`, `unpack` and `convert` (pipe stages, where start-up time counts) parsed by their
+    /// own command instead of the whole tree: ArgumentParser's root parse first builds the
+    /// arguments of every subcommand (`serve`'s forty options included) to look for a
+    /// completion-script request, a quarter of `chsk pack`'s start-up
+    /// (`Benchmarks/STARTUP.md`). `nil` for anything else — help, version, generated docs,
+    /// or arguments that do not parse or validate — which goes the full way, so its output
+    /// (usage errors included) is the root parse's.
+    static func parseCodecCommand(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> (any ParsableCommand)? {
+        guard let name = arguments.first else { return nil }
+        let rest = Array(arguments.dropFirst())
+        if rest.contains(where: { $0 == "-h" || $0 == "--help" || $0 == "help" || $0 == "--version"
+                                  || $0.hasPrefix("--experimental") || $0.hasPrefix("--generate-") }) {
+            return nil
+        }
+        switch name {
+        case "pack": return try? PackCommand.parse(rest)
+        case "unpack": return try? UnpackCommand.parse(rest)
+        case "convert": return try? ConvertCommand.parse(rest)
+        default: return nil
         }
     }
 

@@ -67,6 +67,63 @@ struct PackCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PackJob(files: files, from: from, packer: packer, frame: frame, cb: cb, pretty: pretty, sort: sort,
+                    single: single, keywordize: keywordize, binary: binary, transitCache: transitCache).run()
+    }
+}
+
+/// What `chsk pack` does, from plain values: `PackCommand` after ArgumentParser's parse, or
+/// `simple(_:)` straight from the command line.
+struct PackJob {
+    var files: [String] = []
+    var from: HumanFormat = .edn
+    var packer: PackerName = .edn
+    var frame: FrameOption = .none
+    var cb: String?
+    var pretty = false
+    var sort = false
+    var single = false
+    var keywordize = true
+    var binary = false
+    var transitCache: TransitCacheOption = .utf16
+
+    /// The job for the common pipe-stage forms of `pack` (files or `-`, `--from F`,
+    /// `--packer P`, `--single`, `--sort`, `--no-keywordize`, each at most once), read without
+    /// ArgumentParser, whose first parse is most of a small run's time (its reflection over
+    /// the command's options scans every protocol conformance of the binary;
+    /// `Benchmarks/STARTUP.md`). `nil` for anything else, which ArgumentParser parses: help,
+    /// other options, `--opt=value`, `--`, a value it would reject.
+    static func simple(_ arguments: some Collection<String>) -> PackJob? {
+        var job = PackJob()
+        var seen: Set<String> = []
+        var i = arguments.startIndex
+        while i != arguments.endIndex {
+            let arg = arguments[i]
+            arguments.formIndex(after: &i)
+            if arg == "-" || !arg.hasPrefix("-") { job.files.append(arg); continue }
+            guard seen.insert(arg).inserted else { return nil }
+            switch arg {
+            case "--single": job.single = true
+            case "--sort": job.sort = true
+            case "--no-keywordize": job.keywordize = false
+            case "--from", "--packer":
+                guard i != arguments.endIndex else { return nil }
+                let value = arguments[i]
+                arguments.formIndex(after: &i)
+                if arg == "--from" {
+                    guard let format = HumanFormat(rawValue: value) else { return nil }
+                    job.from = format
+                } else {
+                    guard let packer = PackerName(rawValue: value) else { return nil }
+                    job.packer = packer
+                }
+            default: return nil
+            }
+        }
+        return job
+    }
+
+    func run() throws {
         let packerObject = try packer.makePacker(transitCache: transitCache)
         if packerObject.isBinary && !binary && isTerminal(1) {
             printError("refusing to write binary \(packerObject.name) payloads to a terminal (redirect stdout or pass --binary)")

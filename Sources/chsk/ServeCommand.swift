@@ -66,11 +66,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("allowed-origin"), help: "Allowed Origin (repeatable); all when absent.")
     var allowedOrigins: [String] = []
 
-    @Option(name: .customLong("uid-param"), help: "Request parameter holding the user id.")
-    var uidParam = "uid"
+    @Option(name: .customLong("uid-param"), help: "Request parameter holding the user id (default: uid).")
+    var uidParam: String?
 
     @Option(name: .customLong("uid-header"), help: "Take the user id from this header instead of a parameter.")
     var uidHeader: String?
+
+    @Option(name: .customLong("uid-cookie"), help: "Take the user id from this cookie instead of a parameter.")
+    var uidCookie: String?
 
     @Option(name: .customLong("static"), help: "Serve this folder's files on the same origin.", completion: .directory)
     var staticDirectory: String?
@@ -158,6 +161,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        let uidSources = [uidParam.map { _ in "--uid-param" }, uidHeader.map { _ in "--uid-header" }, uidCookie.map { _ in "--uid-cookie" }]
+            .compactMap { $0 }
+        if uidSources.count > 1 { throw ValidationError("\(uidSources.joined(separator: " and ")): give one user id source") }
         if !(0...65_535).contains(port) { throw ValidationError("--port must be 0…65535") }
         for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
                               ("--write-stall-timeout", writeStallTimeout), ("--shutdown-timeout", shutdownTimeout)] {
@@ -208,15 +214,19 @@ struct ServeCommand: AsyncParsableCommand {
         return o
     }
 
+    /// Where the user id comes from: `--uid-header`, `--uid-cookie` or `--uid-param` (one of
+    /// them, checked by `validate()`), by default the parameter `uid`.
+    var uidSource: UserIDSource {
+        if let uidHeader { return .header(uidHeader) }
+        if let uidCookie { return .cookie(uidCookie) }
+        return .param(uidParam ?? "uid")
+    }
+
     /// The engine's options from the command line (Sente's limits checked by `validate()`,
     /// so a bad value gets this subcommand's usage line, not the top-level one).
     func engineOptions() throws -> ChannelSocketServerOptions {
-        let uidParam = self.uidParam, uidHeader = self.uidHeader
         var options = ChannelSocketServerOptions(
-            userID: { request in
-                if let uidHeader { return request.header(uidHeader).map(EDNValue.string) }
-                return request.params[uidParam].map(EDNValue.string)
-            },
+            userID: uidSource.userID,
             csrf: csrfToken.map(CSRFCheck.token) ?? .disabled,
             allowedOrigins: allowedOrigins.isEmpty ? nil : Set(allowedOrigins),
             wire: wire,

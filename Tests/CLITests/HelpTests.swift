@@ -64,6 +64,10 @@ import Testing
         try Self.expectUsageError(["serve", "--max-push-bytes", "10"], "--max-push-bytes must be at least 64", usage: serve)
         try Self.expectUsageError(["serve", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"],
                                   "--tls-cert: no such file: /nonexistent/cert.pem", usage: serve)
+        try Self.expectUsageError(["serve", "--uid-cookie", "sid", "--uid-header", "X-User"],
+                                  "--uid-header and --uid-cookie: give one user id source", usage: serve)
+        try Self.expectUsageError(["serve", "--uid-param", "u", "--uid-cookie", "sid"],
+                                  "--uid-param and --uid-cookie: give one user id source", usage: serve)
         try Self.expectUsageError(["serve", "--static", "/nonexistent/public"], "--static: no such folder: /nonexistent/public", usage: serve)
         try Self.expectUsageError(["pack", "--cb", "x"], "--cb needs --frame v1 or --frame v2", usage: "chsk pack [<options>] [<files> ...]")
         try Self.expectUsageError(["convert", "--to", "transit-msgpack", "--pretty"], "--pretty is for text output; transit-msgpack is binary",

@@ -84,7 +84,7 @@ import Testing
     /// Silent sockets, a slowloris head, a trickled body and a keep-alive connection left idle
     /// are each answered (408) or closed at their timeout; malformed request lines, oversized
     /// heads and too many headers get 400/431 and a close instead of a connection nobody answers.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func everyHTTPPhaseHasATimeoutAndBadRequestsAreAnswered() throws {
         let server = try ServeProcess(["--echo", "--header-timeout", "1", "--body-timeout", "1", "--idle-timeout", "1.5"])
         defer { _ = server.terminate() }
@@ -138,7 +138,7 @@ import Testing
     /// SIGTERM with a silent socket, one mid-headers, one after a malformed request, one
     /// mid-body, an idle keep-alive one and a WebSocket whose client reads nothing: the process
     /// exits within the shutdown timeout plus one second, and the reading WebSocket got 1001.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func shutdownFinishesWithIdleAndSlowConnections() throws {
         let server = try ServeProcess(["--echo", "--shutdown-timeout", "2"])
         let out = Self.run(server, #"""
@@ -183,7 +183,7 @@ import Testing
     /// goes on answering others; its RSS stays within a bound far below what was seen before
     /// (gigabytes). (The ping flooder is not drained at the end: with a 4 KB receive buffer
     /// loopback TCP moves its megabytes of pongs at delayed-ACK pace.)
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func clientsThatDoNotReadAreBoundedAndClosed() throws {
         let server = try ServeProcess(["--echo", "--max-queued-bytes", "1048576", "--write-stall-timeout", "2"])
         defer { _ = server.terminate() }
@@ -240,7 +240,7 @@ import Testing
     /// that is not UTF-8 closes 1007 (whole or fragmented); close codes a peer may not send
     /// (0, 1005, 1006, 5000, a 1-byte payload) are answered with 1002, legal ones echoed;
     /// frames after a close are ignored.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func webSocketFramesFollowRFC6455() throws {
         let server = try ServeProcess(["--echo"])
         defer { _ = server.terminate() }
@@ -313,7 +313,7 @@ import Testing
     /// At the open-files limit the server does not spin on `accept` (it stops accepting at
     /// the connection cap, below the limit), logs that once per interval, and goes on serving
     /// the connections it has.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func atTheOpenFilesLimitItBacksOffAndKeepsServing() throws {
         let script = #"""
             import resource, socket, subprocess, sys, time
@@ -348,7 +348,7 @@ import Testing
     /// Three 400 KB pushes to one uid inside one batching window reach chsk's own client (1 MB
     /// frame limit) as frames it takes: all three arrive, over WebSocket and Ajax (they once
     /// merged into one 1.2 MB frame the client dropped, and `await --count 3` got 0 of 3).
-    @Test(.enabled(if: ServeProcess.python != nil), arguments: ["ws", "ajax"])
+    @Test(.enabled(if: ServeProcess.hasPython), arguments: ["ws", "ajax"])
     func bigPushesInOneWindowAllArrive(type: String) throws {
         let server = try ServeProcess(["--echo"])
         defer { _ = server.terminate() }
@@ -379,7 +379,7 @@ import Testing
     /// Requests pipelined behind a held long-poll wait in TCP, not in the server: it stops
     /// reading from that connection until the poll is answered, so a client pushing 40 MB of
     /// requests gets most of them refused by its own send buffer, and the server stays small.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func requestsPipelinedBehindAHeldPollBackUpInTCP() throws {
         let server = try ServeProcess(["--echo", "--lp-timeout-ms", "20000"])
         defer { _ = server.terminate() }
@@ -407,7 +407,7 @@ import Testing
 
     /// What a peer drops for size is said on that side: a server allowed to push 3 MB frames
     /// sends one to `chsk await` (1 MB limit), which says on stderr that it dropped it.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func theClientSaysWhatItDropsForSize() throws {
         let server = try ServeProcess(["--echo", "--max-message-bytes", "3000000", "--max-push-bytes", "3000000"])
         defer { _ = server.terminate() }

@@ -19,21 +19,21 @@ import Testing
         return output
     }
 
-    @Test(.enabled(if: ServeProcess.python != nil && FileManager.default.fileExists(atPath: transcripts.path)))
+    @Test(.enabled(if: ServeProcess.hasPython && FileManager.default.fileExists(atPath: transcripts.path)))
     func replaysV2Recordings() throws {
         let out = try Self.replay(wire: "v2", files: ["sente-1.21.0/ws-edn.txt", "sente-1.21.0/browser-ws.txt", "sente-1.21.0/jvm-client-ws.txt",
                                                      "sente-1.21.0/ajax-edn.txt", "sente-1.21.0/browser-ajax.txt"])
         print(out)
     }
 
-    @Test(.enabled(if: ServeProcess.python != nil && FileManager.default.fileExists(atPath: transcripts.path)))
+    @Test(.enabled(if: ServeProcess.hasPython && FileManager.default.fileExists(atPath: transcripts.path)))
     func replaysV1Recordings() throws {
         let out = try Self.replay(wire: "v1", files: ["sente-1.14.0-RC2/ws-edn-v1.txt", "sente-1.14.0-RC2/browser-ws-v1.txt",
                                                      "sente-1.14.0-RC2/ajax-edn-v1.txt", "sente-1.14.0-RC2/browser-ajax-v1.txt"])
         print(out)
     }
 
-    @Test(.enabled(if: ServeProcess.python != nil && FileManager.default.fileExists(atPath: transcripts.path)))
+    @Test(.enabled(if: ServeProcess.hasPython && FileManager.default.fileExists(atPath: transcripts.path)))
     func autoServesBothGenerationsOnOneServer() throws {
         let out = try Self.replay(wire: "auto", files: ["sente-1.21.0/ws-edn.txt", "sente-1.14.0-RC2/ws-edn-v1.txt",
                                                        "sente-1.21.0/jvm-client-ws.txt", "sente-1.14.0-RC2/browser-ws-v1.txt"])
@@ -80,7 +80,7 @@ import Testing
 @Suite(.serialized) struct ServeRobustnessTests {
     /// A WebSocket client that vanishes without a close frame leaves connected-uids after the
     /// 2.5 s reconnect grace period (and uidport-close is logged).
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func killedClientLeavesAfterGracePeriod() throws {
         let server = try ServeProcess(["--echo"])
         defer { _ = server.terminate() }
@@ -108,7 +108,7 @@ import Testing
 
     /// A refused WebSocket upgrade gets Sente's status and body, as an Ajax request would
     /// (not a bare 400), and an accepted one still upgrades; a too-big message closes 1009.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func refusedUpgradesGetSenteStatusAndBody() throws {
         let server = try ServeProcess(["--echo", "--csrf-token", "tok", "--max-message-bytes", "1000"])
         defer { _ = server.terminate() }
@@ -140,7 +140,7 @@ import Testing
 
     /// A message sent in fragments is joined before the engine reads it; fragments adding up
     /// to more than the limit close the socket with 1009.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func fragmentedMessagesAreJoinedWithinTheLimit() throws {
         let server = try ServeProcess(["--echo", "--max-message-bytes", "1000"])
         defer { _ = server.terminate() }
@@ -167,7 +167,7 @@ import Testing
     /// 16-bit lengths) and a ping in one write, then refusals: a reserved opcode (1002), a header
     /// announcing a frame over the limit (1009, answered before any payload), a client close
     /// (echoed with its code).
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func rawFramesAreReadWhateverTheSplit() throws {
         let server = try ServeProcess(["--echo"])
         defer { _ = server.terminate() }
@@ -218,7 +218,7 @@ import Testing
     /// inserted, replaced, odd escapes) and mutated WebSocket frames (any opcode, fragments,
     /// random payloads, deep nesting, bad EDN), many of them reset mid-answer. The server stays
     /// up, still answers a request, and shuts down cleanly.
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func survivesMutatedRequestsAndFrames() throws {
         let server = try ServeProcess(["--echo"])
         let script = #"""
@@ -281,7 +281,7 @@ import Testing
 
     /// SIGTERM closes every WebSocket with 1001 before the process ends (no task per socket
     /// holds the HTTP server open; the engine waits for the closes instead).
-    @Test(.enabled(if: ServeProcess.python != nil))
+    @Test(.enabled(if: ServeProcess.hasPython))
     func gracefulShutdownClosesWebSocketsWith1001() throws {
         let server = try ServeProcess(["--echo"])
         let script = """

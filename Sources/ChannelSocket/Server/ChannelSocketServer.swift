@@ -292,7 +292,8 @@ public final class ChannelSocketServer: Sendable {
 
     /// Sente's request checks, in the newest order: client id (400, beyond Sente's 500),
     /// `reject`, CSRF (403 `Bad CSRF token`), origin (403 `Unauthorized origin`), `authorize`
-    /// (401 `Unauthorized request`). `nil` when the request may proceed.
+    /// (401 `Unauthorized request`, or `unauthorized`'s reply), `authorization`'s reply.
+    /// `nil` when the request may proceed.
     public func check(_ request: ConnectionRequest) -> HTTPReply? {
         if request.clientID == nil {
             log(.warning, "\(request.method) \(request.path): missing client-id → 400")
@@ -320,11 +321,15 @@ public final class ChannelSocketServer: Sendable {
     /// `reject`, CSRF (when `requireCSRF`), the origin verdict, `authorize`, in Sente's
     /// order, each refusal logged and counted: shared by `check` and `checkAppRoute`.
     private func guardChecks(_ request: ConnectionRequest, requireCSRF: Bool, origin allowed: @autoclosure () -> Bool) -> HTTPReply? {
-        if let reject = options.reject, let reply = reject(request) { return reply }
+        if let reject = options.reject, let reply = reject(request) { return refused(request, .rejected, reply) }
         if requireCSRF, !csrfPasses(request) { return refused(request, .csrf, 403, "Bad CSRF token") }
         if !allowed() { return refused(request, .origin, 403, "Unauthorized origin") }
         if let authorize = options.authorize, !authorize(request) {
-            return refused(request, .unauthorized, 401, "Unauthorized request")
+            guard let unauthorized = options.unauthorized else { return refused(request, .unauthorized, 401, "Unauthorized request") }
+            return refused(request, .unauthorized, unauthorized(request))
+        }
+        if let authorization = options.authorization, let reply = authorization(request) {
+            return refused(request, .unauthorized, reply)
         }
         return nil
     }
@@ -352,6 +357,13 @@ public final class ChannelSocketServer: Sendable {
     func refused(_ request: ConnectionRequest, _ reason: RefusalReason, _ status: Int, _ text: String) -> HTTPReply {
         countRefusal(reason)
         return rejected(request, status, text)
+    }
+
+    /// An app hook's reply, logged and counted like the built-in refusals.
+    func refused(_ request: ConnectionRequest, _ reason: RefusalReason, _ reply: HTTPReply) -> HTTPReply {
+        countRefusal(reason)
+        log(.warning, "\(request.isWebSocket ? "ws" : request.method) \(request.clientID ?? "-"): \(reply.status) (\(reason))")
+        return reply
     }
 
     func rejected(_ request: ConnectionRequest, _ status: Int, _ text: String) -> HTTPReply {

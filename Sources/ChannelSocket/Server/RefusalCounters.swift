@@ -38,8 +38,11 @@ public enum RefusalReason: String, Sendable, CaseIterable, CustomStringConvertib
     case csrf = "csrf"
     /// A request from an origin that is not allowed (`403 Unauthorized origin`).
     case origin = "origin"
-    /// A request the app's `authorize` refused (`401`).
+    /// A request the app's `authorize` (`401`, or `unauthorized`'s reply) or `authorization`
+    /// hook (its reply) refused.
     case unauthorized = "unauthorized"
+    /// A request the app's `reject` hook answered (Sente's `:reject-fn`).
+    case rejected = "rejected"
     /// An inbound message over `maxMessageBytes` (WebSocket `1009`, Ajax `413`).
     case messageTooLarge = "message-too-large"
     /// A `:chsk/*` event an HTTP route or a client asked the server to push (`EchoApp`'s

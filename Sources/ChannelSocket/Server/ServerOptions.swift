@@ -37,9 +37,22 @@ public struct ChannelSocketServerOptions: Sendable {
     /// with an allowed origin + `/`; with neither the request is refused. Under `wire: .v1`
     /// the 1.14 rule applies: an allowed Origin or an allowed Referer suffices.
     public var allowedOrigins: Set<String>?
-    /// Called after CSRF and origin checks; `false` ⇒ 401 `Unauthorized request`.
+    /// Called after CSRF and origin checks (Sente's `:authorized?-fn`); `false` refuses the
+    /// request with `unauthorized`'s reply, by default 401 `Unauthorized request`.
     public var authorize: (@Sendable (ConnectionRequest) -> Bool)?
-    /// Called first on every request; a non-nil reply is sent instead (Sente 1.22 `:reject-fn`).
+    /// The reply to a request `authorize` refused (Sente's `:unauthorized-fn`), e.g. a 403
+    /// with a body of the app's; `nil`: 401 `Unauthorized request`.
+    public var unauthorized: (@Sendable (ConnectionRequest) -> HTTPReply)?
+    /// Called after `authorize` passes (Sente's `:?unauthorized-fn`): a non-nil reply refuses
+    /// the request with that status and body; `nil` lets it through. One hook that decides
+    /// and answers, e.g. 401 for no session and 403 for a user without the right.
+    ///
+    /// Every refusal by `authorize` or this hook applies to WebSocket upgrades (answered as
+    /// an HTTP response instead of `101`), long-polls and POSTs alike, is logged and is
+    /// counted as `RefusalReason.unauthorized`.
+    public var authorization: (@Sendable (ConnectionRequest) -> HTTPReply?)?
+    /// Called first on every request; a non-nil reply is sent instead (Sente 1.22
+    /// `:reject-fn`), logged and counted as `RefusalReason.rejected`.
     public var reject: (@Sendable (ConnectionRequest) -> HTTPReply?)?
     /// The framing spoken.
     public var wire: WireOption
@@ -104,6 +117,8 @@ public struct ChannelSocketServerOptions: Sendable {
         allowedOrigins: Set<String>? = nil,
         authorize: (@Sendable (ConnectionRequest) -> Bool)? = nil,
         reject: (@Sendable (ConnectionRequest) -> HTTPReply?)? = nil,
+        unauthorized: (@Sendable (ConnectionRequest) -> HTTPReply)? = nil,
+        authorization: (@Sendable (ConnectionRequest) -> HTTPReply?)? = nil,
         wire: WireOption = .auto,
         packer: any Packer = EDNPacker(),
         wsKeepAlive: Duration = .milliseconds(25_000),
@@ -122,6 +137,8 @@ public struct ChannelSocketServerOptions: Sendable {
         self.allowedOrigins = allowedOrigins
         self.authorize = authorize
         self.reject = reject
+        self.unauthorized = unauthorized
+        self.authorization = authorization
         self.wire = wire
         self.packer = packer
         self.wsKeepAlive = wsKeepAlive
