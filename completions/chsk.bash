@@ -525,7 +525,7 @@ _chsk_bench() {
     repeating_flags=()
     non_repeating_flags=(--per-uid --json --pretty --insecure --version -h --help)
     repeating_options=()
-    non_repeating_options=(--connections --duration --rate --uids --path --trigger --type --protocol --csrf-token --server-pid --client --cacert)
+    non_repeating_options=(--connections --duration --rate --uids --uid-prefix --path --trigger --interval-ms --type --protocol --csrf-token --server-pid --client --cacert)
     __chsk_offer_flags_options 2
 
     # Offer option value completions
@@ -542,10 +542,16 @@ _chsk_bench() {
     '--uids')
         return
         ;;
+    '--uid-prefix')
+        return
+        ;;
     '--path')
         return
         ;;
     '--trigger')
+        return
+        ;;
+    '--interval-ms')
         return
         ;;
     '--type')
