@@ -55,7 +55,7 @@ public final class ChannelSocketServer: Sendable {
     /// - Parameters:
     ///   - options: settings; defaults equal Sente's.
     ///   - logger: where connection, handshake, event and close lines go (default: nowhere).
-    ///   - cluster: the broker that joins this server to a cluster of nodes
+    ///   - broker: the broker that joins this server to a cluster of nodes
     ///     (`ChannelSocketRedis.RedisBroker`): `send`, `broadcast` and `[:chsk/close]` then reach
     ///     the uid's clients on every node, and `connectedUIDs` is the cluster's. `nil`: one node.
     public init(options: ChannelSocketServerOptions = .init(),
