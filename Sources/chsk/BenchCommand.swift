@@ -363,7 +363,7 @@ struct BenchCommand: AsyncParsableCommand {
         // connections, not a burst (many processes checking at once on a small machine would
         // otherwise time out requests that a held connection answers).
         var held = 0
-        for start in stride(from: 0, to: clients.count, by: 1000) {
+        for start in stride(from: 0, to: opened == 0 ? 0 : clients.count, by: 1000) {
             held += await withTaskGroup(of: Bool.self) { group -> Int in
                 for c in clients[start..<min(start + 1000, clients.count)] {
                     group.addTask { (try? await c.request(Event("bench/alive"), timeout: .seconds(10))) != nil }
