@@ -42,6 +42,7 @@ let package = Package(
                 .product(name: "ChannelSocket", package: "chsk"),
                 .product(name: "ChannelSocketClientNIO", package: "chsk"),
                 .product(name: "EDN", package: "chsk"),
+                .product(name: "Transit", package: "chsk"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

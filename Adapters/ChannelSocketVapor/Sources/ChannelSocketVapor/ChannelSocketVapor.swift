@@ -80,10 +80,10 @@ extension RoutesBuilder {
     public func channelSocket(_ server: ChannelSocketServer, at path: [PathComponent],
                               configuration: ChannelSocketVaporConfiguration = .init()) {
         on(.GET, path, body: .collect) { request async throws -> Response in
-            try await ChannelSocketVapor.get(request, server: server, configuration: configuration)
+            try await VaporChannelSocket.get(request, server: server, configuration: configuration)
         }
         on(.POST, path, body: .stream) { request async throws -> Response in
-            await ChannelSocketVapor.post(request, server: server)
+            await VaporChannelSocket.post(request, server: server)
         }
     }
 }
@@ -102,7 +102,7 @@ struct ChannelSocketLifecycle: LifecycleHandler {
 
 /// The request handlers: the framework-neutral work is the engine's (`check`,
 /// `openWebSocket`, `startPoll`, `ajaxPost`); this only moves bytes.
-public enum ChannelSocketVapor {
+public enum VaporChannelSocket {
     /// The engine's view of a Vapor request: query parameters decoded (keys too), header
     /// names lower-cased, the peer's address for logs.
     public static func connectionRequest(_ request: Request, webSocket: Bool) -> ConnectionRequest {

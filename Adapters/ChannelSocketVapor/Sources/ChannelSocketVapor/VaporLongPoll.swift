@@ -70,7 +70,7 @@ final class VaporLongPoll: @unchecked Sendable {
         switch state {
         case .waiting:
             finish()
-            response.succeed(ChannelSocketVapor.response(reply))
+            response.succeed(VaporChannelSocket.response(reply))
         case .headPending(_, let ticks):
             state = .headPending(answer: reply, ticks: ticks)
         case .streaming(let writer):

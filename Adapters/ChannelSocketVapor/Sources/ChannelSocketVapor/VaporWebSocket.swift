@@ -4,7 +4,7 @@ import NIOWebSocket
 import Synchronization
 import Vapor
 
-extension ChannelSocketVapor {
+extension VaporChannelSocket {
     /// Upgrades a checked `GET` to a WebSocket run by Vapor's WebSocketKit, wired to the engine.
     static func webSocket(_ request: Request, connection: ConnectionRequest, server: ChannelSocketServer,
                           configuration: ChannelSocketVaporConfiguration) -> Response {

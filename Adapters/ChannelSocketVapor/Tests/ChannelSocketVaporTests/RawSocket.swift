@@ -136,13 +136,15 @@ final class RawSocket {
         return try readResponse()
     }
 
-    /// Sends one masked client frame.
-    func sendFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true) throws {
+    /// Sends one client frame, masked unless told otherwise (a client must mask).
+    func sendFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true) throws {
         var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         let n = payload.count
-        if n < 126 { frame.append(0x80 | UInt8(n)) }
-        else if n < 65536 { frame += [0x80 | 126, UInt8(n >> 8), UInt8(n & 0xff)] }
-        else { frame.append(0x80 | 127); for shift in stride(from: 56, through: 0, by: -8) { frame.append(UInt8((n >> shift) & 0xff)) } }
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        if n < 126 { frame.append(maskBit | UInt8(n)) }
+        else if n < 65536 { frame += [maskBit | 126, UInt8(n >> 8), UInt8(n & 0xff)] }
+        else { frame.append(maskBit | 127); for shift in stride(from: 56, through: 0, by: -8) { frame.append(UInt8((n >> shift) & 0xff)) } }
+        guard masked else { return try send(frame + payload) }
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         frame += mask
         frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }

@@ -5,6 +5,7 @@ import EDN
 import Foundation
 import Synchronization
 import Testing
+import Transit
 import Vapor
 
 /// The Vapor adapter over real loopback sockets: our client library (NIO transports) for
@@ -51,6 +52,34 @@ import Vapor
             #expect(await Self.eventually { received.withLock { $0.contains { $0.contains("[:srv/hello {:n 2}]") } } })
             await client.disconnect()
             reader.cancel()
+        }
+    }
+
+    @Test(arguments: [("transit-json", ClientType.ws), ("transit-json", .ajax), ("transit-json-verbose", .ws)])
+    func transitPackers(packer: String, type: ClientType) async throws {
+        let transit = TransitPacker(format: packer == "transit-json" ? .json : .jsonVerbose)
+        try await VaporEchoServer.with(packer: transit) { server in
+            let client = ChannelSocketClient(url: server.url, options: .init(type: type, params: ["uid": "tp"], packer: transit),
+                                             transport: NIOClientTransport())
+            await client.start()
+            #expect(await Self.eventually { await client.currentState.isOpen })
+            let data: EDNValue = [.kw("set"): .set([1, 2]), .kw("when"): .instant(Instant(millisecondsSinceEpoch: 1_700_000_000_000)),
+                                  .kw("big"): .bigInteger(BigInteger("123456789012345678901234567890")!)]
+            let reply = try await client.request(Event("my/req", data), timeout: .seconds(5))
+            #expect(reply[.kw("echo")] == [.kw("my/req"), data])
+            await client.disconnect()
+        }
+    }
+
+    @Test func autoFallsBackToAjaxWhenTheServerRefusesWebSockets() async throws {
+        try await VaporEchoServer.with(allowWebSocket: false) { server in
+            let client = Self.client(server, type: .auto, proto: .auto, uid: "fb")
+            await client.start()
+            #expect(await Self.eventually { await client.currentState.isOpen })
+            #expect(await client.currentState.type == "ajax")
+            let reply = try await client.request(Event("my/req"), timeout: .seconds(5))
+            #expect(reply[.kw("uid")] == "fb")
+            await client.disconnect()
         }
     }
 
@@ -177,6 +206,37 @@ import Vapor
             let answer = try poll.readResponse()
             #expect(answer.body == "[:chsk/timeout nil]")
             #expect(try ws.readCloseCode() == 1001)
+        }
+    }
+
+    /// What WebSocketKit (Vapor's WebSockets) leaves undone of RFC 6455, as the README says:
+    /// an unmasked client frame is taken, a text message that is not UTF-8 arrives with
+    /// U+FFFD in place of the bad bytes (no 1007), and a close code that must never be sent is
+    /// echoed back (no 1002). If a WebSocketKit update adds these checks, this test fails and
+    /// the README's list gets shorter.
+    @Test func webSocketKitLeavesTheseRFC6455ChecksUndone() async throws {
+        try await VaporEchoServer.with() { server in
+            let unmasked = try RawSocket(port: server.port)
+            #expect(try unmasked.upgrade("/chsk?client-id=rfc-1&uid=rfc").status == 101)
+            _ = try unmasked.readFrame()
+            try unmasked.sendFrame(opcode: 1, Array(#"[[:test/echo-push "unmasked"] nil]"#.utf8), masked: false)
+            let pushed = try unmasked.readFrame()
+            #expect(pushed.opcode == 1)
+            #expect(String(decoding: pushed.payload, as: UTF8.self).contains(#"[:test/echo "unmasked"]"#))
+
+            let badUTF8 = try RawSocket(port: server.port)
+            #expect(try badUTF8.upgrade("/chsk?client-id=rfc-2&uid=rfc2").status == 101)
+            _ = try badUTF8.readFrame()
+            try badUTF8.sendFrame(opcode: 1, Array(#"[[:test/echo-push "a"#.utf8) + [0xff] + Array(#"b"] nil]"#.utf8))
+            let repaired = try badUTF8.readFrame()
+            #expect(repaired.opcode == 1)
+            #expect(String(decoding: repaired.payload, as: UTF8.self).contains("\"a\u{FFFD}b\""))
+
+            let badClose = try RawSocket(port: server.port)
+            #expect(try badClose.upgrade("/chsk?client-id=rfc-3&uid=rfc3").status == 101)
+            _ = try badClose.readFrame()
+            try badClose.sendFrame(opcode: 8, [0x03, 0xe7])   // 999: not a valid close code
+            #expect(try badClose.readCloseCode() == 999)
         }
     }
 }

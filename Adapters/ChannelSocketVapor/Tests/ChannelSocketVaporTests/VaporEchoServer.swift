@@ -22,12 +22,14 @@ final class VaporEchoServer: Sendable {
 
     init(wire: WireOption = .auto, csrfToken: String? = nil, maxMessageBytes: Int = 1 << 20,
          longPollTimeout: Duration = .seconds(20), wsKeepAlive: Duration = .seconds(25),
+         packer: any Packer = EDNPacker(), allowWebSocket: Bool = true,
          configuration: ChannelSocketVaporConfiguration = .init(hangUpCheckInterval: .milliseconds(200))) async throws {
-        let options = ChannelSocketServerOptions(
+        var options = ChannelSocketServerOptions(
             userID: { $0.params["uid"].map(EDNValue.string) },
             handshakeData: EchoApp.handshakeData(serverName: "chsk/vapor"),
             csrf: csrfToken.map(CSRFCheck.token) ?? .disabled,
-            wire: wire, wsKeepAlive: wsKeepAlive, longPollTimeout: longPollTimeout, maxMessageBytes: maxMessageBytes)
+            wire: wire, packer: packer, wsKeepAlive: wsKeepAlive, longPollTimeout: longPollTimeout, maxMessageBytes: maxMessageBytes)
+        options.allowWebSocket = allowWebSocket
         let server = try ChannelSocketServer(options: options)
         self.server = server
         let app = try await Application.make(Environment(name: "testing", arguments: ["vapor", "serve", "--hostname", "127.0.0.1", "--port", "0"]))
@@ -54,9 +56,11 @@ final class VaporEchoServer: Sendable {
     /// (also when it throws: an app not shut down is a crash in Vapor's debug builds).
     static func with(wire: WireOption = .auto, csrfToken: String? = nil, maxMessageBytes: Int = 1 << 20,
                      longPollTimeout: Duration = .seconds(20), wsKeepAlive: Duration = .seconds(25),
+                     packer: any Packer = EDNPacker(), allowWebSocket: Bool = true,
                      _ body: (VaporEchoServer) async throws -> Void) async throws {
         let server = try await VaporEchoServer(wire: wire, csrfToken: csrfToken, maxMessageBytes: maxMessageBytes,
-                                               longPollTimeout: longPollTimeout, wsKeepAlive: wsKeepAlive)
+                                               longPollTimeout: longPollTimeout, wsKeepAlive: wsKeepAlive,
+                                               packer: packer, allowWebSocket: allowWebSocket)
         do { try await body(server) } catch {
             await server.stop()
             throw error
@@ -68,26 +72,26 @@ final class VaporEchoServer: Sendable {
     /// token when one is set; no cross-site browser request), as `chsk serve --echo` has them.
     static func addEchoRoutes(_ app: Application, server: ChannelSocketServer) {
         app.get("push") { request async -> Response in
-            if let refused = server.checkAppRoute(ChannelSocketVapor.connectionRequest(request, webSocket: false)) {
-                return ChannelSocketVapor.response(refused)
+            if let refused = server.checkAppRoute(VaporChannelSocket.connectionRequest(request, webSocket: false)) {
+                return VaporChannelSocket.response(refused)
             }
             let query = FormDecoding.decode(ConnectionRequest.splitTarget(request.url.string).query ?? "")
             guard let uid = query["uid"], let text = query["ev"], let value = try? EDNReader.read(text),
                   let event = Event(validating: value), !event.isReserved
-            else { return ChannelSocketVapor.response(HTTPReply(status: 400, text: "usage: /push?uid=U&ev=<edn event>")) }
+            else { return VaporChannelSocket.response(HTTPReply(status: 400, text: "usage: /push?uid=U&ev=<edn event>")) }
             do {
                 let reached = try await server.send(event, to: .string(uid))
-                return ChannelSocketVapor.response(HTTPReply(status: 200, text: "pushed to \(reached) client(s)"))
+                return VaporChannelSocket.response(HTTPReply(status: 200, text: "pushed to \(reached) client(s)"))
             } catch {
-                return ChannelSocketVapor.response(HTTPReply(status: 400, text: "refused: \(error)"))
+                return VaporChannelSocket.response(HTTPReply(status: 400, text: "refused: \(error)"))
             }
         }
         app.get("connected") { request async -> Response in
-            if let refused = server.checkAppRoute(ChannelSocketVapor.connectionRequest(request, webSocket: false)) {
-                return ChannelSocketVapor.response(refused)
+            if let refused = server.checkAppRoute(VaporChannelSocket.connectionRequest(request, webSocket: false)) {
+                return VaporChannelSocket.response(refused)
             }
             let connected = await server.connectedUIDs.description
-            return ChannelSocketVapor.response(HTTPReply(status: 200, body: Array(connected.utf8),
+            return VaporChannelSocket.response(HTTPReply(status: 200, body: Array(connected.utf8),
                                                          contentType: "application/edn"))
         }
     }
