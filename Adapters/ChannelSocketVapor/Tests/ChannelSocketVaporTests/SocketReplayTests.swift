@@ -21,7 +21,7 @@ import Testing
         if let env = ProcessInfo.processInfo.environment["CHSK_PYTHON"] { candidates.insert(env, at: 0) }
         for path in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") { candidates.append("\(path)/python3") }
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-            if run(candidate, ["-c", "import websockets"], timeout: 30).status == 0 { return candidate }
+            if blockingRun(candidate, ["-c", "import websockets"]) == 0 { return candidate }
         }
         return nil
     }()
@@ -31,9 +31,21 @@ import Testing
             && FileManager.default.fileExists(atPath: "/usr/bin/curl")
     }
 
+    /// The exit status of a short child (`python -c "import websockets"`), before any server runs.
+    static func blockingRun(_ executable: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Runs a child to its end or `timeout` seconds (then kills it); output to a file, so a
     /// chatty child never blocks on a full pipe.
-    static func run(_ executable: String, _ arguments: [String], timeout: Double) -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], timeout: Double) async -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -46,7 +58,8 @@ import Testing
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { return (-1, "\(error)") }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        // Waits without blocking a thread of the cooperative pool, which the server needs.
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { process.terminate(); process.waitUntilExit() }
         try? handle.close()
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
@@ -57,9 +70,7 @@ import Testing
         try await VaporEchoServer.with(wire: wire, csrfToken: "test-csrf-token", longPollTimeout: .milliseconds(1500),
                                        wsKeepAlive: .milliseconds(2000)) { server in
             let port = server.port
-            let result = await Task.detached {
-                run(python!, [script.path, "--port", String(port), "--wire", wire.rawValue] + files, timeout: 300)
-            }.value
+            let result = await run(python!, [script.path, "--port", String(port), "--wire", wire.rawValue] + files, timeout: 300)
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.contains(" passed, 0 failed"), "\(result.output)")
             print(result.output)
