@@ -178,25 +178,12 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
     /// `retained` ones when given (`ChannelSocketServerOptions.retainedRequestHeaders`): one
     /// request is held per connection, and headers are most of its memory.
     static func connectionRequest(_ head: HTTPRequestHead, connected: Bool = false, retained: Set<String>? = nil) -> ConnectionRequest {
-        let uri = head.uri
-        let mark = uri.firstIndex(of: "?")
-        return ChannelSocketRoutes.connectionRequest(
-            method: head.method.rawValue, path: mark.map { String(uri[..<$0]) } ?? uri,
-            query: mark.map { String(uri[uri.index(after: $0)...]) },
-            headers: head.headers.lazy.filter { !connected || Self.kept($0.name, retained) }.map { ($0.name, $0.value) },
-            webSocket: true)
-    }
-
-    static func kept(_ name: String, _ retained: Set<String>?) -> Bool {
-        guard let retained else { return !upgradeOnly(name) }
-        return retained.contains(ConnectionRequest.lowercasedName(name))
-    }
-
-    static func upgradeOnly(_ name: String) -> Bool {
-        switch ConnectionRequest.lowercasedName(name) {
-        case "upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions": true
-        default: false
-        }
+        let (path, query) = ConnectionRequest.splitTarget(head.uri)
+        return ConnectionRequest(
+            method: head.method.rawValue, path: path, query: query,
+            headerFields: head.headers.lazy.filter { !connected || ConnectionRequest.keepsHeader($0.name, retained: retained) }
+                .map { ($0.name, $0.value) },
+            isWebSocket: true)
     }
 }
 

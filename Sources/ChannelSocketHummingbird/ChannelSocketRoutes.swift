@@ -61,7 +61,7 @@ public enum ChannelSocketRoutes {
             let connection = connectionRequest(request, webSocket: false)
             if let rejection = server.check(connection) { return response(rejection) }
             if request.headers[.upgrade]?.lowercased() == "websocket" {
-                return response(HTTPReply(status: 400, text: "WebSocket upgrade failed"))
+                return response(.webSocketUpgradeFailed)
             }
             let reply = try await request.body.consumeWithCancellationOnInboundClose { _ in
                 await cancelWhenGracefulShutdown { await server.poll(connection) }
@@ -71,23 +71,14 @@ public enum ChannelSocketRoutes {
         }
 
         router.post(routePath) { request, _ -> Response in
-            var connection = connectionRequest(request, webSocket: false)
-            let limit = server.options.maxMessageBytes * 3 + 4096   // form encoding triples bytes at most
+            let connection = connectionRequest(request, webSocket: false)
             let body: ByteBuffer
             do {
-                body = try await request.body.collect(upTo: limit)
+                body = try await request.body.collect(upTo: server.options.maxPostBodyBytes)
             } catch {
-                return response(HTTPReply(status: 413, text: "Message too big (limit \(server.options.maxMessageBytes) bytes)"))
+                return response(server.refusePostTooLarge())
             }
-            guard let form = FormDecoding.decodeValidating(body.readableBytesView) else {
-                server.countRefusal(.invalidUTF8)
-                server.log(.warning, "ajax POST: form is not UTF-8 once decoded; refused (400)")
-                return response(HTTPReply(status: 400, text: "Invalid UTF-8 in request"))
-            }
-            for (k, v) in form { connection.params[k] = v }
-            if let rejection = server.check(connection) { return response(rejection) }
-            let request = connection
-            let reply = await cancelWhenGracefulShutdown { await server.post(request) }
+            let reply = await cancelWhenGracefulShutdown { await server.ajaxPost(connection, formBody: body.readableBytesView) }
             return response(reply)
         }
     }
@@ -98,26 +89,13 @@ public enum ChannelSocketRoutes {
     /// put back as `host`.
     public static func connectionRequest(_ request: Request, webSocket: Bool) -> ConnectionRequest {
         let host = request.head.authority.map { [("host", $0)] } ?? []
-        return connectionRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
-                                 headers: host + request.headers.map { ($0.name.canonicalName, $0.value) }, webSocket: webSocket)
-    }
-
-    /// The engine's view of any request: query parameters decoded (keys too), header names
-    /// lower-cased, a repeated header's values joined with ", ".
-    static func connectionRequest(method: String, path: String, query: String?,
-                                  headers: some Sequence<(String, String)>, webSocket: Bool) -> ConnectionRequest {
-        var merged: [String: String] = [:]
-        for (name, value) in headers {
-            let key = ConnectionRequest.lowercasedName(name)
-            if let existing = merged[key] { merged[key] = existing + ", " + value } else { merged[key] = value }
-        }
-        return ConnectionRequest(method: method, path: path, params: FormDecoding.decode(query ?? ""), lowercasedHeaders: merged,
-                                 isWebSocket: webSocket)
+        return ConnectionRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
+                                 headerFields: host + request.headers.map { ($0.name.canonicalName, $0.value) }, isWebSocket: webSocket)
     }
 
     static func response(_ reply: HTTPReply, close: Bool = false) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = reply.contentType ?? "text/plain; charset=utf-8"
+        headers[.contentType] = reply.contentTypeOrText
         if close { headers[.connection] = "close" }
         return Response(status: .init(code: reply.status), headers: headers,
                         body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))

@@ -92,8 +92,8 @@ public final class ChannelSocketServer: Sendable {
 
     func makeID() -> UInt64 { nextID.wrappingAdd(1, ordering: .relaxed).oldValue }
 
-    /// Writes a line to the server's log (the adapters in this package log through it too).
-    package func log(_ level: ServerLogEntry.Level, _ message: @autoclosure () -> String) {
+    /// Writes a line to the server's log (its `logger`); web adapters log through it too.
+    public func log(_ level: ServerLogEntry.Level, _ message: @autoclosure () -> String) {
         switch level {
         case .debug: logger.debug("\(message())")
         case .info: logger.info("\(message())")

@@ -77,8 +77,9 @@ final class RefusalCounters: Sendable {
 }
 
 extension ChannelSocketServer {
-    /// Counts one refusal (the adapters in this package count through it too).
-    package func countRefusal(_ reason: RefusalReason) {
+    /// Counts one refusal (`refusalCounts`, and the metrics); web adapters count the bounds
+    /// they enforce through it.
+    public func countRefusal(_ reason: RefusalReason) {
         refusals.add(reason)
         metrics.refused(reason)
     }
