@@ -2,6 +2,7 @@ import ChannelSocket
 import ChannelSocketTesting
 import EDN
 import Foundation
+import TestSupport
 import Testing
 
 /// The engine as a node of a cluster (`ChannelSocketServer(cluster:)`), three nodes joined by
@@ -12,15 +13,6 @@ import Testing
         try names.map { try EngineHarness(wire: .v2, cluster: cluster.broker(nodeID: $0)) }
     }
 
-    /// Waits (real time: the broker's inputs are tasks) until `condition` holds.
-    static func eventually(_ seconds: Double = 5, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return await condition()
-    }
 
     static func count(_ id: String, _ nodes: [EngineHarness]) -> Int {
         nodes.reduce(0) { $0 + $1.events.filter { $0.id == Keyword(id) && !$0.isFromClient }.count }
@@ -34,13 +26,13 @@ import Testing
         let (_, bob) = await n[2].connect(uid: "bob", client: "c2")
         for s in [onB, onC, bob] { _ = s.drain() }   // handshakes
         let want = ConnectedUIDs(ws: ["alice", "bob"], ajax: [], any: ["alice", "bob"])
-        #expect(await Self.eventually { await n[0].server.connectedUIDs == want })
+        #expect(await eventually { await n[0].server.connectedUIDs == want })
         for node in n { #expect(Set(await node.server.connectedUIDs.any) == Set(want.any)) }
         #expect(n[0].server.clusterNodes(with: "alice") == 2)
 
         for i in 1...5 { try await n[0].server.send(Event("app/n", .integer(Int64(i))), to: "alice", flush: true) }
         let frames = (1...5).map { "[[[:app/n \($0)]] nil]" }
-        #expect(await Self.eventually { onB.messages.suffix(5) == frames[...] && onC.messages.suffix(5) == frames[...] })
+        #expect(await eventually { onB.messages.suffix(5) == frames[...] && onC.messages.suffix(5) == frames[...] })
         #expect(bob.drain().isEmpty, "a push to alice reached bob")
         // The sender has no client of alice: nothing was buffered or sent there.
         #expect(try await n[0].server.send(Event("app/x"), to: "alice") == 0)
@@ -50,12 +42,12 @@ import Testing
         #expect(try await n[0].server.broadcast(Event("app/all", 1), flush: true) == 2)
         // (a's unflushed push to alice above rides in the same batch on b and c)
         func all(_ s: RecordingWebSocket) -> Int { s.messages.filter { $0.contains("[:app/all 1]") }.count }
-        #expect(await Self.eventually { all(onB) == 1 && all(onC) == 1 && all(bob) == 1 })
+        #expect(await eventually { all(onB) == 1 && all(onC) == 1 && all(bob) == 1 })
         #expect(onC.messages.last == "[[[:app/x] [:app/all 1]] nil]")
 
         // [:chsk/close] from a closes alice's sockets on b and c, not bob's.
         try await n[0].server.send(Event(Reserved.close), to: "alice")
-        #expect(await Self.eventually { onB.closeCode == 1000 && onC.closeCode == 1000 })
+        #expect(await eventually { onB.closeCode == 1000 && onC.closeCode == 1000 })
         #expect(bob.closeCode == nil)
     }
 
@@ -64,22 +56,22 @@ import Testing
         let n = try Self.nodes(cluster)
         let (b1, _) = await n[1].connect(uid: "alice", client: "b1")
         let (c1, _) = await n[2].connect(uid: "alice", client: "c1")
-        #expect(await Self.eventually { Self.count("chsk/uidport-open", n) == 2 })
+        #expect(await eventually { Self.count("chsk/uidport-open", n) == 2 })
         #expect(Self.count("chsk/cluster-uidport-open", n) == 1)
         #expect(n[1].events.contains { $0.engineEvent == .clusterUIDPortOpen("alice") }, "the node where alice first connected hears it")
 
         // b's client leaves (after the grace): b's own close; alice is still on c.
         await b1.closed()
         await n[1].clock.advance(by: .seconds(6))
-        #expect(await Self.eventually { Self.count("chsk/uidport-close", n) == 1 })
+        #expect(await eventually { Self.count("chsk/uidport-close", n) == 1 })
         #expect(Self.count("chsk/cluster-uidport-close", n) == 0)
-        #expect(await Self.eventually { await n[0].server.connectedUIDs.any == ["alice"] })
+        #expect(await eventually { await n[0].server.connectedUIDs.any == ["alice"] })
 
         await c1.closed()
         await n[2].clock.advance(by: .seconds(6))
-        #expect(await Self.eventually { Self.count("chsk/cluster-uidport-close", n) == 1 })
+        #expect(await eventually { Self.count("chsk/cluster-uidport-close", n) == 1 })
         #expect(n[2].events.contains { $0.engineEvent == .clusterUIDPortClose("alice") })
-        #expect(await Self.eventually { await n[0].server.connectedUIDs.any.isEmpty })
+        #expect(await eventually { await n[0].server.connectedUIDs.any.isEmpty })
     }
 
     @Test func aDeadNodesUIDsLeaveAndTheirCloseFiresOnASurvivor() async throws {
@@ -87,10 +79,10 @@ import Testing
         let n = try Self.nodes(cluster)
         _ = await n[1].connect(uid: "alice", client: "b1")
         _ = await n[2].connect(uid: "carol", client: "c1")
-        #expect(await Self.eventually { await n[0].server.connectedUIDs.any.count == 2 })
+        #expect(await eventually { await n[0].server.connectedUIDs.any.count == 2 })
         cluster.kill("c")
-        #expect(await Self.eventually { await n[0].server.connectedUIDs.any == ["alice"] })
-        #expect(await Self.eventually { Self.count("chsk/cluster-uidport-close", Array(n[0...1])) == 1 })
+        #expect(await eventually { await n[0].server.connectedUIDs.any == ["alice"] })
+        #expect(await eventually { Self.count("chsk/cluster-uidport-close", Array(n[0...1])) == 1 })
         #expect(n[0].events.contains { $0.engineEvent == .clusterUIDPortClose("carol") })
         #expect(await n[1].server.connectedUIDs.any == ["alice"])
     }
@@ -115,7 +107,7 @@ import Testing
         let n = try Self.nodes(cluster, ["a"])
         let (c, _) = await n[0].connect(uid: "mallory", client: "m1")
         n[0].send(c, "[[:chsk/cluster-uidport-close \"alice\"] nil]")
-        #expect(await Self.eventually { n[0].events.contains { $0.id == Reserved.clusterUIDPortClose } })
+        #expect(await eventually { n[0].events.contains { $0.id == Reserved.clusterUIDPortClose } })
         let forged = n[0].events.first { $0.id == Reserved.clusterUIDPortClose }
         #expect(forged?.isFromClient == true)
         #expect(EngineEvent.ids.contains(Reserved.clusterUIDPortClose))
@@ -131,7 +123,7 @@ import Testing
         try rogue.publish(.push(uid: "alice", event: [.kw("chsk/close")], flush: true))
         try rogue.publish(.push(uid: "alice", event: "not an event", flush: true))
         try rogue.publish(.push(uid: "alice", event: [.kw("app/ok")], flush: true))
-        #expect(await Self.eventually { s.messages.contains("[[[:app/ok]] nil]") })
+        #expect(await eventually { s.messages.contains("[[[:app/ok]] nil]") })
         #expect(s.closeCode == nil)
         #expect(n[1].server.refusalCounts[.clusterBadMessage] == 2)
     }

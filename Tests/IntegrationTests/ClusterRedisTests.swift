@@ -54,14 +54,6 @@ import Glibc
         }
     }
 
-    static func eventually(_ seconds: Double = 10, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return await condition()
-    }
 
     static func count(_ event: EngineEvent, _ nodes: [InProcessServer]) -> Int {
         nodes.reduce(0) { $0 + $1.engineEvents.filter { $0 == event }.count }
@@ -75,24 +67,24 @@ import Glibc
         let ajax = await Client(n3.port, .ajax, uid: "alice")
         let want = ConnectedUIDs(ws: ["alice"], ajax: ["alice"], any: ["alice"])
         for node in nodes {
-            #expect(await Self.eventually { await node.server.connectedUIDs == want }, "connected-uids on \(node.port)")
+            #expect(await eventually { await node.server.connectedUIDs == want }, "connected-uids on \(node.port)")
         }
         for i in 1...20 { try await n1.server.send(Event("app/n", .integer(Int64(i))), to: "alice") }
         let expected = (1...20).map { "[:app/n \($0)]" }
-        #expect(await Self.eventually { ws.events.count >= 20 && ajax.events.count >= 20 })
+        #expect(await eventually { ws.events.count >= 20 && ajax.events.count >= 20 })
         #expect(ws.events == expected, "WebSocket client on n2: all 20, in order, once")
         #expect(ajax.events == expected, "Ajax client on n3: all 20, in order, once")
 
         #expect(try await n1.server.broadcast(Event("app/all", "hi")) == 1)
-        #expect(await Self.eventually { ws.events.last == "[:app/all \"hi\"]" && ajax.events.last == "[:app/all \"hi\"]" })
+        #expect(await eventually { ws.events.last == "[:app/all \"hi\"]" && ajax.events.last == "[:app/all \"hi\"]" })
         #expect(Self.count(.clusterUIDPortOpen("alice"), nodes) == 1, "cluster-wide open once, on the node alice first reached")
         #expect(Self.count(.uidPortOpen("alice"), nodes) == 2, "node-local opens stay as in Sente: one per node with a client")
 
         // Both leave: one cluster-wide close, after the grace, on one node.
         await ws.stop()
         await ajax.stop()
-        #expect(await Self.eventually(15) { Self.count(.clusterUIDPortClose("alice"), nodes) == 1 })
-        #expect(await Self.eventually { await n1.server.connectedUIDs.any.isEmpty })
+        #expect(await eventually(15) { Self.count(.clusterUIDPortClose("alice"), nodes) == 1 })
+        #expect(await eventually { await n1.server.connectedUIDs.any.isEmpty })
         try? await Task.sleep(for: .milliseconds(500))
         #expect(Self.count(.clusterUIDPortClose("alice"), nodes) == 1)
         for node in nodes { await node.stop() }
@@ -106,13 +98,13 @@ import Glibc
         let closes = LockedBox(0)
         let changes = kim.client.stateChanges
         let watcher = Task { for await c in changes where c.openChanged && !c.new.isOpen { closes.value += 1 } }
-        #expect(await Self.eventually { await n1.server.connectedUIDs.any.count == 2 })
+        #expect(await eventually { await n1.server.connectedUIDs.any.count == 2 })
         try await n1.server.send(Event("app/anon", 1), to: .keyword(Reserved.allUsersWithoutUID))
-        #expect(await Self.eventually { anonymous.events == ["[:app/anon 1]"] })
+        #expect(await eventually { anonymous.events == ["[:app/anon 1]"] })
         #expect(kim.events.isEmpty)
         // [:chsk/close] from n1: n2 closes kim's WebSocket (her client then reconnects).
         try await n1.server.send(Event(Reserved.close), to: "kim")
-        #expect(await Self.eventually { closes.value == 1 })
+        #expect(await eventually { closes.value == 1 })
         #expect(await anonymous.client.currentState.isOpen)
         watcher.cancel()
         await anonymous.stop()
@@ -126,9 +118,9 @@ import Glibc
         // A third node as `chsk serve`, to read what it logs about the outage.
         let n3 = try ServeProcess(["--redis", redis.url, "--node-id", "r3", "--cluster-heartbeat-ms", "200"])
         let bob = await Client(n2.port, .ws, uid: "bob")
-        #expect(await Self.eventually { await n1.server.connectedUIDs.any == ["bob"] })
+        #expect(await eventually { await n1.server.connectedUIDs.any == ["bob"] })
         for i in 0..<10 { try await n1.server.send(Event("app/n", .integer(Int64(i))), to: "bob") }
-        #expect(await Self.eventually { bob.events.count == 10 })
+        #expect(await eventually { bob.events.count == 10 })
         redis.kill()
         // During the outage: queued by n1's broker (within maxOutage), none refused.
         for i in 10..<20 {
@@ -140,14 +132,14 @@ import Glibc
             try await n1.server.send(Event("app/n", .integer(Int64(i))), to: "bob")
             try await Task.sleep(for: .milliseconds(10))
         }
-        #expect(await Self.eventually(20) { bob.events.count >= 30 })
+        #expect(await eventually(20) { bob.events.count >= 30 })
         #expect(bob.events == (0..<30).map { "[:app/n \($0)]" }, "every event, in order, once")
         #expect((n1.server.refusalCounts[.clusterUnavailable] ?? 0) == 0)
         // The nodes restored their membership in the new Redis.
-        #expect(await Self.eventually { await n1.server.connectedUIDs.any == ["bob"] })
+        #expect(await eventually { await n1.server.connectedUIDs.any == ["bob"] })
         #expect(redis.cli(["HKEYS", "chsk:{chsk}:node:r2"]).contains("\"bob\""))
         // One line per change of the link: lost once, back once (and Redis's lost data noticed).
-        #expect(await Self.eventually { n3.log.contains("cluster: reconnected to") && n3.log.contains("Redis lost the cluster's data") })
+        #expect(await eventually { n3.log.contains("cluster: reconnected to") && n3.log.contains("Redis lost the cluster's data") })
         try await Task.sleep(for: .milliseconds(600))
         let lines = n3.log.split(separator: "\n").filter { $0.contains("cluster:") }
         #expect(lines.filter { $0.contains("lost Redis at") }.count == 1, "\(lines)")
@@ -162,7 +154,7 @@ import Glibc
         let redis = try RedisProcess()
         let n1 = try await Self.node(redis, "o1") { $0.maxOutage = .milliseconds(300) }
         let carol = await Client(n1.port, .ws, uid: "carol")
-        #expect(await Self.eventually { await n1.server.connectedUIDs.any == ["carol"] })
+        #expect(await eventually { await n1.server.connectedUIDs.any == ["carol"] })
         redis.kill()
         var refusal: ChannelSocketServer.PushError?
         var sent = 0
@@ -183,9 +175,9 @@ import Glibc
         #expect(reached == 1, "the node's own client still got it")
         #expect(reason.contains("unreachable"))
         #expect(n1.server.refusalCounts[.clusterUnavailable] == 1)
-        #expect(await Self.eventually { carol.events.count == sent }, "the local client got every push, refused ones included")
+        #expect(await eventually { carol.events.count == sent }, "the local client got every push, refused ones included")
         try redis.start()
-        #expect(await Self.eventually(10) {
+        #expect(await eventually(10) {
             (try? await n1.server.send(Event("app/back"), to: "carol")) != nil
         }, "pushes are accepted again once Redis is back")
         await carol.stop()
@@ -197,13 +189,13 @@ import Glibc
         let survivor = try await Self.node(redis, "alive")
         let doomed = try ServeProcess(["--redis", redis.url, "--node-id", "doomed", "--cluster-heartbeat-ms", "200", "--cluster-ttl-ms", "1000"])
         let dave = await Client(doomed.port, .ws, uid: "dave")
-        #expect(await Self.eventually { await survivor.server.connectedUIDs == ConnectedUIDs(ws: ["dave"], ajax: [], any: ["dave"]) })
+        #expect(await eventually { await survivor.server.connectedUIDs == ConnectedUIDs(ws: ["dave"], ajax: [], any: ["dave"]) })
         kill(doomed.process.processIdentifier, SIGKILL)
         let killed = Date()
-        #expect(await Self.eventually { await survivor.server.connectedUIDs.any.isEmpty })
+        #expect(await eventually { await survivor.server.connectedUIDs.any.isEmpty })
         let took = Date().timeIntervalSince(killed)
         #expect(took <= 1.0 + 0.2 + 1.0, "gone \(took) s after the kill (TTL 1 s, heartbeat 0.2 s)")
-        #expect(await Self.eventually { Self.count(.clusterUIDPortClose("dave"), [survivor]) == 1 })
+        #expect(await eventually { Self.count(.clusterUIDPortClose("dave"), [survivor]) == 1 })
         try? await Task.sleep(for: .milliseconds(600))
         #expect(Self.count(.clusterUIDPortClose("dave"), [survivor]) == 1, "once")
         #expect(redis.cli(["ZRANGE", "chsk:{chsk}:nodes", "0", "-1"]).contains("alive"))
@@ -219,14 +211,14 @@ import Glibc
         let leaving = try ServeProcess(["--redis", "unix://" + redis.socketPath, "--node-id", "leaves",
                                         "--cluster-heartbeat-ms", "200", "--cluster-ttl-ms", "10000"])
         let ivy = await Client(leaving.port, .ajax, uid: "ivy")
-        #expect(await Self.eventually { await survivor.server.connectedUIDs == ConnectedUIDs(ws: [], ajax: ["ivy"], any: ["ivy"]) })
+        #expect(await eventually { await survivor.server.connectedUIDs == ConnectedUIDs(ws: [], ajax: ["ivy"], any: ["ivy"]) })
         let (status, _) = leaving.terminate()
         #expect(status == 0)
         let stopped = Date()
         // Not after its 10 s TTL: a node that shuts down expires its heartbeat at once.
-        #expect(await Self.eventually(5) { await survivor.server.connectedUIDs.any.isEmpty })
+        #expect(await eventually(5) { await survivor.server.connectedUIDs.any.isEmpty })
         #expect(Date().timeIntervalSince(stopped) < 2)
-        #expect(await Self.eventually { Self.count(.clusterUIDPortClose("ivy"), [survivor]) == 1 })
+        #expect(await eventually { Self.count(.clusterUIDPortClose("ivy"), [survivor]) == 1 })
         #expect(leaving.log.contains("cluster: connected to unix://\(redis.socketPath) as node leaves"), "\(leaving.log)")
         await ivy.stop()
         await survivor.stop()
@@ -236,15 +228,15 @@ import Glibc
         let redis = try RedisProcess()
         let n1 = try await Self.node(redis, "s1"), n2 = try await Self.node(redis, "s2")
         let erin = await Client(n2.port, .ws, uid: "erin")
-        #expect(await Self.eventually { await n1.server.connectedUIDs.any == ["erin"] })
+        #expect(await eventually { await n1.server.connectedUIDs.any == ["erin"] })
         let bus = "chsk:{chsk}:bus"
         redis.cli(["XADD", bus, "*", "foo", "bar"])
         redis.cli(["XADD", bus, "*", "n", "x", "i", "1", "s", "1", "k", "push", "u", "\"erin\"", "e", "[:unclosed"])
         redis.cli(["XADD", bus, "*", "n", "x", "k", "weird"])
         redis.cli(["XADD", bus, "*", "n", "x", "i", "1", "s", "2", "k", "push", "u", "\"erin\"", "e", "[:chsk/close]"])
         try await n1.server.send(Event("app/ok"), to: "erin")
-        #expect(await Self.eventually { erin.events == ["[:app/ok]"] })
-        #expect(await Self.eventually { n2.server.refusalCounts[.clusterBadMessage] == 4 })
+        #expect(await eventually { erin.events == ["[:app/ok]"] })
+        #expect(await eventually { n2.server.refusalCounts[.clusterBadMessage] == 4 })
         #expect(await erin.client.currentState.isOpen, "a forged [:chsk/close] on the stream closed nothing")
         await erin.stop()
         for node in [n1, n2] { await node.stop() }
@@ -257,13 +249,13 @@ import Glibc
         // 1000 entries in one atomic step, trimmed to about 100: the node cannot have read them.
         redis.cli(["EVAL", "for i = 1, 1000 do redis.call('XADD', KEYS[1], 'MAXLEN', '~', 100, '*', 'n', 'g1', 'k', 'noop') end return 1",
                    "1", "chsk:{chsk}:bus"])
-        #expect(await Self.eventually { n1.server.refusalCounts[.clusterGap] == 1 })
+        #expect(await eventually { n1.server.refusalCounts[.clusterGap] == 1 })
         // It goes on working: a second node's push reaches a client here.
         let n2 = try await Self.node(redis, "g2")
         let fay = await Client(n1.port, .ws, uid: "fay")
-        #expect(await Self.eventually { await n2.server.connectedUIDs.any == ["fay"] })
+        #expect(await eventually { await n2.server.connectedUIDs.any == ["fay"] })
         try await n2.server.send(Event("app/after-gap"), to: "fay")
-        #expect(await Self.eventually { fay.events == ["[:app/after-gap]"] })
+        #expect(await eventually { fay.events == ["[:app/after-gap]"] })
         #expect(n1.server.refusalCounts[.clusterGap] == 1)
         await fay.stop()
         for node in [n1, n2] { await node.stop() }
