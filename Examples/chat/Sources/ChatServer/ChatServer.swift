@@ -111,7 +111,7 @@ public struct ChatServer: Sendable {
                 }
                 if msg.wantsReply { try? msg.reply(encoding: SendReceipt(ok: true, id: message.id)) }
             }
-            .onRequest("chat/history", as: HistoryQuery.self) { msg, query in
+            .onRequest("chat/history", as: HistoryQuery.self) { (msg, query) async -> [ChatMessage] in
                 guard case .string(let room) = msg.uid else { return [ChatMessage]() }
                 return await rooms.last(min(query.limit, 200), in: room)
             }

@@ -3,9 +3,6 @@ import ChannelSocketClientNIO
 import ChatServer
 import EDN
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Synchronization
 import Testing
 
@@ -16,15 +13,16 @@ struct ChatServerTests {
     static func start(allowWebSocket: Bool = true) async throws -> (ChatServer, Int, Task<Void, any Error>) {
         let chat = try ChatServer(host: "127.0.0.1", port: 0, publicDirectory: ChatServer.defaultPublicDirectory,
                                   allowWebSocket: allowWebSocket)
-        let portBox = Mutex<Int?>(nil)
-        let task = Task { try await chat.run { port in portBox.withLock { $0 = port } } }
+        let bound = PortBox()
+        let task = Task { try await chat.run { port in bound.port.withLock { $0 = port } } }
         let deadline = Date().addingTimeInterval(20)
-        while portBox.withLock({ $0 }) == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        guard let port = portBox.withLock({ $0 }) else { task.cancel(); throw ChatTestError.notListening }
+        while bound.port.withLock({ $0 }) == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        guard let port = bound.port.withLock({ $0 }) else { task.cancel(); throw ChatTestError.notListening }
         return (chat, port, task)
     }
 
     enum ChatTestError: Error { case notListening }
+    final class PortBox: Sendable { let port = Mutex<Int?>(nil) }
 
     static func client(_ port: Int, room: String, id: String, type: ClientType) -> ChannelSocketClient {
         ChannelSocketClient(url: "http://127.0.0.1:\(port)/chsk",
@@ -34,17 +32,21 @@ struct ChatServerTests {
 
     /// Collects a client's `:chat/message` pushes.
     final class Inbox: Sendable {
-        let messages = Mutex<[ChatMessage]>([])
+        final class Store: Sendable { let items = Mutex<[ChatMessage]>([]) }
+        let store: Store
         let task: Task<Void, Never>
         init(_ client: ChannelSocketClient) {
             let stream = client.events("chat/message", as: ChatMessage.self)
-            let box = messages
-            task = Task { for await m in stream { box.withLock { $0.append(m) } } }
+            let store = Store()
+            self.store = store
+            task = Task { for await m in stream { store.items.withLock { $0.append(m) } } }
         }
+        var messages: [ChatMessage] { store.items.withLock { $0 } }
+        var texts: [String] { messages.map(\.text) }
         func wait(for count: Int, seconds: Double = 10) async -> [ChatMessage] {
             let deadline = Date().addingTimeInterval(seconds)
-            while messages.withLock({ $0.count }) < count && Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-            return messages.withLock { $0 }
+            while messages.count < count && Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+            return messages
         }
     }
 
@@ -76,8 +78,8 @@ struct ChatServerTests {
         try await cat.send("chat/send", SendMessage(name: "cat", text: "meow"))
         #expect(await catInbox.wait(for: 1).map(\.text) == ["meow"])
         try await Task.sleep(for: .milliseconds(300))
-        #expect(catInbox.messages.withLock { $0.map(\.text) } == ["meow"])
-        #expect(bobInbox.messages.withLock { $0.map(\.text) } == ["hello"])
+        #expect(catInbox.texts == ["meow"])
+        #expect(bobInbox.texts == ["hello"])
 
         // a late joiner sees the room's history
         let dan = Self.client(port, room: "lobby", id: "dan", type: type)
@@ -108,10 +110,11 @@ struct ChatServerTests {
     @Test func servesThePage() async throws {
         let (_, port, serving) = try await Self.start()
         defer { serving.cancel() }
-        for path in ["/", "/sente.js", "/chat.js"] {
-            let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-            #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(path)")
-            #expect(!data.isEmpty)
+        for (path, marker) in [("/", "chat.js"), ("/sente.js", "ChannelSocket"), ("/chat.js", "chat/send")] {
+            let response = try await NIOClientTransport().http(ClientHTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)\(path)"),
+                                                                timeout: .seconds(10))
+            #expect(response.status == 200, "\(path)")
+            #expect(String(decoding: response.body, as: UTF8.self).contains(marker), "\(path)")
         }
     }
 }
