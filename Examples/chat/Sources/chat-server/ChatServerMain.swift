@@ -26,8 +26,8 @@ struct ChatServerMain {
         let chat = try ChatServer(host: host, port: port, publicDirectory: publicDir, allowWebSocket: allowWS)
         let (shownHost, shownDir) = (host, publicDir)
         try await chat.run { bound in
-            print("chat-server: http://\(shownHost):\(bound)/ (static files from \(shownDir))")
-            fflush(stdout)
+            // unbuffered: scripts read the bound port from this line
+            FileHandle.standardOutput.write(Data("chat-server: http://\(shownHost):\(bound)/ (static files from \(shownDir))\n".utf8))
         }
     }
 }
