@@ -94,7 +94,7 @@ public final class RedisBroker: ChannelSocketBroker {
 
         /// Checks each setting against its range.
         public func validate() throws(RedisBrokerError) {
-            func ms(_ d: Duration) -> Int64 { d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000 }
+            let ms = RedisBroker.ms
             if clusterName.isEmpty || clusterName.utf8.contains(where: { $0 <= 32 || $0 == 127 || $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") }) {
                 throw .badOptions("the cluster name must be non-empty, without spaces, control characters or braces")
             }
@@ -369,8 +369,7 @@ public final class RedisBroker: ChannelSocketBroker {
     }
 
     static func seconds(_ d: Duration) -> String {
-        let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-        return String(Double(ms) / 1000)
+        String(Double(ms(d)) / 1000)
     }
 
     func backoff(_ attempt: Int) async {
@@ -476,6 +475,7 @@ public final class RedisBroker: ChannelSocketBroker {
         }
     }
 
+    /// Whole milliseconds of a duration (Redis's TTLs and script arguments are in ms).
     static func ms(_ d: Duration) -> Int64 { d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000 }
 
     func send(_ batch: [Outgoing], _ dirty: [(EDNValue, ClusterPresence)], restore: Bool, on conn: HiredisConnection) async throws(RedisFailure) {
