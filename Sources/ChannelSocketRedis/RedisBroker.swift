@@ -382,10 +382,16 @@ public final class RedisBroker: ChannelSocketBroker {
 
     // MARK: - Writer
 
-    func onWriter<T: Sendable>(_ body: @escaping @Sendable () throws(RedisFailure) -> T) async throws(RedisFailure) -> T {
-        do { return try await writerThread.runIfActive { () throws(RedisFailure) -> T in try body() } } catch {
-            throw (error as? RedisFailure) ?? .io("the writer thread stopped")
+    /// Runs blocking hiredis work on one side's own thread.
+    static func run<T: Sendable>(on thread: NIOThreadPool, _ side: String,
+                                 _ body: @escaping @Sendable () throws(RedisFailure) -> T) async throws(RedisFailure) -> T {
+        do { return try await thread.runIfActive { () throws(RedisFailure) -> T in try body() } } catch {
+            throw (error as? RedisFailure) ?? .io("the \(side) thread stopped")
         }
+    }
+
+    func onWriter<T: Sendable>(_ body: @escaping @Sendable () throws(RedisFailure) -> T) async throws(RedisFailure) -> T {
+        try await Self.run(on: writerThread, "writer", body)
     }
 
     func writerLoop(_ first: HiredisConnection?) async {
@@ -521,9 +527,7 @@ public final class RedisBroker: ChannelSocketBroker {
     // MARK: - Reader
 
     func onReader<T: Sendable>(_ body: @escaping @Sendable () throws(RedisFailure) -> T) async throws(RedisFailure) -> T {
-        do { return try await readerThread.runIfActive { () throws(RedisFailure) -> T in try body() } } catch {
-            throw (error as? RedisFailure) ?? .io("the reader thread stopped")
-        }
+        try await Self.run(on: readerThread, "reader", body)
     }
 
     /// Where the reader is in the stream: the last id read, and how many entries the stream
