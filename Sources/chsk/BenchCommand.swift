@@ -130,11 +130,11 @@ struct BenchCommand: AsyncParsableCommand {
         if let rate, !(rate.isFinite && rate > 0 && rate <= 10_000_000) {
             throw ValidationError("--rate must be above 0 and at most 10000000 round trips per second, got \(rate)")
         }
-        guard url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]") else {
+        guard Self.isLoopback(url) else {
             throw ValidationError("chsk bench only targets loopback servers (127.0.0.0/8, localhost, [::1])")
         }
         if let trigger, trigger != "none" {
-            guard trigger.hasPrefix("http://127.") || trigger.hasPrefix("http://localhost") || trigger.hasPrefix("https://127.") else {
+            guard Self.isLoopback(trigger) else {
                 throw ValidationError("--trigger must be a loopback server root (http://127.0.0.1:PORT) or none")
             }
         }
@@ -144,6 +144,12 @@ struct BenchCommand: AsyncParsableCommand {
         if client == .lean, (try? ClientURL(url))?.secure == true {
             throw ValidationError("--client lean speaks plain ws:// and http:// only; use --client full for wss:// and https://")
         }
+    }
+
+    /// True for URLs of loopback servers only (127.0.0.0/8, localhost, [::1]): the bench and
+    /// its --trigger never send load anywhere else.
+    static func isLoopback(_ url: String) -> Bool {
+        url.contains("://127.") || url.contains("://localhost") || url.contains("://[::1]")
     }
 
     func makeClient(_ index: Int, uid: String, type: ClientType) -> ChannelSocketClient {
