@@ -162,14 +162,17 @@ public struct NIOClientTransport: ClientTransport {
 
     /// Why the server declined a WebSocket upgrade: swift-websocket reports only that it did,
     /// so the upgrade request is repeated over HTTP to read the status and body (e.g.
-    /// `403 Bad CSRF token`), within a few seconds.
+    /// `403 Bad CSRF token`), within a few seconds, on a connection closed after it.
     func upgradeRefusal(url: String, headers: [String: String], tls: ClientTLS) async -> TransportError {
         var httpURL = url
         if httpURL.lowercased().hasPrefix("ws://") { httpURL = "http://" + httpURL.dropFirst(5) }
         if httpURL.lowercased().hasPrefix("wss://") { httpURL = "https://" + httpURL.dropFirst(6) }
         var probe = headers
         probe["Upgrade"] = "websocket"
-        probe["Connection"] = "Upgrade"
+        // `close`: a server may be unable to read another request on a connection that carried
+        // an upgrade request it refused (Vapor 4's decoder stops parsing there); kept in the
+        // pool, that connection would swallow the next Ajax poll until its timeout.
+        probe["Connection"] = "Upgrade, close"
         probe["Sec-WebSocket-Version"] = "13"
         probe["Sec-WebSocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ=="
         let generic = TransportError("the server at \(ClientURL.address(of: url)) refused the WebSocket upgrade")

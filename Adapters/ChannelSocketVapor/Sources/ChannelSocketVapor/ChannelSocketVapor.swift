@@ -123,14 +123,39 @@ public enum VaporChannelSocket {
     static func get(_ request: Request, server: ChannelSocketServer, configuration: ChannelSocketVaporConfiguration) async throws -> Response {
         let wantsWebSocket = request.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
         let connection = connectionRequest(request, webSocket: wantsWebSocket)
-        // A refused upgrade is answered like a refused poll: Sente's status and body.
-        if let rejection = server.check(connection) { return response(rejection) }
+        // A refused upgrade is answered like a refused poll: Sente's status and body (and the
+        // connection then closed, see `refusedUpgrade`).
+        if let rejection = server.check(connection) { return wantsWebSocket ? refusedUpgrade(rejection) : response(rejection) }
         if wantsWebSocket {
             return webSocket(request, connection: connection, server: server, configuration: configuration)
         }
         return try await VaporLongPoll(server: server, request: connection, eventLoop: request.eventLoop,
                                        interval: configuration.hangUpCheckInterval).start().get()
     }
+
+    /// The answer to a refused WebSocket upgrade: the engine's status and body, then the
+    /// connection closed. Vapor's HTTP/1 decoder stops parsing a connection once it has read an
+    /// upgrade request (it expects the WebSocket handlers to replace it), so after a refusal
+    /// the connection could carry no other request: a client that reused it (a keep-alive
+    /// pool, as AsyncHTTPClient's) would wait forever for its next answer. The body is
+    /// streamed so that the connection can be ended after it (a failed stream closes it);
+    /// `Connection: close` says so to the client (Vapor adds its own `Connection: keep-alive`
+    /// header after it; HTTP reads the two as `close, keep-alive`, and `close` wins).
+    static func refusedUpgrade(_ reply: HTTPReply) -> Response {
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: reply.contentTypeOrText)
+        headers.add(name: .connection, value: "close")
+        let body = reply.body
+        return Response(status: HTTPResponseStatus(statusCode: reply.status), headers: headers,
+                        body: .init(stream: { writer in
+                            writer.write(.buffer(ByteBuffer(bytes: body))).whenComplete { _ in
+                                writer.write(.error(UpgradeRefused()), promise: nil)
+                            }
+                        }, count: body.count))
+    }
+
+    /// Ends the connection of a refused upgrade (see `refusedUpgrade`).
+    struct UpgradeRefused: Error {}
 
     static func post(_ request: Request, server: ChannelSocketServer) async -> Response {
         let limit = server.options.maxPostBodyBytes

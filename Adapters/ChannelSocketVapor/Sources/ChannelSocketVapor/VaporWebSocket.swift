@@ -14,7 +14,7 @@ extension VaporChannelSocket {
         guard server.options.allowWebSocket, connectionTokens.contains("upgrade"),
               request.headers.first(name: "sec-websocket-key") != nil,
               request.headers.first(name: "sec-websocket-version") == "13"
-        else { return response(.webSocketUpgradeFailed) }
+        else { return refusedUpgrade(.webSocketUpgradeFailed) }
         var keptRequest = connection
         keptRequest.headers = keptRequest.headers.filter { ConnectionRequest.keepsHeader($0.key, retained: server.options.retainedRequestHeaders) }
         let kept = keptRequest
