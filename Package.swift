@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Transit", targets: ["Transit"]),
         .library(name: "ChannelSocket", targets: ["ChannelSocket"]),
         .library(name: "ChannelSocketTesting", targets: ["ChannelSocketTesting"]),
+        .library(name: "ChannelSocketNIO", targets: ["ChannelSocketNIO"]),
         .library(name: "ChannelSocketHummingbird", targets: ["ChannelSocketHummingbird"]),
         .library(name: "ChannelSocketClientNIO", targets: ["ChannelSocketClientNIO"]),
         .library(name: "ChannelSocketRedis", targets: ["ChannelSocketRedis"]),
@@ -50,8 +51,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ChannelSocketNIO",
+            dependencies: [
+                "ChannelSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
             name: "ChannelSocketHummingbird",
             dependencies: [
+                "ChannelSocketNIO",
                 "ChannelSocket", "EDN",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -90,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "chsk",
             dependencies: [
-                "EDN", "Transit", "ChannelSocket", "ChannelSocketHummingbird", "ChannelSocketClientNIO", "ChannelSocketRedis", "CReadline",
+                "EDN", "Transit", "ChannelSocket", "ChannelSocketHummingbird", "ChannelSocketNIO", "ChannelSocketClientNIO", "ChannelSocketRedis", "CReadline",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,7 +120,7 @@ let package = Package(
         .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "ChannelSocketTesting", "EDN", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["chsk", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["chsk", "TestSupport", "ChannelSocket", "ChannelSocketClientNIO", "ChannelSocketHummingbird", "ChannelSocketRedis", "ChannelSocketTesting", "EDN", "Transit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], exclude: ["socket_replay.py", "requirements.txt"], swiftSettings: strictSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["chsk", "TestSupport", "ChannelSocket", "ChannelSocketClientNIO", "ChannelSocketHummingbird", "ChannelSocketNIO", "ChannelSocketRedis", "ChannelSocketTesting", "EDN", "Transit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], exclude: ["socket_replay.py", "requirements.txt"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

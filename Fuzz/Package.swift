@@ -36,7 +36,7 @@ let package = Package(
             .product(name: "ChannelSocket", package: "chsk"),
         ]),
         .executableTarget(name: "FuzzWSFrames", dependencies: [
-            "FuzzSupport", .product(name: "ChannelSocketHummingbird", package: "chsk"),
+            "FuzzSupport", .product(name: "ChannelSocketNIO", package: "chsk"),
         ]),
         .executableTarget(name: "FuzzAjaxRequest", dependencies: [
             "FuzzSupport", .product(name: "EDN", package: "chsk"), .product(name: "ChannelSocket", package: "chsk"),

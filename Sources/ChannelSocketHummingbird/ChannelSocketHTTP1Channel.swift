@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
+import ChannelSocketNIO
 import Synchronization
 
 /// HTTP/1.1 for a Hummingbird application with the channel socket's WebSocket upgrade done
@@ -103,8 +104,7 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
                     // The HTTP phase timers end here; the WebSocket's own bounds take over.
                     sync.removeHandler(guardHandler.value, promise: nil)
                     let request = Self.connectionRequest(head, connected: true, retained: server.options.retainedRequestHeaders)
-                    try sync.addHandler(WebSocketBackpressureHandler(limits: limits, server: server, label: request.params["client-id"] ?? "?"))
-                    try sync.addHandler(WebSocketEngineHandler(server: server, request: request, maxFrameSize: maxFrame, limits: limits))
+                    try ChannelSocketNIO.addWebSocketHandlers(to: sync, server: server, request: request, limits: limits.webSocket)
                     return UpgradeResult.webSocket
                 }
             }
@@ -188,7 +188,7 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
 }
 
 /// NIO's WebSocket upgrade negotiation (header checks, `Sec-WebSocket-Accept`), with the
-/// upgraded pipeline being only `WebSocketEngineHandler`: NIO's own upgrade would add its frame
+/// upgraded pipeline being only the engine's handlers (`ChannelSocketNIO`): NIO's own upgrade would add its frame
 /// encoder and a cumulating frame decoder to every connection.
 struct RawWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     typealias UpgradeResult = ChannelSocketHTTP1Channel.UpgradeResult
@@ -205,265 +205,5 @@ struct RawWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
 
     func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
         pipeline(channel, upgradeRequest)
-    }
-}
-
-/// One upgraded WebSocket on the event loop, reading and writing the frames itself (no NIO
-/// frame decoder, encoder or cumulation buffer per connection): complete messages go to the
-/// engine as they arrive (unmasked straight into the engine's bytes; fragmented messages
-/// joined here, up to the message size limit); pings are answered here; a close frame is
-/// answered and the channel closed; the channel's end is reported to the engine.
-final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    let server: ChannelSocketServer
-    let request: ConnectionRequest
-    private var reader: WebSocketFrameReader
-    /// Set on the event loop once the engine has registered the connection.
-    private var connection: WebSocketConnection?
-    /// Messages that arrived before that (the client may speak right after the upgrade).
-    private var early: [[UInt8]] = []
-    private var inactive = false
-    private var sentClose = false
-    /// After a protocol error nothing more is read.
-    private var failed = false
-    /// A fragmented message being joined (first frame's opcode was text or binary).
-    private var fragments: [UInt8]?
-    /// The first frame's opcode of the message being joined (1 text, 2 binary).
-    private var fragmentOpcode: UInt8 = 0
-    /// The client's close frame has been read: nothing after it is taken.
-    private var receivedClose = false
-    let limits: HTTPLimits
-
-    init(server: ChannelSocketServer, request: ConnectionRequest, maxFrameSize: Int, limits: HTTPLimits = .init()) {
-        self.server = server
-        self.request = request
-        self.limits = limits
-        self.reader = WebSocketFrameReader(maxFrameSize: maxFrameSize, requireMasked: true)
-    }
-
-    private func outbound(_ context: ChannelHandlerContext) -> ChannelWebSocketOutbound {
-        ChannelWebSocketOutbound(channel: context.channel, closeTimeout: limits.closeTimeout)
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        let outbound = self.outbound(context)
-        let server = self.server, request = self.request
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        Task {
-            let connection = await server.openWebSocket(request, outbound: outbound)
-            eventLoop.execute { loopBound.value.registered(connection) }
-        }
-    }
-
-    private func registered(_ connection: WebSocketConnection) {
-        self.connection = connection
-        for message in early { connection.receive(message) }
-        early = []
-        if inactive { Task { await connection.closed() } }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data)
-        // A frame's answer (a pong, a close, an inline reply) can make NIO read again before
-        // it returns: a write that fails reads what the peer sent last. Such bytes wait here
-        // until the frames in hand are done, in order.
-        guard !reading else {
-            reentered.append(bytes)
-            return
-        }
-        reading = true
-        defer { reading = false }
-        var next: ByteBuffer? = bytes
-        while let input = next, !failed, !receivedClose {
-            do {
-                try reader.read(input, allocator: context.channel.allocator) { frame in
-                    if !failed { handle(frame, context: context) }
-                }
-            } catch {
-                server.countRefusal(.wsProtocolError)
-                fail(context: context, code: error.code, error.reason)
-            }
-            // One pong for the pings of everything just read, to the last of them (RFC 6455
-            // §5.5.3 allows it): a ping flood costs one write per read, not one per ping. Its
-            // flush may read again (see above).
-            if let payload = pendingPong {
-                pendingPong = nil
-                let pong = WebSocketFrameOut.frame(opcode: 10, payload: payload, allocator: context.channel.allocator)
-                context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-            }
-            next = reentered.isEmpty ? nil : reentered.removeFirst()
-        }
-        reentered.removeAll()
-    }
-
-    /// In `channelRead` (see there), and the bytes read meanwhile.
-    private var reading = false
-    /// The payload of the last ping read and not answered yet.
-    private var pendingPong: [UInt8]?
-    private var reentered: [ByteBuffer] = []
-
-    private func handle(_ frame: WebSocketFrameIn, context: ChannelHandlerContext) {
-        guard !receivedClose else { return }   // nothing after a close counts (RFC 6455 §5.5.1)
-        switch frame.opcode {
-        case 0, 1, 2:
-            let isContinuation = frame.opcode == 0
-            guard isContinuation == (fragments != nil) else {
-                // A continuation with nothing to continue, or a new message inside a fragmented one.
-                fail(context: context, code: 1002, "fragmentation out of order")
-                return
-            }
-            var bytes = frame.payload
-            var opcode = frame.opcode
-            if !frame.fin || isContinuation {
-                if !isContinuation { fragmentOpcode = frame.opcode }
-                opcode = fragmentOpcode
-                fragments?.append(contentsOf: bytes) ?? (fragments = bytes)
-                if fragments!.count > server.options.maxMessageBytes {
-                    fragments = nil
-                    fail(context: context, code: 1009, "fragmented message over \(server.options.maxMessageBytes) bytes")
-                    return
-                }
-                guard frame.fin else { return }
-                bytes = fragments!
-                fragments = nil
-            }
-            // A text message must be UTF-8 (RFC 6455 §8.1): 1007, not a silent drop.
-            if opcode == 1, !Self.isValidUTF8(bytes) {
-                server.countRefusal(.invalidUTF8)
-                fail(context: context, code: 1007, "text message is not valid UTF-8")
-                return
-            }
-            if let connection { connection.receive(bytes) } else { early.append(bytes) }
-        case 9:
-            pendingPong = frame.payload
-        case 8:
-            // Answer the client's close with its code (or 1000), then hang up; a close frame
-            // that breaks the rules (RFC 6455 §7.4) is answered with 1002 (1007 for a reason
-            // that is not UTF-8).
-            receivedClose = true
-            let p = frame.payload
-            var code: UInt16 = p.count >= 2 ? UInt16(p[0]) << 8 | UInt16(p[1]) : 1000
-            if p.count == 1 || (p.count >= 2 && !Self.isValidCloseCode(code)) {
-                server.countRefusal(.wsProtocolError)
-                server.log(.info, "ws \(request.params["client-id"] ?? "?"): invalid close frame; closing (1002)")
-                code = 1002
-            } else if p.count > 2, !Self.isValidUTF8(Array(p[2...])) {
-                server.countRefusal(.invalidUTF8)
-                code = 1007
-            }
-            if !sentClose {
-                sentClose = true
-                outbound(context).close(code: code, reason: "")
-            } else {
-                context.close(promise: nil)
-            }
-        default:
-            break   // pong
-        }
-    }
-
-    private func fail(context: ChannelHandlerContext, code: UInt16, _ why: String) {
-        failed = true
-        fragments = nil
-        server.log(.info, "ws \(request.params["client-id"] ?? "?"): \(why); closing (\(code))")
-        guard !sentClose else { return }
-        sentClose = true
-        outbound(context).close(code: code, reason: "")
-    }
-
-    /// Close codes a peer may send (RFC 6455 §7.4.1-2): 1000-1003, 1007-1014, 3000-4999.
-    static func isValidCloseCode(_ code: UInt16) -> Bool {
-        switch code {
-        case 1000...1003, 1007...1014, 3000...4999: true
-        default: false
-        }
-    }
-
-    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        (try? UTF8Span(validating: bytes.span)) != nil
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // Hummingbird's server allows half-closure: a client that went away shows up as
-        // input closed, not as an inactive channel. A WebSocket has no use for a half-open
-        // connection.
-        if let event = event as? ChannelEvent, event == .inputClosed {
-            context.close(promise: nil)
-            return
-        }
-        // Graceful shutdown: going away (1001); the close timeout drops a peer that does not
-        // answer, and the shutdown timeout whatever is left.
-        if event is ChannelShouldQuiesceEvent {
-            let channel = context.channel
-            channel.eventLoop.scheduleTask(in: TimeAmount(limits.shutdownTimeout)) { channel.close(promise: nil) }
-            if !sentClose {
-                sentClose = true
-                outbound(context).close(code: 1001, reason: "server shutting down")
-            }
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        inactive = true
-        if let connection { Task { await connection.closed() } }
-        context.fireChannelInactive()
-    }
-}
-
-/// The engine's outbound side of one socket: frames written straight to the NIO channel
-/// (from any thread; NIO keeps their order per calling thread and runs them on the loop).
-struct ChannelWebSocketOutbound: WebSocketOutbound {
-    let channel: any Channel
-    /// After our close frame, how long the peer has to answer before the connection is dropped.
-    var closeTimeout: Duration = .seconds(3)
-
-    func write(_ message: [UInt8], binary: Bool) {
-        channel.writeAndFlush(Self.frames.frame(message, binary: binary, allocator: channel.allocator), promise: nil)
-    }
-
-    /// One push batch goes to every socket of its uids as the same bytes: its frame is built
-    /// once and shared (NIO only reads a buffer it writes), instead of copied per socket.
-    static let frames = SharedFrameCache()
-
-    func close(code: UInt16, reason: String) {
-        let payload = [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(reason.utf8.prefix(123))
-        let channel = self.channel
-        channel.writeAndFlush(WebSocketFrameOut.frame(opcode: 8, payload: payload, allocator: channel.allocator)).whenComplete { _ in
-            channel.close(promise: nil)
-        }
-        // A peer that reads nothing never lets the close frame out: drop it after the timeout.
-        channel.eventLoop.scheduleTask(in: TimeAmount(closeTimeout)) { channel.close(promise: nil) }
-    }
-}
-
-/// The last large frame built, kept with the message it was built from: a write of the same
-/// message (the same array storage, as the engine hands one packed batch to every socket)
-/// reuses it. The cache holds the message, so its storage cannot be freed and reused by
-/// another message while it is compared against.
-final class SharedFrameCache: Sendable {
-    /// Smaller frames are cheaper to build than to look up.
-    static let minimumBytes = 4096
-    private let last = Mutex<(message: [UInt8], binary: Bool, frame: ByteBuffer)?>(nil)
-
-    func frame(_ message: [UInt8], binary: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard message.count >= Self.minimumBytes else {
-            return WebSocketFrameOut.frame(opcode: binary ? 2 : 1, payload: message, allocator: allocator)
-        }
-        let address = message.withUnsafeBufferPointer { $0.baseAddress }
-        if let hit = last.withLock({ last -> ByteBuffer? in
-            guard let last, last.binary == binary, last.message.count == message.count,
-                  last.message.withUnsafeBufferPointer({ $0.baseAddress }) == address else { return nil }
-            return last.frame
-        }) {
-            return hit
-        }
-        let frame = WebSocketFrameOut.frame(opcode: binary ? 2 : 1, payload: message, allocator: allocator)
-        last.withLock { $0 = (message, binary, frame) }
-        return frame
     }
 }

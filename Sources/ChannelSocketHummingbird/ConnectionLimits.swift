@@ -1,5 +1,6 @@
 import CoreMetrics
 import ChannelSocket
+public import ChannelSocketNIO
 import HummingbirdCore
 import NIOCore
 import NIOHTTP1
@@ -71,6 +72,14 @@ public struct HTTPLimits: Sendable, Equatable {
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
         self.maxConnections = nil
+    }
+}
+
+extension HTTPLimits {
+    /// The WebSocket bounds among these (`ChannelSocketNIO.addWebSocketHandlers`).
+    public var webSocket: WebSocketLimits {
+        WebSocketLimits(maxQueuedBytesPerWebSocket: maxQueuedBytesPerWebSocket, writeStallTimeout: writeStallTimeout,
+                        closeTimeout: closeTimeout, shutdownTimeout: shutdownTimeout)
     }
 }
 
@@ -278,106 +287,6 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // A peer that does not read the answer, or never hangs up, does not keep the connection.
         channel.eventLoop.scheduleTask(in: TimeAmount(limits.closeTimeout)) { channel.close(promise: nil) }
-    }
-}
-
-/// Bounds what waits to be written to one WebSocket, and applies TCP backpressure to its
-/// reads. It sits at the head of an upgraded pipeline, so every frame (pushes, replies, pongs,
-/// closes) passes it.
-///
-/// - While the channel is not writable (more than the write-buffer high-water mark waits),
-///   reads are held: the client's own sends back up in TCP instead of in our memory.
-/// - A write that would take the queue past `maxQueuedBytesPerWebSocket` closes the socket at
-///   once (the queue is dropped), with a log line and a count.
-/// - A socket unwritable for `writeStallTimeout` is closed with `1008`.
-final class WebSocketBackpressureHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private let limits: HTTPLimits
-    private let server: ChannelSocketServer
-    private let label: String
-    private var readPending = false
-    private var stallTimer: Scheduled<Void>?
-    private var aborted = false
-
-    init(limits: HTTPLimits, server: ChannelSocketServer, label: String) {
-        self.limits = limits
-        self.server = server
-        self.label = label
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            context.read()
-        } else {
-            readPending = true
-        }
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard !aborted else {
-            promise?.fail(ChannelError.ioOnClosedChannel)
-            return
-        }
-        let size = unwrapOutboundIn(data).readableBytes
-        let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
-        if buffered + size > limits.maxQueuedBytesPerWebSocket {
-            aborted = true
-            server.log(.warning, "ws \(label): \(buffered + size) bytes waiting for a client that does not read (limit \(limits.maxQueuedBytesPerWebSocket)); closed")
-            server.countRefusal(.wsQueueFull)
-            promise?.fail(ChannelError.outputClosed)
-            context.close(promise: nil)
-            return
-        }
-        if server.metrics.isEnabled {
-            // Queued until NIO has handed the bytes to the kernel (or failed).
-            let meter = server.metrics.wsOutboundQueuedBytes
-            meter.increment(by: Double(size))
-            let done = promise ?? context.eventLoop.makePromise()
-            done.futureResult.whenComplete { _ in meter.decrement(by: Double(size)) }
-            context.write(data, promise: done)
-            return
-        }
-        context.write(data, promise: promise)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            stallTimer?.cancel()
-            stallTimer = nil
-            if readPending {
-                readPending = false
-                context.read()
-            }
-        } else if stallTimer == nil {
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            stallTimer = context.eventLoop.scheduleTask(in: TimeAmount(limits.writeStallTimeout)) {
-                let (handler, context) = loopBound.value
-                handler.stallTimer = nil
-                handler.stalled(context: context)
-            }
-        }
-        context.fireChannelWritabilityChanged()
-    }
-
-    private func stalled(context: ChannelHandlerContext) {
-        guard !context.channel.isWritable, !aborted else { return }
-        aborted = true
-        server.log(.warning, "ws \(label): client read nothing for \(limits.writeStallTimeout); closed (1008)")
-        server.countRefusal(.wsWriteStalled)
-        // The close frame goes out only if there is room; the connection ends either way.
-        let frame = WebSocketFrameOut.frame(opcode: 8, payload: [0x03, 0xF0] + Array("write stalled".utf8), allocator: context.channel.allocator)
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
-        context.close(promise: nil)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        stallTimer?.cancel()
-        stallTimer = nil
-        context.fireChannelInactive()
     }
 }
 

@@ -1,5 +1,6 @@
 import ChannelSocket
 import ChannelSocketHummingbird
+import ChannelSocketNIO
 import EDN
 import Foundation
 import NIOCore

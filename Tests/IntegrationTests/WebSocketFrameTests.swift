@@ -1,5 +1,6 @@
 import ChannelSocket
 @testable import ChannelSocketHummingbird
+@testable import ChannelSocketNIO
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1

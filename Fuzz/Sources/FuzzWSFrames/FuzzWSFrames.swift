@@ -1,4 +1,4 @@
-import ChannelSocketHummingbird
+import ChannelSocketNIO
 import FuzzSupport
 
 /// WebSocket frame reader (RFC 6455 §5.2). The first two bytes choose a split point, the
