@@ -26,6 +26,7 @@ let package = Package(
             name: "ChannelSocketVapor",
             dependencies: [
                 .product(name: "ChannelSocket", package: "chsk"),
+                .product(name: "ChannelSocketNIO", package: "chsk"),
                 .product(name: "EDN", package: "chsk"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "NIOCore", package: "swift-nio"),

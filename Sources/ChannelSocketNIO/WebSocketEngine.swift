@@ -228,7 +228,7 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
                     if !failed { handle(frame, context: context) }
                 }
             } catch {
-                server.countRefusal(.wsProtocolError)
+                server.countRefusal(error.code == 1009 ? .messageTooLarge : .wsProtocolError)
                 fail(context: context, code: error.code, error.reason)
             }
             // One pong for the pings of everything just read, to the last of them (RFC 6455
@@ -257,6 +257,7 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
             let isContinuation = frame.opcode == 0
             guard isContinuation == (fragments != nil) else {
                 // A continuation with nothing to continue, or a new message inside a fragmented one.
+                server.countRefusal(.wsProtocolError)
                 fail(context: context, code: 1002, "fragmentation out of order")
                 return
             }
@@ -268,6 +269,7 @@ final class WebSocketEngineHandler: ChannelInboundHandler, RemovableChannelHandl
                 fragments?.append(contentsOf: bytes) ?? (fragments = bytes)
                 if fragments!.count > server.options.maxMessageBytes {
                     fragments = nil
+                    server.countRefusal(.messageTooLarge)
                     fail(context: context, code: 1009, "fragmented message over \(server.options.maxMessageBytes) bytes")
                     return
                 }

@@ -153,6 +153,37 @@ final class ReadOnFlush: ChannelOutboundHandler {
     }
 }
 
+extension WebSocketEngineHandlerTests {
+    /// Each refusal is counted under its reason: a frame over the size limit and a fragmented
+    /// message that grows past it are `messageTooLarge` (closed 1009), an unmasked client frame
+    /// a `wsProtocolError` (closed 1002).
+    @Test(arguments: ["frame", "fragments", "unmasked"])
+    func refusalsAreCountedByReason(_ kind: String) async throws {
+        let channel = NIOAsyncTestingChannel()
+        let server = try ChannelSocketServer(options: .init(maxMessageBytes: 100))
+        try await channel.testingEventLoop.executeInContext {
+            let request = ConnectionRequest(method: "GET", path: "/chsk", params: ["client-id": "e"], isWebSocket: true)
+            try channel.pipeline.syncOperations.addHandler(WebSocketEngineHandler(server: server, request: request, maxFrameSize: 100))
+        }
+        let bytes: [UInt8]
+        switch kind {
+        case "frame": bytes = WebSocketFrameTests.clientFrame(opcode: 1, Array(repeating: 65, count: 101))
+        case "fragments": bytes = WebSocketFrameTests.clientFrame(fin: false, opcode: 1, Array(repeating: 65, count: 60))
+            + WebSocketFrameTests.clientFrame(opcode: 0, Array(repeating: 65, count: 60))
+        default: bytes = [0x81, 0x02, 0x41, 0x42]
+        }
+        try await channel.writeInbound(ByteBuffer(bytes: bytes))
+        var closeCode: UInt16?
+        while let out = try await channel.readOutbound(as: ByteBuffer.self) {
+            let view = Array(out.readableBytesView)
+            if view.first == 0x88, view.count >= 4 { closeCode = UInt16(view[2]) << 8 | UInt16(view[3]) }
+        }
+        #expect(closeCode == (kind == "unmasked" ? 1002 : 1009))
+        #expect(server.refusalCounts[kind == "unmasked" ? .wsProtocolError : .messageTooLarge] == 1)
+        _ = try? await channel.finish()
+    }
+}
+
 @Suite struct RetainedRequestTests {
     /// A WebSocket keeps only the request headers an app needs for its life (cookie, origin,
     /// …), not a client's 30 KB of others; the upgrade check still saw them all.

@@ -1,14 +1,18 @@
 public import ChannelSocket
+import ChannelSocketNIO
 public import NIOCore
 public import Vapor
 
 /// The Vapor adapter's settings: the bounds it adds to the engine's.
 public struct ChannelSocketVaporConfiguration: Sendable {
     /// Bytes that may wait to be written to one WebSocket (frames the peer has not read yet).
-    /// A write past it closes the socket (`1008`), logged and counted
+    /// A write past it closes the socket at once, logged and counted
     /// (`RefusalReason.wsQueueFull`): a client that does not read cannot grow the server.
     /// Default 4 MiB, as the Hummingbird adapter's `HTTPLimits.maxQueuedBytesPerWebSocket`.
     public var maxQueuedBytesPerWebSocket: Int
+    /// How long a WebSocket may stay unwritable (its peer reads nothing) before it is closed
+    /// with `1008` (`RefusalReason.wsWriteStalled`). Default 10 s.
+    public var writeStallTimeout: Duration
     /// How often a held long-poll checks that its client is still connected. Vapor tells a
     /// handler nothing when a client hangs up, so a held poll writes an empty chunk at this
     /// interval (after committing to `200`); a failed write withdraws the poll
@@ -17,19 +21,27 @@ public struct ChannelSocketVaporConfiguration: Sendable {
     /// on any server that cannot see the hang-up. Default 1 s.
     public var hangUpCheckInterval: TimeAmount
     /// After the server sends a WebSocket close frame, how long it waits for the peer's close
-    /// (or any sign of life) before it drops the connection. Default 3 s.
-    public var closeTimeout: TimeAmount
+    /// before it drops the connection. Default 3 s.
+    public var closeTimeout: Duration
     /// How long a graceful shutdown (`Application.asyncShutdown`) waits for the WebSockets to
     /// report their `1001` closes. Default 5 s.
     public var shutdownTimeout: Duration
 
     /// The defaults (see each property).
-    public init(maxQueuedBytesPerWebSocket: Int = 4 << 20, hangUpCheckInterval: TimeAmount = .seconds(1),
-                closeTimeout: TimeAmount = .seconds(3), shutdownTimeout: Duration = .seconds(5)) {
+    public init(maxQueuedBytesPerWebSocket: Int = 4 << 20, writeStallTimeout: Duration = .seconds(10),
+                hangUpCheckInterval: TimeAmount = .seconds(1),
+                closeTimeout: Duration = .seconds(3), shutdownTimeout: Duration = .seconds(5)) {
         self.maxQueuedBytesPerWebSocket = maxQueuedBytesPerWebSocket
+        self.writeStallTimeout = writeStallTimeout
         self.hangUpCheckInterval = hangUpCheckInterval
         self.closeTimeout = closeTimeout
         self.shutdownTimeout = shutdownTimeout
+    }
+
+    /// The WebSocket bounds among these.
+    var webSocketLimits: WebSocketLimits {
+        WebSocketLimits(maxQueuedBytesPerWebSocket: maxQueuedBytesPerWebSocket, writeStallTimeout: writeStallTimeout,
+                        closeTimeout: closeTimeout, shutdownTimeout: shutdownTimeout)
     }
 }
 

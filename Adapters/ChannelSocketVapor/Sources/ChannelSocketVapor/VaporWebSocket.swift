@@ -1,11 +1,17 @@
 import ChannelSocket
+import ChannelSocketNIO
 import NIOCore
+import NIOHTTP1
 import NIOWebSocket
-import Synchronization
 import Vapor
 
 extension VaporChannelSocket {
-    /// Upgrades a checked `GET` to a WebSocket run by Vapor's WebSocketKit, wired to the engine.
+    /// Upgrades a checked `GET` to a WebSocket served by the engine's own NIO handlers
+    /// (`ChannelSocketNIO`, as `chsk serve` serves it), not by WebSocketKit: NIO's negotiation
+    /// answers the upgrade, then the channel's pipeline reads and writes frames itself, with
+    /// the RFC 6455 checks WebSocketKit leaves undone (unmasked client frames, text that is not
+    /// UTF-8, invalid close codes), the message size limit, one pong per read for a ping flood,
+    /// TCP backpressure, a bounded write queue and a write-stall timeout.
     static func webSocket(_ request: Request, connection: ConnectionRequest, server: ChannelSocketServer,
                           configuration: ChannelSocketVaporConfiguration) -> Response {
         // Vapor upgrades only when `Connection` names `upgrade`, and NIO's upgrader needs a key
@@ -15,109 +21,58 @@ extension VaporChannelSocket {
               request.headers.first(name: "sec-websocket-key") != nil,
               request.headers.first(name: "sec-websocket-version") == "13"
         else { return refusedUpgrade(.webSocketUpgradeFailed) }
-        var keptRequest = connection
-        keptRequest.headers = keptRequest.headers.filter { ConnectionRequest.keepsHeader($0.key, retained: server.options.retainedRequestHeaders) }
-        let kept = keptRequest
-        let limit = server.options.maxMessageBytes
-        // One frame over the message limit is refused by NIO's decoder as soon as its header is
-        // read (WebSocketKit closes with 1009); a fragmented message is checked whole by the
-        // engine (`WebSocketConnection.receive`: 1009).
-        return request.webSocket(maxFrameSize: .init(integerLiteral: max(limit, 1 << 14))) { _, ws in
-            let outbound = VaporWebSocketOutbound(ws: ws, server: server, label: kept.clientID ?? "?",
-                                                  limit: configuration.maxQueuedBytesPerWebSocket,
-                                                  closeTimeout: configuration.closeTimeout)
-            let gate = InboundGate()
-            ws.onText { _, text in gate.receive(Array(text.utf8)) }
-            ws.onBinary { _, buffer in gate.receive(Array(buffer: buffer)) }
-            Task {
-                let engineConnection = await server.openWebSocket(kept, outbound: outbound)
-                gate.open(engineConnection)
-                ws.onClose.whenComplete { _ in
-                    Task { await engineConnection.closed() }
-                }
-            }
-        }
+        var kept = connection
+        kept.headers = kept.headers.filter { ConnectionRequest.keepsHeader($0.key, retained: server.options.retainedRequestHeaders) }
+        let response = Response(status: .switchingProtocols)
+        response.upgrader = EngineWebSocketUpgrader(server: server, request: kept, limits: configuration.webSocketLimits)
+        return response
     }
 }
 
-/// Inbound messages of one WebSocket, held in order until the engine has opened the
-/// connection (Vapor hands over the socket first), then passed straight on.
-final class InboundGate: Sendable {
-    private struct State {
-        var connection: WebSocketConnection?
-        var pending: [[UInt8]] = []
-    }
-    private let state = Mutex(State())
-
-    /// A message from the socket (on its event loop).
-    func receive(_ message: [UInt8]) {
-        let connection = state.withLock { s -> WebSocketConnection? in
-            if s.connection == nil { s.pending.append(message) }
-            return s.connection
-        }
-        connection?.receive(message)
-    }
-
-    /// The engine's connection exists: what waited goes to it first, in order.
-    func open(_ connection: WebSocketConnection) {
-        while true {
-            let batch = state.withLock { s -> [[UInt8]] in
-                if s.pending.isEmpty { s.connection = connection }
-                defer { s.pending = [] }
-                return s.pending
-            }
-            if batch.isEmpty { return }
-            for message in batch { connection.receive(message) }
-        }
-    }
-}
-
-/// The engine's outbound side of one Vapor WebSocket: writes go to the channel in order and
-/// are counted until written. Past `limit` bytes waiting (a client that does not read), the
-/// socket is closed with `1008`, logged and counted (`RefusalReason.wsQueueFull`). After a
-/// close frame, a peer that neither answers it nor a ping within `closeTimeout` is dropped
-/// (WebSocketKit alone would wait for its close forever).
-final class VaporWebSocketOutbound: WebSocketOutbound {
-    let ws: WebSocket
+/// Vapor's hook for an upgrade (a `101` response's `upgrader`): the engine's WebSocket.
+struct EngineWebSocketUpgrader: Upgrader {
     let server: ChannelSocketServer
-    let label: String
-    let limit: Int
-    let closeTimeout: TimeAmount
-    private let queued = Atomic<Int>(0)
-    private let closing = Atomic<Bool>(false)
+    let request: ConnectionRequest
+    let limits: WebSocketLimits
 
-    init(ws: WebSocket, server: ChannelSocketServer, label: String, limit: Int, closeTimeout: TimeAmount) {
-        self.ws = ws
+    func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
+        EngineProtocolUpgrader(server: server, request: request, limits: limits)
+    }
+}
+
+/// NIO's WebSocket negotiation (`Sec-WebSocket-Accept`, header checks) with the upgraded
+/// pipeline being the engine's handlers only: NIO's own upgrade would add its frame decoder
+/// and encoder, and the engine reads and writes frames itself.
+final class EngineProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
+    let server: ChannelSocketServer
+    let request: ConnectionRequest
+    let limits: WebSocketLimits
+    let negotiation: NIOWebSocketServerUpgrader
+
+    init(server: ChannelSocketServer, request: ConnectionRequest, limits: WebSocketLimits) {
         self.server = server
-        self.label = label
-        self.limit = limit
-        self.closeTimeout = closeTimeout
+        self.request = request
+        self.limits = limits
+        negotiation = NIOWebSocketServerUpgrader(
+            maxFrameSize: max(server.options.maxMessageBytes, 1 << 14), automaticErrorHandling: false,
+            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() })
     }
 
-    func write(_ message: [UInt8], binary: Bool) {
-        guard !closing.load(ordering: .acquiring) else { return }
-        let count = message.count
-        let total = queued.add(count, ordering: .relaxed).newValue
-        if total > limit {
-            queued.subtract(count, ordering: .relaxed)
-            server.log(.warning, "ws \(label): \(total) bytes waiting for a client that does not read (limit \(limit)); closed")
-            server.countRefusal(.wsQueueFull)
-            close(code: 1008, reason: "client does not read")
-            return
-        }
-        let promise = ws.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { _ in self.queued.subtract(count, ordering: .relaxed) }
-        ws.send(raw: message, opcode: binary ? .binary : .text, fin: true, promise: promise)
+    var supportedProtocol: String { negotiation.supportedProtocol }
+    var requiredUpgradeHeaders: [String] { negotiation.requiredUpgradeHeaders }
+
+    func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead,
+                              initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+        negotiation.buildUpgradeResponse(channel: channel, upgradeRequest: upgradeRequest,
+                                         initialResponseHeaders: initialResponseHeaders)
     }
 
-    func close(code: UInt16, reason: String) {
-        guard !closing.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let ws = self.ws, timeout = closeTimeout
-        // WebSocketKit sends the code only (no reason text).
-        ws.close(code: WebSocketErrorCode(codeNumber: Int(code))).whenComplete { _ in
-            // WebSocketKit's keep-alive drops a peer that answers no ping within the interval:
-            // here, one that does not answer our close either.
-            ws.eventLoop.execute { if !ws.isClosed { ws.pingInterval = timeout } }
+    func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
+        let server = self.server, request = self.request, limits = self.limits
+        return context.eventLoop.makeCompletedFuture {
+            try ChannelSocketNIO.addWebSocketHandlers(to: context.pipeline.syncOperations, server: server,
+                                                      request: request, limits: limits)
         }
     }
 }

@@ -15,9 +15,14 @@ final class RawSocket: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private(set) var isClosed = false
 
-    init(port: Int, readTimeout: Double = 10) throws {
+    /// A connection to 127.0.0.1:`port`; `receiveBuffer` shrinks the kernel's receive buffer
+    /// (for a client that does not read).
+    init(port: Int, readTimeout: Double = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.socket(errno) }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

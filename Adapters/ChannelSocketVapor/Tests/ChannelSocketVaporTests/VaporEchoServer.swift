@@ -57,10 +57,11 @@ final class VaporEchoServer: Sendable {
     static func with(wire: WireOption = .auto, csrfToken: String? = nil, maxMessageBytes: Int = 1 << 20,
                      longPollTimeout: Duration = .seconds(20), wsKeepAlive: Duration = .seconds(25),
                      packer: any Packer = EDNPacker(), allowWebSocket: Bool = true,
+                     configuration: ChannelSocketVaporConfiguration = .init(hangUpCheckInterval: .milliseconds(200)),
                      _ body: (VaporEchoServer) async throws -> Void) async throws {
         let server = try await VaporEchoServer(wire: wire, csrfToken: csrfToken, maxMessageBytes: maxMessageBytes,
                                                longPollTimeout: longPollTimeout, wsKeepAlive: wsKeepAlive,
-                                               packer: packer, allowWebSocket: allowWebSocket)
+                                               packer: packer, allowWebSocket: allowWebSocket, configuration: configuration)
         do { try await body(server) } catch {
             await server.stop()
             throw error
