@@ -120,6 +120,15 @@ let package = Package(
         .testTarget(name: "TransitTests", dependencies: ["Transit", "EDN", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ChannelSocketTests", dependencies: ["ChannelSocket", "ChannelSocketTesting", "EDN", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "CLITests", dependencies: ["chsk", "TestSupport"], swiftSettings: strictSettings),
+        // The DocC articles' Swift blocks as compiled code (Examples/snippets, issue 15).
+        .testTarget(name: "DocSnippetTests",
+                    dependencies: ["TestSupport", "EDN", "Transit", "ChannelSocket", "ChannelSocketClientNIO", "ChannelSocketHummingbird",
+                                   "ChannelSocketRedis", "ChannelSocketTesting", .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                   .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                                   .product(name: "Logging", package: "swift-log")],
+                    path: "Examples/snippets", swiftSettings: strictSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["chsk", "TestSupport", "ChannelSocket", "ChannelSocketClientNIO", "ChannelSocketHummingbird", "ChannelSocketNIO", "ChannelSocketRedis", "ChannelSocketTesting", "EDN", "Transit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], exclude: ["socket_replay.py", "requirements.txt"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

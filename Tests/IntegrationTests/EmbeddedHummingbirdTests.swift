@@ -50,24 +50,7 @@ enum EmbeddingExample {
 @Suite(.serialized) struct EmbeddedHummingbirdTests {
     /// Every `// README: NAME` … `// README: end` block of this file, without its indentation.
     static func snippets() throws -> [String: String] {
-        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-        var blocks: [String: String] = [:]
-        var current: (name: String, lines: [String], indent: Int)?
-        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.drop { $0 == " " }
-            if trimmed.hasPrefix("// README: ") {
-                let name = String(trimmed.dropFirst("// README: ".count))
-                if name == "end", let block = current {
-                    blocks[block.name] = block.lines.map { String($0.dropFirst(min(block.indent, $0.count))) }.joined(separator: "\n")
-                    current = nil
-                } else if name != "end" {
-                    current = (name, [], line.count - trimmed.count)
-                }
-            } else if current != nil {
-                current!.lines.append(String(line))
-            }
-        }
-        return blocks
+        MarkedBlocks.blocks(in: try String(contentsOfFile: #filePath, encoding: .utf8), prefix: "README:")
     }
 
     @Test func readmeShowsTheseLines() throws {
