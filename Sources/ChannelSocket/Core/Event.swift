@@ -42,8 +42,10 @@ public struct Event: Sendable, Hashable, CustomStringConvertible {
         self.storage = .tape(TapeData(tape: tape, node: node))
     }
 
+    /// Equal ids and equal data (wherever the data is kept).
     public static func == (a: Event, b: Event) -> Bool { a.id == b.id && a.data == b.data }
 
+    /// Hashes the id and the data (wherever the data is kept).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(id)
         hasher.combine(data)
