@@ -9,11 +9,12 @@
 //   Transit JSON-verbose / MessagePack bytes → T
 //   engine inbound …         WebSocketConnection.receive of the event framed as a client sends
 //                            it ([[:chat/send data] "cb"]), to an inline handler that decodes
-//                            the typed payload with message.decode(T.self): the tree path (no
-//                            typed handler registered: the engine reads an EDNValue tree) and
-//                            the tape path (a typed EventRouter started: the engine reads the
+//                            the typed payload with message.decode(T.self): with no typed
+//                            router (the tree path: the engine reads an EDNValue tree) and with
+//                            a typed EventRouter started (the tape path: the engine reads the
 //                            bytes into a tape and the payload is decoded from it), EDN and
-//                            Transit JSON; and an untyped event's data read on both.
+//                            Transit JSON; and an untyped event (:chat/plain, its handler
+//                            reads message.data) on both servers.
 //
 //   typed-bench [--time S] [--runs N] [--only TEXT]   (--only: the rows whose name contains TEXT, and the baseline unless TEXT starts with =)
 //
@@ -173,8 +174,8 @@ let ednTree = try EDNReader.read(ednBytes)
 rows.append(Row(name: "EDNValue → T (EDNDecoder, value already read)", bytes: ednBytes.count,
                 seconds: try measure("EDNValue → T (EDNDecoder, value already read)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: ednTree)) }))
 let event = Event("chat/send", ednTree)
-rows.append(Row(name: "Event.decode (read event: typed router/client)", bytes: ednBytes.count,
-                seconds: try measure("Event.decode (read event: typed router/client)") { blackHole(try event.decode(ChatMessage<Instant>.self)) }))
+rows.append(Row(name: "Event.decode (event built from a value: client)", bytes: ednBytes.count,
+                seconds: try measure("Event.decode (event built from a value: client)") { blackHole(try event.decode(ChatMessage<Instant>.self)) }))
 let tv = TransitDecoder(format: .jsonVerbose)
 rows.append(Row(name: "Transit JSON-verbose bytes → T", bytes: transitVerbose.count,
                 seconds: try measure("Transit JSON-verbose bytes → T") { blackHole(try tv.decode(ChatMessage<Instant>.self, from: transitVerbose)) }))
@@ -213,10 +214,10 @@ func inboundConnection(_ packer: any Packer, typed: Bool) async throws -> (WebSo
     let value = try EDNReader.read(ednBytes)
     let packers: [(String, any Packer)] = [("EDN", EDNPacker()), ("Transit JSON", TransitPacker(format: .json))]
     for (label, packer) in packers {
-        for (id, what) in [("chat/send", "typed"), ("chat/plain", "untyped, data read")] {
+        for (id, what) in [("chat/send", "typed"), ("chat/plain", "untyped")] {
             let frame = try Framing.pack([.kw(id), value], callbackID: "a1b2c3", generation: .v2, packer: packer)
             for typed in [false, true] {
-                let name = "engine inbound \(label) \(what), \(typed ? "tape path" : "tree path")"
+                let name = "engine inbound \(label) \(what), \(typed ? "typed router" : "no typed router")"
                 let (connection, stop) = try await inboundConnection(packer, typed: typed)
                 let before = decodedCount.load(ordering: .relaxed)
                 connection.receive(frame)

@@ -612,6 +612,47 @@ enum InboundFrame {
 struct TypedInbound: Sendable {
     let reader: any TapeUnpacker
     let ids: Set<Keyword>
+    /// The ids' texts (`ns/name`) as UTF-8.
+    let idTexts: [[UInt8]]
+    /// How far into a message `mayCarryTypedEvent` looks.
+    let window: Int
+
+    init(reader: any TapeUnpacker, ids: Set<Keyword>) {
+        self.reader = reader
+        self.ids = ids
+        self.idTexts = ids.map { Array($0.text.utf8) }
+        self.window = 64 + (idTexts.map(\.count).max() ?? 0)
+    }
+
+    /// False when the message cannot be one of the typed events as clients write them: none
+    /// of the ids' texts is in its first bytes, where every framing puts the event id
+    /// (`[[:ns/name …`, `+[[:ns/name …`, `[["~:ns/name", …`, MessagePack's string). Only a
+    /// shortcut: both paths make the same event, so a typed event this misses (an id written
+    /// with JSON escapes, after a long comment) goes through the tree path and decodes alike,
+    /// while untyped events skip building a tape and then a value from it.
+    func mayCarryTypedEvent(_ message: [UInt8]) -> Bool {
+        message.withUnsafeBufferPointer { m in
+            let end = min(m.count, window)
+            for text in idTexts {
+                let n = text.count
+                guard n > 0, n <= end else { continue }
+                let found = text.withUnsafeBufferPointer { t -> Bool in
+                    var i = 0
+                    while i + n <= end {
+                        if m[i] == t[0] {
+                            var j = 1
+                            while j < n && m[i + j] == t[j] { j += 1 }
+                            if j == n { return true }
+                        }
+                        i += 1
+                    }
+                    return false
+                }
+                if found { return true }
+            }
+            return false
+        }
+    }
 }
 
 extension ChannelSocketServer {
@@ -622,10 +663,11 @@ extension ChannelSocketServer {
     /// rest as callback id). v2 destructures `[value cb]`; callers decide what an unreadable
     /// message or a non-frame means for their transport.
     ///
-    /// With typed handlers registered (`registerTypedEvents`), the message is read to a tape
-    /// instead (`unpackInboundTape`), with the same results.
+    /// With typed handlers registered (`registerTypedEvents`), a message that may carry a
+    /// typed event (`TypedInbound.mayCarryTypedEvent`) is read to a tape instead
+    /// (`unpackInboundTape`), with the same results.
     func unpackInbound(_ message: [UInt8], generation: WireGeneration, source: String) -> InboundFrame {
-        if typedInboundOn.load(ordering: .relaxed), let typed = typedInbound.withLock({ $0 }) {
+        if typedInboundOn.load(ordering: .relaxed), let typed = typedInbound.withLock({ $0 }), typed.mayCarryTypedEvent(message) {
             return unpackInboundTape(message, generation: generation, source: source, typed)
         }
         switch generation {
