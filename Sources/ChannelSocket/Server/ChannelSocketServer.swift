@@ -769,8 +769,16 @@ extension ChannelSocketServer {
 
     /// What an inbound message makes on the path in force (`unpackInbound`, then the event as
     /// the transports classify it): for tests that compare the tape and tree paths.
-    package func inboundOutcome(_ message: [UInt8], generation: WireGeneration) -> InboundOutcome {
-        switch unpackInbound(message, generation: generation, source: "test") {
+    /// `forcingTape` takes the tape path whenever typed handlers are registered, skipping the
+    /// look for a typed id (`TypedInbound.mayCarryTypedEvent`).
+    package func inboundOutcome(_ message: [UInt8], generation: WireGeneration, forcingTape: Bool = false) -> InboundOutcome {
+        let frame: InboundFrame
+        if forcingTape, let typed = typedInbound.withLock({ $0 }) {
+            frame = unpackInboundTape(message, generation: generation, source: "test", typed)
+        } else {
+            frame = unpackInbound(message, generation: generation, source: "test")
+        }
+        switch frame {
         case .frame(let value, let callbackID):
             let (event, origin) = ServerEventMessage.classify(value)
             return .event(event, origin, callbackID: callbackID)
