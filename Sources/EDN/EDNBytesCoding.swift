@@ -51,6 +51,27 @@ extension EDNEncoder {
     }
 }
 
+extension ValueTape {
+    /// The tape of the first form of `bytes`, read as tools.reader's `read-string` reads (and
+    /// `EDNReader.next()` with the same options): one form, whatever follows it ignored
+    /// (unread, so it cannot fail), empty input (or only whitespace and comments) as `nil`.
+    /// The same syntax, bounds and errors (`EDNReadError`) as `EDNReader`. This is how
+    /// Sente's EDN packer reads a payload.
+    package static func firstEDNForm(_ bytes: [UInt8], options: EDNReader.Options) throws(EDNReadError) -> ValueTape {
+        try bytes.withUnsafeBufferPointer { buffer throws(EDNReadError) in
+            var parser = EDNParser(buffer: buffer, position: 0, options: options)
+            var tape = ValueTape(inputBytes: buffer.count)
+            try parser.skipTrivia(depth: 0)
+            if parser.position >= buffer.count {
+                tape.append(.null)
+                return tape
+            }
+            try parser.tapeValue(depth: 0, into: &tape)
+            return tape
+        }
+    }
+}
+
 extension EDNParser {
     /// The tape of the one value in `buffer` (`nil` for empty input), read with the tree
     /// reader's rules and bounds.

@@ -10,7 +10,7 @@
 /// metadata, Transit tagged values other than scalars (`~#set`, `~#list`, `~#cmap`, ratios,
 /// custom tags), and maps with a collection as a key or with keys that repeat. Decoding from
 /// such a node goes through `EDNDecoder`'s tree path, so both paths give the same results.
-package enum TapeNode {
+package enum TapeNode: Sendable {
     /// A scalar, or one of the rare forms above as a tree.
     case scalar(EDNValue)
     /// A map of `count` entries (key node, then value subtree, per entry); the keys are
@@ -23,7 +23,7 @@ package enum TapeNode {
 }
 
 /// The tape of one message and its construction helpers.
-package struct ValueTape {
+package struct ValueTape: Sendable {
     /// The nodes, in document order.
     package var nodes: [TapeNode] = []
 
@@ -223,6 +223,12 @@ package final class TapeDecoder: Decoder {
     /// Decodes the tape's root value.
     package static func decode<T: Decodable>(_ type: T.Type, from tape: ValueTape) throws -> T {
         try TapeDecoder(tape: tape).decodeValue(type, at: 0)
+    }
+
+    /// Decodes the subtree at `node` as if it were the root (an empty coding path): what
+    /// `decode(_:fromTree:)` gives for `tape.materialize(node)`, without materializing it.
+    package static func decode<T: Decodable>(_ type: T.Type, from tape: ValueTape, at node: Int) throws -> T {
+        try TapeDecoder(tape: tape).decodeValue(type, at: node)
     }
 
     @inline(__always)

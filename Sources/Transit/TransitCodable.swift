@@ -48,6 +48,13 @@ public struct TransitDecoder: Sendable {
         try EDNDecoder().decode(type, from: value)
     }
 
+    /// The tape of the one Transit value of `bytes`, read as `TransitReader.read(_:)` reads
+    /// it with the same options (bounds, cache, handlers, errors): what `decode(_:from:)`
+    /// decodes from.
+    package func tape(_ bytes: [UInt8]) throws(TransitError) -> ValueTape {
+        try bytes.withUnsafeBufferPointer { buffer throws(TransitError) in try read(buffer) }
+    }
+
     func read(_ buffer: UnsafeBufferPointer<UInt8>) throws(TransitError) -> ValueTape {
         var tape = ValueTape(inputBytes: buffer.count)
         if format == .msgpack {

@@ -7,6 +7,14 @@
 //   Transit JSON bytes → T   TransitDecoder(format: .json).decode(T.self, from: bytes)
 //   Transit JSON tree → T    TransitReader.read(bytes) then EDNDecoder().decode(T.self, from: value)
 //   Transit JSON-verbose / MessagePack bytes → T
+//   engine inbound …         WebSocketConnection.receive of the event framed as a client sends
+//                            it ([[:chat/send data] "cb"]), to an inline handler that decodes
+//                            the typed payload with message.decode(T.self): with no typed
+//                            router (the tree path: the engine reads an EDNValue tree) and with
+//                            a typed EventRouter started (the tape path: the engine reads the
+//                            bytes into a tape and the payload is decoded from it), EDN and
+//                            Transit JSON; and an untyped event (:chat/plain, its handler
+//                            reads message.data) on both servers.
 //
 //   typed-bench [--time S] [--runs N] [--only TEXT]   (--only: the rows whose name contains TEXT, and the baseline unless TEXT starts with =)
 //
@@ -17,22 +25,23 @@
 import ChannelSocket
 import EDN
 import Foundation
+import Synchronization
 import Transit
 
-struct Attachment: Codable, Equatable {
+struct Attachment: Codable, Equatable, Sendable {
     var name: String
     var mime: String
     var size: Int
 }
 
-struct Reaction: Codable, Equatable {
+struct Reaction: Codable, Equatable, Sendable {
     var emoji: String
     var users: [String]
 }
 
 /// The event's data. `When` is `Instant` for EDN/Transit (`#inst` / `~m`) and `Date` for
 /// JSONDecoder (a number, its default date strategy).
-struct ChatMessage<When: Codable & Equatable>: Codable, Equatable {
+struct ChatMessage<When: Codable & Equatable & Sendable>: Codable, Equatable, Sendable {
     var id: Int64
     var room: String
     var author: String
@@ -165,14 +174,63 @@ let ednTree = try EDNReader.read(ednBytes)
 rows.append(Row(name: "EDNValue → T (EDNDecoder, value already read)", bytes: ednBytes.count,
                 seconds: try measure("EDNValue → T (EDNDecoder, value already read)") { blackHole(try edn.decode(ChatMessage<Instant>.self, from: ednTree)) }))
 let event = Event("chat/send", ednTree)
-rows.append(Row(name: "Event.decode (read event: typed router/client)", bytes: ednBytes.count,
-                seconds: try measure("Event.decode (read event: typed router/client)") { blackHole(try event.decode(ChatMessage<Instant>.self)) }))
+rows.append(Row(name: "Event.decode (event built from a value: client)", bytes: ednBytes.count,
+                seconds: try measure("Event.decode (event built from a value: client)") { blackHole(try event.decode(ChatMessage<Instant>.self)) }))
 let tv = TransitDecoder(format: .jsonVerbose)
 rows.append(Row(name: "Transit JSON-verbose bytes → T", bytes: transitVerbose.count,
                 seconds: try measure("Transit JSON-verbose bytes → T") { blackHole(try tv.decode(ChatMessage<Instant>.self, from: transitVerbose)) }))
 let tm = TransitDecoder(format: .msgpack)
 rows.append(Row(name: "Transit MessagePack bytes → T", bytes: transitMsgpack.count,
                 seconds: try measure("Transit MessagePack bytes → T") { blackHole(try tm.decode(ChatMessage<Instant>.self, from: transitMsgpack)) }))
+
+// The engine's inbound path: bytes → frame → event → typed payload, per message.
+/// An outbound socket that drops what the engine writes.
+final class NullSocket: WebSocketOutbound {
+    func write(_ message: [UInt8], binary: Bool) {}
+    func close(code: UInt16, reason: String) {}
+}
+let decodedCount = Atomic<Int>(0)
+/// A server (`packer`) whose inline handler decodes each `chat/send` payload as the typed
+/// message (and reads `data` of any other event); with `typed`, a typed router is started on
+/// it too, which turns the engine's tape path on.
+func inboundConnection(_ packer: any Packer, typed: Bool) async throws -> (WebSocketConnection, StopHandle?) {
+    let server = try ChannelSocketServer(options: .init(userID: { $0.params["uid"].map(EDNValue.string) }, wire: .v2, packer: packer))
+    let stop = typed ? EventRouter().on("chat/send", as: ChatMessage<Instant>.self) { _, _ in }.start(on: server) : nil
+    server.handleEventsInline { message in
+        if message.id == Keyword("chat/send") {
+            if let m = try? message.decode(ChatMessage<Instant>.self), m.id == 982_451_653 { decodedCount.add(1, ordering: .relaxed) }
+        } else if message.data != nil {
+            decodedCount.add(1, ordering: .relaxed)
+        }
+    }
+    let connection = await server.openWebSocket(
+        ConnectionRequest(method: "GET", path: "/chsk", params: ["client-id": "c-1", "uid": "bench"], isWebSocket: true), outbound: NullSocket())
+    return (connection, stop)
+}
+/// The inbound rows. (In a function: written as top-level code, the loop's `EDNPacker` read
+/// `maxDepth` 0 in a release build with Swift 6.3.1, not reduced further.)
+@MainActor func inboundBench() async throws -> [Row] {
+    var rows: [Row] = []
+    let value = try EDNReader.read(ednBytes)
+    let packers: [(String, any Packer)] = [("EDN", EDNPacker()), ("Transit JSON", TransitPacker(format: .json))]
+    for (label, packer) in packers {
+        for (id, what) in [("chat/send", "typed"), ("chat/plain", "untyped")] {
+            let frame = try Framing.pack([.kw(id), value], callbackID: "a1b2c3", generation: .v2, packer: packer)
+            for typed in [false, true] {
+                let name = "engine inbound \(label) \(what), \(typed ? "typed router" : "no typed router")"
+                let (connection, stop) = try await inboundConnection(packer, typed: typed)
+                let before = decodedCount.load(ordering: .relaxed)
+                connection.receive(frame)
+                let after = decodedCount.load(ordering: .relaxed)
+                check(after == before + 1, "\(name) (\(after - before) decoded)")
+                rows.append(Row(name: name, bytes: frame.count, seconds: measure(name) { connection.receive(frame) }))
+                stop?.stop()
+            }
+        }
+    }
+    return rows
+}
+let inboundRows = try await inboundBench()
 
 // Encoding, for reference (EDNEncoder and TransitEncoder build the EDNValue, then print it).
 var encodeRows: [Row] = []
@@ -203,6 +261,11 @@ func printRows(_ rows: [Row], baseline: Double) {
     }
 }
 printRows(rows, baseline: baseline)
+if !inboundRows.allSatisfy({ $0.seconds.isNaN }) {
+    print("")
+    print(pad("engine inbound (receive → typed payload)", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONDecoder", 15, right: true))
+    printRows(inboundRows, baseline: baseline)
+}
 if !encodeRows.allSatisfy({ $0.seconds.isNaN }) {
     print("")
     print(pad("encoder (for reference)", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONEncoder", 15, right: true))

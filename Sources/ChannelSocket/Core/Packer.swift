@@ -32,6 +32,15 @@ extension Packer {
     public func unpackFrame(_ payload: [UInt8]) throws -> EDNValue { try unpack(payload) }
 }
 
+/// A packer that can also read a payload straight into a flat `ValueTape` (the byte decoders'
+/// form), with exactly the bounds, errors and results of its `unpack` (`frame` false) or
+/// `unpackFrame` (`frame` true): the engine's path to typed handlers without an `EDNValue`
+/// tree. `EDNPacker` and `TransitPacker` have it; other packers go through `unpack`.
+protocol TapeUnpacker: Sendable {
+    /// The tape of a payload; `frame` allows the frame vector's extra level, as `unpackFrame`.
+    func unpackTape(_ payload: [UInt8], frame: Bool) throws -> ValueTape
+}
+
 /// Sente's default `:edn` packer: Clojure's `pr-str` to write, tools.reader's `read-string` to
 /// read (one form; whatever follows it is ignored; empty input reads as `nil`).
 public struct EDNPacker: Packer {
@@ -79,5 +88,14 @@ public struct EDNPacker: Packer {
         options.maxDepth += extraDepth
         var reader = EDNReader(payload, options: options)
         return try reader.next() ?? .null
+    }
+}
+
+extension EDNPacker: TapeUnpacker {
+    /// `read`'s tape: one form, the rest ignored, empty as `nil`.
+    func unpackTape(_ payload: [UInt8], frame: Bool) throws -> ValueTape {
+        var options = readerOptions
+        options.maxDepth += frame ? 1 : 0
+        return try ValueTape.firstEDNForm(payload, options: options)
     }
 }

@@ -48,3 +48,12 @@ public struct TransitPacker: Packer {
         TransitStreamReader(bytes, format: format, options: readerOptions)
     }
 }
+
+extension TransitPacker: TapeUnpacker {
+    /// `read`'s tape (`TransitDecoder`'s, with the same options).
+    func unpackTape(_ payload: [UInt8], frame: Bool) throws -> ValueTape {
+        var options = readerOptions
+        options.maxDepth += frame ? 1 : 0
+        return try TransitDecoder(format: format, options: options).tape(payload)
+    }
+}

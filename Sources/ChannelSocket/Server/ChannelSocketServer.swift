@@ -45,6 +45,11 @@ public final class ChannelSocketServer: Sendable {
     /// (`handleEventsInline` is called once, before the server takes connections).
     let inlineHandler = Atomic<Unmanaged<InlineHandler>?>(nil)
     let inlineHandlers = Mutex<[InlineHandler]>([])
+    /// Set while typed handlers are registered (`EventRouter.start(on:)`) and the packer can
+    /// read to a tape: inbound messages then go through `unpackInboundTape`. Checked first
+    /// with the atomic flag, so a server without typed handlers pays one relaxed load.
+    let typedInbound = Mutex<TypedInbound?>(nil)
+    let typedInboundOn = Atomic<Bool>(false)
 
     final class InlineHandler: Sendable {
         let handle: @Sendable (ServerEventMessage) -> Void
@@ -540,19 +545,22 @@ public final class ChannelSocketServer: Sendable {
         if options.wire == .auto, generation == .v1 {
             await registry.noteAjaxGeneration(uid: uid, clientID: clientID, .v1)
         }
-        let value: EDNValue, callbackID: EDNValue?, badPackage: String?
+        let event: Event, origin: EventOrigin, callbackID: EDNValue?
         switch unpackInbound(message, generation: generation, source: "POST \(clientID)") {
         case .frame(let v, let cb):
-            (value, callbackID, badPackage) = (v, cb, nil)
+            (event, origin) = ServerEventMessage.classify(v)
+            callbackID = cb
+        case .event(let e, let o, let cb):
+            (event, origin, callbackID) = (e, o, cb)
         case .badPackage(let text):
-            (value, callbackID, badPackage) = (.null, nil, text)
+            (event, origin) = ServerEventMessage.classify(.null, badPackage: text)
+            callbackID = nil
         case .unreadable(let error):
             log(.warning, "POST \(clientID): unreadable message: \(error)")
             return HTTPReply(status: 400, text: "Unreadable message: \(error)")
         case .notAFrame:
             return HTTPReply(status: 400, text: "A v2 message must be [event cb-id-or-nil]")
         }
-        let (event, origin) = ServerEventMessage.classify(value, badPackage: badPackage)
         log(.debug, "POST \(clientID) → \(EDNPrinter.string(event.value).prefix(200))")
         guard callbackID != nil else {
             deliver(ServerEventMessage(event: event, origin: origin, uid: eventUID(uid, generation), clientID: clientID, request: request, replier: nil))
@@ -588,12 +596,63 @@ public final class ChannelSocketServer: Sendable {
 enum InboundFrame {
     /// The value and its callback id, if any.
     case frame(EDNValue, callbackID: EDNValue?)
+    /// The tape path (typed handlers registered): the event and its origin, already
+    /// classified as `ServerEventMessage.classify` does, and the callback id, if any.
+    case event(Event, EventOrigin, callbackID: EDNValue?)
     /// v1: the payload after `-` could not be read (Sente makes `[:chsk/bad-package "rest"]`).
     case badPackage(String)
     /// v2: the payload could not be read.
     case unreadable(any Error)
     /// v2: readable, but no `[value cb]` sequence.
     case notAFrame(EDNValue)
+}
+
+/// What the engine needs for the tape path: the packer's tape reader and the event ids of
+/// typed handlers (the only events whose data stays on the tape).
+struct TypedInbound: Sendable {
+    let reader: any TapeUnpacker
+    let ids: Set<Keyword>
+    /// The ids' texts (`ns/name`) as UTF-8.
+    let idTexts: [[UInt8]]
+    /// How far into a message `mayCarryTypedEvent` looks.
+    let window: Int
+
+    init(reader: any TapeUnpacker, ids: Set<Keyword>) {
+        self.reader = reader
+        self.ids = ids
+        self.idTexts = ids.map { Array($0.text.utf8) }
+        self.window = 64 + (idTexts.map(\.count).max() ?? 0)
+    }
+
+    /// False when the message cannot be one of the typed events as clients write them: none
+    /// of the ids' texts is in its first bytes, where every framing puts the event id
+    /// (`[[:ns/name …`, `+[[:ns/name …`, `[["~:ns/name", …`, MessagePack's string). Only a
+    /// shortcut: both paths make the same event, so a typed event this misses (an id written
+    /// with JSON escapes, after a long comment) goes through the tree path and decodes alike,
+    /// while untyped events skip building a tape and then a value from it.
+    func mayCarryTypedEvent(_ message: [UInt8]) -> Bool {
+        message.withUnsafeBufferPointer { m in
+            let end = min(m.count, window)
+            for text in idTexts {
+                let n = text.count
+                guard n > 0, n <= end else { continue }
+                let found = text.withUnsafeBufferPointer { t -> Bool in
+                    var i = 0
+                    while i + n <= end {
+                        if m[i] == t[0] {
+                            var j = 1
+                            while j < n && m[i + j] == t[j] { j += 1 }
+                            if j == n { return true }
+                        }
+                        i += 1
+                    }
+                    return false
+                }
+                if found { return true }
+            }
+            return false
+        }
+    }
 }
 
 extension ChannelSocketServer {
@@ -603,7 +662,14 @@ extension ChannelSocketServer {
     /// `[value cb]` (so a bad package arrives as `[:chsk/bad-event :chsk/bad-package]` with the
     /// rest as callback id). v2 destructures `[value cb]`; callers decide what an unreadable
     /// message or a non-frame means for their transport.
+    ///
+    /// With typed handlers registered (`registerTypedEvents`), a message that may carry a
+    /// typed event (`TypedInbound.mayCarryTypedEvent`) is read to a tape instead
+    /// (`unpackInboundTape`), with the same results.
     func unpackInbound(_ message: [UInt8], generation: WireGeneration, source: String) -> InboundFrame {
+        if typedInboundOn.load(ordering: .relaxed), let typed = typedInbound.withLock({ $0 }), typed.mayCarryTypedEvent(message) {
+            return unpackInboundTape(message, generation: generation, source: source, typed)
+        }
         switch generation {
         case .v1:
             let rest = Array(message.dropFirst())
@@ -626,6 +692,117 @@ extension ChannelSocketServer {
             return .frame(items[0], callbackID: items.count > 1 ? nonNil(items[1]) : nil)
         }
     }
+
+    /// `unpackInbound` through the packer's tape: the same frame and event rules, bounds and
+    /// errors, but the message is read once into a flat tape and no `EDNValue` tree is built
+    /// for the data of an event with a typed handler (`Event.decode` reads it from the tape).
+    /// Other events get their data as a value at once, as on the tree path. The rare forms a
+    /// tape holds as one value node (a frame or event written as a Transit `~#list`, EDN
+    /// metadata, …) go through the tree path's rules.
+    func unpackInboundTape(_ message: [UInt8], generation: WireGeneration, source: String, _ typed: TypedInbound) -> InboundFrame {
+        let tape: ValueTape
+        switch generation {
+        case .v1:
+            let rest = Array(message.dropFirst())
+            let isFrame = message.first == UInt8(ascii: "+")
+            do { tape = try typed.reader.unpackTape(rest, frame: isFrame) } catch {
+                log(.warning, "\(source): bad package: \(error)")
+                let text = String(decoding: rest, as: UTF8.self)
+                guard isFrame else { return .badPackage(text) }
+                // `[:chsk/bad-package "rest"]`, destructured as [value cb].
+                return .frame(.keyword(Reserved.badPackage), callbackID: .string(text))
+            }
+            if case .scalar(let value) = tape.nodes[0] {
+                if isFrame, let items = value.sequenceElements, !items.isEmpty {
+                    return .frame(items[0], callbackID: items.count > 1 ? nonNil(items[1]) : nil)
+                }
+                return .frame(value, callbackID: nil)
+            }
+            if isFrame, let frame = Self.tapeFrame(tape) {
+                return Self.classified(tape, node: frame.node, callbackID: frame.callbackID, typed.ids)
+            }
+            return Self.classified(tape, node: 0, callbackID: nil, typed.ids)
+        case .v2:
+            do { tape = try typed.reader.unpackTape(message, frame: true) } catch { return .unreadable(error) }
+            if case .scalar(let value) = tape.nodes[0] {
+                guard let items = value.sequenceElements, !items.isEmpty else { return .notAFrame(value) }
+                return .frame(items[0], callbackID: items.count > 1 ? nonNil(items[1]) : nil)
+            }
+            guard let frame = Self.tapeFrame(tape) else { return .notAFrame(tape.materialize(0)) }
+            return Self.classified(tape, node: frame.node, callbackID: frame.callbackID, typed.ids)
+        }
+    }
+
+    /// `[value cb]` on a tape whose root is a vector or list of at least one element: the
+    /// value's node and the callback id (`nil` when missing or `nil`).
+    static func tapeFrame(_ tape: ValueTape) -> (node: Int, callbackID: EDNValue?)? {
+        switch tape.nodes[0] {
+        case .vector(let n, _) where n > 0, .list(let n, _) where n > 0:
+            return (1, n > 1 ? nonNil(tape.materialize(tape.end(of: 1))) : nil)
+        default:
+            return nil
+        }
+    }
+
+    static func classified(_ tape: ValueTape, node: Int, callbackID: EDNValue?, _ typedIDs: Set<Keyword>) -> InboundFrame {
+        let (event, origin) = ServerEventMessage.classify(tape, node: node, typedIDs: typedIDs)
+        return .event(event, origin, callbackID: callbackID)
+    }
+
+    /// Reads inbound messages through the packer's tape from now on, keeping the data of
+    /// events with these ids on it for typed decoding (`EventRouter.start(on:)`). Does nothing
+    /// for a packer without a tape reader. An empty set turns the tape path off.
+    func registerTypedEvents(_ ids: Set<Keyword>) {
+        let reader = options.packer as? any TapeUnpacker
+        typedInbound.withLock { typed in
+            if let reader, !ids.isEmpty {
+                typed = TypedInbound(reader: reader, ids: ids)
+            } else {
+                typed = nil
+            }
+            typedInboundOn.store(typed != nil, ordering: .relaxed)
+        }
+    }
+
+    /// True while inbound messages go through the tape path.
+    package var readsInboundToTape: Bool { typedInboundOn.load(ordering: .relaxed) }
+
+    /// What an inbound message makes on the path in force (`unpackInbound`, then the event as
+    /// the transports classify it): for tests that compare the tape and tree paths.
+    /// `forcingTape` takes the tape path whenever typed handlers are registered, skipping the
+    /// look for a typed id (`TypedInbound.mayCarryTypedEvent`).
+    package func inboundOutcome(_ message: [UInt8], generation: WireGeneration, forcingTape: Bool = false) -> InboundOutcome {
+        let frame: InboundFrame
+        if forcingTape, let typed = typedInbound.withLock({ $0 }) {
+            frame = unpackInboundTape(message, generation: generation, source: "test", typed)
+        } else {
+            frame = unpackInbound(message, generation: generation, source: "test")
+        }
+        switch frame {
+        case .frame(let value, let callbackID):
+            let (event, origin) = ServerEventMessage.classify(value)
+            return .event(event, origin, callbackID: callbackID)
+        case .event(let event, let origin, let callbackID):
+            return .event(event, origin, callbackID: callbackID)
+        case .badPackage(let text):
+            let (event, origin) = ServerEventMessage.classify(.null, badPackage: text)
+            return .event(event, origin, callbackID: nil)
+        case .unreadable(let error):
+            return .unreadable(String(describing: error))
+        case .notAFrame(let value):
+            return .notAFrame(value)
+        }
+    }
+}
+
+/// What an inbound message makes (`ChannelSocketServer.inboundOutcome`).
+package enum InboundOutcome: Equatable, Sendable {
+    /// The event delivered to the app, its origin and the callback id.
+    case event(Event, EventOrigin, callbackID: EDNValue?)
+    /// Unreadable (v2): the error's text.
+    case unreadable(String)
+    /// Read, but no frame (v2).
+    case notAFrame(EDNValue)
 }
 
 /// A one-shot rendezvous between a reply and the task waiting for it.

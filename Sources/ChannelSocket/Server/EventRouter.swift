@@ -28,6 +28,11 @@ import Synchronization
 ///     }
 /// ```
 ///
+/// While a router with typed handlers runs on a server with the EDN or a Transit packer, the
+/// engine reads inbound messages straight from the wire bytes into a flat tape and keeps the
+/// data of the typed handlers' events on it: the payload is decoded from the bytes as read,
+/// with no `EDNValue` tree built for it (`message.data` still builds one when asked).
+///
 /// Data that does not decode as the handler's type never reaches it: the mismatch (an
 /// `EventPayloadError` naming the coding path) is logged as a warning, handed to
 /// `onPayloadError` if set, and the event is then answered the way an unhandled event is:
@@ -145,16 +150,24 @@ public struct EventRouter: Sendable {
 
     /// Starts consuming `server.events` in a task; handlers run one after another, in arrival
     /// order. Returns the handle that stops it.
+    ///
+    /// With typed handlers, the server reads inbound messages for them straight from the wire
+    /// bytes (EDN and Transit packers): the data of an event with a typed handler is decoded
+    /// from the message as read, with no `EDNValue` tree built for it, until `stop()`.
     public func start(on server: ChannelSocketServer) -> StopHandle {
         var router = self
         if router.logSink == nil { router.logSink = { [weak server] level, text in server?.log(level, text) } }
+        let typedIDs = Set(router.typedHandlers.keys)
+        if !typedIDs.isEmpty { server.registerTypedEvents(typedIDs) }
         let task = Task {
             for await message in server.events {
                 if Task.isCancelled { break }
                 await router.route(message)
             }
         }
-        return StopHandle(task: task)
+        guard !typedIDs.isEmpty else { return StopHandle(task: task) }
+        let onStop: @Sendable () -> Void = { [weak server] in server?.registerTypedEvents([]) }
+        return StopHandle(task: task, onStop: onStop)
     }
 }
 
@@ -174,8 +187,17 @@ extension ServerEventMessage {
 /// Stops a started `EventRouter`.
 public struct StopHandle: Sendable {
     let task: Task<Void, Never>
+    let onStop: (@Sendable () -> Void)?
 
-    /// Stops routing. `server.events` is a single-consumer stream, and cancelling its consumer
-    /// ends it: start one router per server.
-    public func stop() { task.cancel() }
+    init(task: Task<Void, Never>, onStop: (@Sendable () -> Void)? = nil) {
+        self.task = task
+        self.onStop = onStop
+    }
+
+    /// Stops routing (and the server's reading of typed events to tapes). `server.events` is a
+    /// single-consumer stream, and cancelling its consumer ends it: start one router per server.
+    public func stop() {
+        onStop?()
+        task.cancel()
+    }
 }

@@ -71,6 +71,15 @@ public struct ServerEventMessage: Sendable {
         return (.badEvent(value), .engine(.badEvent(value)))
     }
 
+    /// `classify(_:)` for the value at `node` of a read message's tape: a valid event whose id
+    /// is in `typedIDs` keeps its data on the tape; anything else is built as a value.
+    static func classify(_ tape: ValueTape, node: Int, typedIDs: Set<Keyword>) -> (Event, EventOrigin) {
+        if case .scalar(let value) = tape.nodes[node] { return classify(value) }
+        if let event = Event(validating: tape, at: node, keepingDataIf: { typedIDs.contains($0) }) { return (event, .client) }
+        let value = tape.materialize(node)
+        return (.badEvent(value), .engine(.badEvent(value)))
+    }
+
     /// The engine's event, if it made this one.
     public var engineEvent: EngineEvent? {
         if case .engine(let e) = origin { return e }

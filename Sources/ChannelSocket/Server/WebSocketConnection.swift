@@ -61,8 +61,7 @@ public final class WebSocketConnection: Sendable {
             s.generation = g
             return g
         }
-        guard let (value, callbackID, badPackage) = unpack(message, generation: generation) else { return }
-        let (event, origin) = ServerEventMessage.classify(value, badPackage: badPackage)
+        guard let (event, origin, callbackID) = unpack(message, generation: generation) else { return }
         var replier: Replier? = nil
         if let callbackID {
             let server = self.server, id = connectionID, clientID = self.clientID
@@ -84,15 +83,20 @@ public final class WebSocketConnection: Sendable {
         server.deliver(ServerEventMessage(event: event, origin: origin, uid: server.eventUID(uid, generation), clientID: clientID, request: request, replier: replier))
     }
 
-    /// Sente's unpacking (`ChannelSocketServer.unpackInbound`); what v2 cannot use is dropped
-    /// with a log line, as Sente 1.21 does.
-    func unpack(_ message: [UInt8], generation: WireGeneration) -> (EDNValue, EDNValue?, badPackage: String?)? {
+    /// Sente's unpacking (`ChannelSocketServer.unpackInbound`) and the event it makes
+    /// (`ServerEventMessage.classify`); what v2 cannot use is dropped with a log line, as
+    /// Sente 1.21 does.
+    func unpack(_ message: [UInt8], generation: WireGeneration) -> (Event, EventOrigin, callbackID: EDNValue?)? {
         if generation == .v1 && message.isEmpty { return nil }
         switch server.unpackInbound(message, generation: generation, source: "ws #\(connectionID) \(clientID)") {
         case .frame(let value, let callbackID):
-            return (value, callbackID, nil)
+            let (event, origin) = ServerEventMessage.classify(value)
+            return (event, origin, callbackID)
+        case .event(let event, let origin, let callbackID):
+            return (event, origin, callbackID)
         case .badPackage(let text):
-            return (.null, nil, text)
+            let (event, origin) = ServerEventMessage.classify(.null, badPackage: text)
+            return (event, origin, nil)
         case .unreadable(let error):
             server.log(.warning, "ws #\(connectionID) \(clientID): unreadable message dropped: \(error)")
             return nil
