@@ -3,6 +3,7 @@ import ChannelSocketTesting
 import EDN
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// Collects a client's events and state changes for assertions.
@@ -126,15 +127,6 @@ struct ScriptedAjaxTransport: ClientTransport {
         for _ in 0..<rounds { await Task.yield(); try? await Task.sleep(for: .milliseconds(1)) }
     }
 
-    static func eventually(_ limit: Double = 5, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(limit)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return await condition()
-    }
-
     /// The real 1.14 browser client's console (browser-ws-v1-console.txt): state, handshake,
     /// reply, push — our client must report the same for the same server frames.
     @Test func acceptsRealV1ServerFramesLikeTheBrowserClient() async throws {
@@ -150,11 +142,11 @@ struct ScriptedAjaxTransport: ClientTransport {
                                          transport: ScriptedTransport(script: script))
         let probe = ClientProbe(client)
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         let reply = try await client.request(Event("test/hello", [.kw("n"): 7, .kw("from"): "browser"]), timeout: .seconds(5))
         #expect(reply == (try EDNReader.read(#"{:echo [:test/hello {:n 7, :from "browser"}], :uid "erin", :client-id "c"}"#)))
         try await client.send(Event("test/echo-push", [.kw("from"): "browser"]))
-        #expect(await Self.eventually { probe.events.count >= 3 })
+        #expect(await eventually { probe.events.count >= 3 })
         #expect(probe.events == [
             #"[:chsk/handshake ["erin" nil {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "erin"} true]]"#,
             #"[:chsk/recv [:test/echo {:from "browser"}]]"#,
@@ -184,11 +176,11 @@ struct ScriptedAjaxTransport: ClientTransport {
                                          transport: ScriptedTransport(script: script))
         let probe = ClientProbe(client)
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         let reply = try await client.request(Event("test/hello", [.kw("from"): .kw("jvm-client"), .kw("n"): 1]), timeout: .seconds(5))
         #expect(reply[.kw("client-id")] == "jvm-client-1")
         try await client.send(Event("test/echo-push", [.kw("from"): .kw("jvm-client")]))
-        #expect(await Self.eventually { script.received.count == 3 })
+        #expect(await eventually { script.received.count == 3 })
         #expect(script.received[2] == "[[:chsk/ws-pong] nil]")   // answered the server ping
         #expect(probe.events == [
             #"[:chsk/handshake ["carol" nil {:server "sente-1.21.0/http-kit", :uid-param "carol"} true]]"#,
@@ -199,7 +191,7 @@ struct ScriptedAjaxTransport: ClientTransport {
         let console = try EDNReader.read(#"[:chsk/state [{:type :ws, :open? false, :ever-opened? false, :csrf-token "test-csrf-token"} {:first-open? true, :open-changed? true, :uid "carol", :type :ws, :handshake-data {:server "sente-1.21.0/http-kit", :uid-param "carol"}, :ever-opened? true, :open? true, :opened? true, :csrf-token "test-csrf-token"} true]]"#)
         #expect(opened.event(generation: .v2).value == console)
         await client.disconnect()
-        #expect(await Self.eventually { probe.states.last?.new.isOpen == false })
+        #expect(await eventually { probe.states.last?.new.isOpen == false })
         let closed = try #require(probe.states.last)
         #expect(closed.new.lastClose?[.kw("reason")] == .kw("requested-disconnect"))
     }
@@ -215,7 +207,7 @@ struct ScriptedAjaxTransport: ClientTransport {
                                          transport: ScriptedAjaxTransport(script: script))
         let probe = ClientProbe(client)
         await client.start()
-        #expect(await Self.eventually { probe.events.count >= 2 })
+        #expect(await eventually { probe.events.count >= 2 })
         #expect(probe.events == [
             #"[:chsk/handshake ["frank" nil {:server "sente-1.14.0-RC2/http-kit-2.3.0", :uid-param "frank"} true]]"#,
             #"[:chsk/recv [:test/echo {:from "browser"}]]"#,
@@ -242,10 +234,10 @@ struct ScriptedAjaxTransport: ClientTransport {
         let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ajax, csrfToken: "nope"),
                                          transport: ScriptedAjaxTransport(script: script))
         await client.start()
-        #expect(await Self.eventually { await client.currentState.lastClose != nil })
+        #expect(await eventually { await client.currentState.lastClose != nil })
         #expect(await client.lastFailure?.status == 403)
         #expect(await !client.currentState.isOpen)
-        #expect(await Self.eventually { await client.currentState.nextReconnect != nil })
+        #expect(await eventually { await client.currentState.nextReconnect != nil })
         await client.disconnect()
     }
 
@@ -268,11 +260,11 @@ struct ScriptedAjaxTransport: ClientTransport {
                                          transport: InMemoryTransport(server: server))
         let probe = ClientProbe(client)
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         let reply = try await client.request(Event("my/req", [.kw("q"): 1]), timeout: .seconds(5))
         #expect(reply == [.kw("echo"): [.kw("my/req"), [.kw("q"): 1]], .kw("uid"): "ann", .kw("client-id"): "c1"])
         try await client.send(Event("test/echo-push", "hi"))
-        #expect(await Self.eventually { probe.events.contains { $0.contains("[:test/echo \"hi\"]") } })
+        #expect(await eventually { probe.events.contains { $0.contains("[:test/echo \"hi\"]") } })
         #expect(await client.currentState.type == (type == .ajax ? "ajax" : "ws"))
         #expect(await client.currentState.generation == (proto == .v1 ? .v1 : .v2))
         await client.disconnect()
@@ -284,7 +276,7 @@ struct ScriptedAjaxTransport: ClientTransport {
         let client = ChannelSocketClient(url: "http://127.0.0.1/chsk", options: .init(type: .auto, csrfToken: "tok", params: ["uid": "u"]),
                                          transport: InMemoryTransport(server: server, refuseWebSocket: true))
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         let state = await client.currentState
         #expect(state.type == "ajax")
         #expect(state.lastClose?[.kw("reason")] == .kw("downgrading-ws-to-ajax"))
@@ -305,7 +297,7 @@ struct ScriptedAjaxTransport: ClientTransport {
         let c2 = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok", clock: clock),
                                      transport: InMemoryTransport(server: silent))
         await c2.start()
-        #expect(await Self.eventually { await c2.currentState.isOpen })
+        #expect(await eventually { await c2.currentState.isOpen })
         let outcome = Task { () -> RequestError? in
             do throws(RequestError) {
                 _ = try await c2.request(Event("a/b"), timeout: .seconds(5))
@@ -325,9 +317,9 @@ struct ScriptedAjaxTransport: ClientTransport {
         let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ajax, csrfToken: "wrong"), transport: InMemoryTransport(server: server))
         let probe = ClientProbe(client)
         await client.start()
-        #expect(await Self.eventually { probe.states.contains { $0.new.lastClose != nil } })
+        #expect(await eventually { probe.states.contains { $0.new.lastClose != nil } })
         #expect(await !client.currentState.isOpen)
-        #expect(await Self.eventually { await client.currentState.nextReconnect != nil })
+        #expect(await eventually { await client.currentState.nextReconnect != nil })
         await client.disconnect()
     }
 
@@ -338,13 +330,13 @@ struct ScriptedAjaxTransport: ClientTransport {
                                          transport: InMemoryTransport(server: server))
         let probe = ClientProbe(client)
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         try await server.send(Event("chsk/close"), to: "u")       // server closes every socket of u
-        #expect(await Self.eventually { probe.states.contains { !$0.new.isOpen && $0.old.isOpen } })
-        #expect(await Self.eventually { await client.currentState.nextReconnect != nil })
+        #expect(await eventually { probe.states.contains { !$0.new.isOpen && $0.old.isOpen } })
+        #expect(await eventually { await client.currentState.nextReconnect != nil })
         #expect(await !client.currentState.isOpen)
         await clock.advance(by: .milliseconds(250))                 // the first back-off step (the floor)
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         #expect(probe.events.filter { $0.hasPrefix("[:chsk/handshake") }.count == 2)
         #expect(probe.events.last { $0.hasPrefix("[:chsk/handshake") }?.hasSuffix("false]]") == true)   // not the first handshake
         await client.disconnect()
@@ -382,16 +374,16 @@ struct ScriptedAjaxTransport: ClientTransport {
         let first = StateObserver(client.stateChanges), second = StateObserver(client.stateChanges)
         let unread = client.stateChanges(bufferingNewest: 2)
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
-        #expect(await Self.eventually { first.summary.contains("true -") && second.summary.contains("true -") })
+        #expect(await eventually { await client.currentState.isOpen })
+        #expect(await eventually { first.summary.contains("true -") && second.summary.contains("true -") })
         let before = first.changes.count
         let late = StateObserver(client.stateChanges)
         await client.reconnect()
-        #expect(await Self.eventually { await client.currentState.isOpen && first.changes.count > before + 1 })
+        #expect(await eventually { await client.currentState.isOpen && first.changes.count > before + 1 })
         await client.disconnect()
-        #expect(await Self.eventually { await !client.currentState.isOpen })
+        #expect(await eventually { await !client.currentState.isOpen })
         await client.finish()
-        #expect(await Self.eventually { first.ended && second.ended && late.ended })
+        #expect(await eventually { first.ended && second.ended && late.ended })
         #expect(first.summary.count >= 4, "\(first.summary)")
         #expect(first.summary == second.summary)
         #expect(first.changes.map(\.new) == second.changes.map(\.new))
@@ -414,7 +406,7 @@ struct ScriptedAjaxTransport: ClientTransport {
         let client = ChannelSocketClient(url: "http://x/chsk", options: .init(type: .ws, csrfToken: "tok", clock: clock),
                                          transport: InMemoryTransport(server: server))
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         await clock.advance(by: .seconds(10))          // idle 10 s (20 s halved) → ping with callback
         await clock.advance(by: .milliseconds(10))
         // Our server answers "pong", so the client stays open.
@@ -477,7 +469,7 @@ struct ScriptedAjaxTransport: ClientTransport {
             }
         }
         #expect(expected.count >= 3, "the recording's frames must yield events")
-        #expect(await ClientEngineTests.eventually { probe.events.count >= expected.count })
+        #expect(await eventually { probe.events.count >= expected.count })
         #expect(probe.events == expected, "\(file)")
         if !v1 {
             // Every server ping was answered with [[:chsk/ws-pong] nil].

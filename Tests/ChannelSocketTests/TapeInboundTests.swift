@@ -309,11 +309,11 @@ import Transit
         let client = ChannelSocketClient(url: "http://127.0.0.1/chsk", options: .init(type: type, csrfToken: "tok", params: ["uid": "ann"], packer: packer),
                                          transport: InMemoryTransport(server: server))
         await client.start()
-        #expect(await ClientEngineTests.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
 
         let message = SendMessage(room: "lobby", text: "hi", attachments: [Attachment(name: "a.png", size: 12), Attachment(name: "b.png", size: 34)])
         try await client.send("chat/send", message)
-        #expect(await ClientEngineTests.eventually { payloads.all == [message] })
+        #expect(await eventually { payloads.all == [message] })
         #expect(try await client.request("chat/size", Attachment(name: "c", size: 56), as: Int.self, timeout: .seconds(5)) == 56)
         let plain: EDNValue = [.kw("a"): [1, 2, .set([3])]]
         #expect(try await client.request(Event("chat/plain", plain), timeout: .seconds(5)) == plain)
@@ -325,7 +325,7 @@ import Transit
         // event (its data as sent, built from the tape on demand).
         let bad: EDNValue = [.kw("room"): "lobby", .kw("text"): "x", .kw("attachments"): [[.kw("name"): "a", .kw("size"): "big"]]]
         #expect(try await client.request(Event("chat/send", bad), timeout: .seconds(5)) == .kw("my-app/unhandled"))
-        #expect(await ClientEngineTests.eventually { errors.all.count == 1 && fallback.all.count == 1 })
+        #expect(await eventually { errors.all.count == 1 && fallback.all.count == 1 })
         let error = try #require(errors.all.first)
         #expect(error.codingPath == ["attachments", "0", "size"])
         #expect(error.pathDescription == "attachments[0].size")

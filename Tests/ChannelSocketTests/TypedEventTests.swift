@@ -3,6 +3,7 @@ import ChannelSocketTesting
 import EDN
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// Typed events: `EventRouter.on(_:as:)` / `onRequest`, the client's `request(_:_:as:)`,
@@ -46,7 +47,7 @@ import Testing
         let client = ChannelSocketClient(url: "http://127.0.0.1/chsk", options: .init(type: type, csrfToken: "tok", params: ["uid": uid]),
                                          transport: InMemoryTransport(server: server))
         await client.start()
-        _ = await ClientEngineTests.eventually { await client.currentState.isOpen }
+        _ = await eventually { await client.currentState.isOpen }
         return client
     }
 
@@ -72,13 +73,13 @@ import Testing
 
         // A typed send reaches its handler decoded.
         try await client.send("chat/send", SendMessage(room: "lobby", text: "hello"))
-        #expect(await ClientEngineTests.eventually { sent.all == [SendMessage(room: "lobby", text: "hello")] })
+        #expect(await eventually { sent.all == [SendMessage(room: "lobby", text: "hello")] })
 
         // A payload of the wrong shape: logged with its path, never reaches the handler, and
         // answered as an unhandled event (the fallback replies).
         let reply = try await client.request(Event("chat/history", [.kw("room"): "lobby", .kw("limit"): "two"]), timeout: .seconds(5))
         #expect(reply == .kw("my-app/unhandled"))
-        #expect(await ClientEngineTests.eventually { logs.all.contains { $0.contains(":chat/history") && $0.contains("at limit") && $0.contains("HistoryQuery") } })
+        #expect(await eventually { logs.all.contains { $0.contains(":chat/history") && $0.contains("at limit") && $0.contains("HistoryQuery") } })
         #expect(payloadErrors.all.map(\.codingPath) == [["limit"]])
         // A one-element event (no data) does not decode as a struct either.
         #expect(try await client.request(Event("chat/history"), timeout: .seconds(5)) == .kw("my-app/unhandled"))

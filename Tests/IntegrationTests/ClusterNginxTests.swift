@@ -84,12 +84,12 @@ enum Nginx {
             clients.append((client, box, reader))
         }
         for (client, _, _) in clients {
-            #expect(await LoopbackClientTests.eventually(15) { await client.currentState.isOpen })
+            #expect(await eventually(15) { await client.currentState.isOpen })
             #expect(await client.currentState.generation == .v2)
         }
         // Every node sees both uids (cluster-wide connected-uids), whichever node each is on.
         for i in 1...3 {
-            #expect(await LoopbackClientTests.eventually(10) {
+            #expect(await eventually(10) {
                 let r = ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(base + i)/connected"], timeout: 10).stdout
                 return r.contains("\"gus\"") && r.contains("\"hal\"")
             }, "node \(i)")
@@ -103,7 +103,7 @@ enum Nginx {
         }
         let want = (1...3).map { "[:app/from \($0)]" }
         for (client, box, reader) in clients {
-            #expect(await LoopbackClientTests.eventually(10) { box.value.count >= 3 })
+            #expect(await eventually(10) { box.value.count >= 3 })
             try? await Task.sleep(for: .milliseconds(300))
             #expect(box.value == want, "three pushes, made on three nodes, in order, once: \(box.value)")
             await client.disconnect()

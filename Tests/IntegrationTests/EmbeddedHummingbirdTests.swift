@@ -64,15 +64,6 @@ enum EmbeddingExample {
         #expect(readme.contains("## Embedding in a Hummingbird app"))
     }
 
-    static func eventually(_ seconds: Double = 10, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return await condition()
-    }
-
     @Test func channelSocketInTheAppsOwnRouterAndServiceGroup() async throws {
         let portBox = Mutex<Int?>(nil)
         let (chsk, services) = try EmbeddingExample.makeServices(port: 0, logger: Logger(label: "embed-test")) { channel in
@@ -85,7 +76,7 @@ enum EmbeddingExample {
             try await services.run()
         }
         defer { handler.cancel(); running.cancel() }
-        #expect(await Self.eventually { portBox.withLock { $0 } != nil })
+        #expect(await eventually { portBox.withLock { $0 } != nil })
         let port = try #require(portBox.withLock { $0 })
 
         // The app's own route is answered by its router.
@@ -106,13 +97,13 @@ enum EmbeddingExample {
             let events = client.events
             let reader = Task { for await e in events { received.value.append(e.description) } }
             await client.start()
-            #expect(await Self.eventually { await client.currentState.isOpen }, "\(type) client did not open")
+            #expect(await eventually { await client.currentState.isOpen }, "\(type) client did not open")
             #expect(await client.currentState.type == type.rawValue)
             let reply = try await client.request(Event("app/hello", [.kw("n"): 1]), timeout: .seconds(5))
             #expect(reply == [.kw("echo"): [.kw("n"): 1], .kw("uid"): .string("u-\(type.rawValue)")])
             let delivered = try await chsk.send(Event("app/news", "pushed"), to: .string("u-\(type.rawValue)"), flush: true)
             #expect(delivered >= 1)
-            #expect(await Self.eventually { received.value.contains { $0.contains("[:app/news \"pushed\"]") } }, "\(type): \(received.value)")
+            #expect(await eventually { received.value.contains { $0.contains("[:app/news \"pushed\"]") } }, "\(type): \(received.value)")
             clients.append((client, received, reader))
         }
 
@@ -120,7 +111,7 @@ enum EmbeddingExample {
         // ends within the shutdown service's bound (5 s) and a margin.
         let started = ContinuousClock.now
         await services.triggerGracefulShutdown()
-        let finished = await Self.eventually(8) { ended.withLock { $0 } }
+        let finished = await eventually(8) { ended.withLock { $0 } }
         let elapsed = ContinuousClock.now - started
         print("embedded app: graceful shutdown with 2 clients connected took \(elapsed)")
         #expect(finished, "graceful shutdown did not finish within 8 s")

@@ -16,15 +16,6 @@ import Transit
                             transport: NIOClientTransport())
     }
 
-    static func eventually(_ seconds: Double = 10, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return await condition()
-    }
-
     @Test(arguments: [("v1", ClientType.ws), ("v1", .ajax), ("v2", .ws), ("v2", .ajax), ("auto", .auto)])
     func requestReplyAndPush(wire: String, type: ClientType) async throws {
         let server = try ServeProcess(["--echo", "--wire", wire])
@@ -35,11 +26,11 @@ import Transit
         let events = client.events
         let reader = Task { for await e in events { received.value.append(e.description) } }
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         let reply = try await client.request(Event("my/req", [.kw("n"): 1]), timeout: .seconds(5))
         #expect(reply[.kw("echo")] == [.kw("my/req"), [.kw("n"): 1]])
         try await client.send(Event("test/echo-push", "pushed"))
-        #expect(await Self.eventually { received.value.contains { $0.contains("[:test/echo \"pushed\"]") } })
+        #expect(await eventually { received.value.contains { $0.contains("[:test/echo \"pushed\"]") } })
         #expect(await client.currentState.generation == (wire == "v1" ? .v1 : .v2))
         await client.disconnect()
         reader.cancel()
@@ -54,7 +45,7 @@ import Transit
                                          options: .init(type: type, params: ["uid": "tp"], packer: transit),
                                          transport: NIOClientTransport())
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         let data: EDNValue = [.kw("set"): .set([1, 2]), .kw("when"): .instant(Instant(millisecondsSinceEpoch: 1_700_000_000_000)), .kw("big"): .bigInteger(BigInteger("123456789012345678901234567890")!)]
         let reply = try await client.request(Event("my/req", data), timeout: .seconds(5))
         #expect(reply[.kw("echo")] == [.kw("my/req"), data])
@@ -66,7 +57,7 @@ import Transit
         defer { _ = server.terminate() }
         let client = Self.client(server.port, type: .auto, proto: .auto, uid: "fb")
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         #expect(await client.currentState.type == "ajax")
         let reply = try await client.request(Event("my/req"), timeout: .seconds(5))
         #expect(reply[.kw("uid")] == "fb")
@@ -80,13 +71,13 @@ import Transit
         let port = first.port
         let client = Self.client(port, type: type, proto: .auto, uid: "rs-\(type.rawValue)")
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         _ = first.terminate()
-        #expect(await Self.eventually { await !client.currentState.isOpen })
+        #expect(await eventually { await !client.currentState.isOpen })
         let restartedAt = Date()
         let second = try ServeProcess(["--echo", "--lp-timeout-ms", "2000", "--port", String(port)].filter { _ in true })
         defer { _ = second.terminate() }
-        #expect(await Self.eventually(15) { await client.currentState.isOpen })
+        #expect(await eventually(15) { await client.currentState.isOpen })
         let seconds = Date().timeIntervalSince(restartedAt)
         print("\(type.rawValue) client back \(String(format: "%.2f", seconds)) s after the server restarted")
         let reply = try await client.request(Event("my/req"), timeout: .seconds(5))
@@ -100,7 +91,7 @@ import Transit
         let client = Self.client(server.port, type: .ws, proto: .auto, uid: "t")
         await #expect(throws: RequestError.closed) { try await client.send(Event("a/b")) }
         await client.start()
-        #expect(await Self.eventually { await client.currentState.isOpen })
+        #expect(await eventually { await client.currentState.isOpen })
         let start = Date()
         await #expect(throws: RequestError.timeout) { _ = try await client.request(Event("a/b"), timeout: .milliseconds(300)) }
         #expect(Date().timeIntervalSince(start) < 3)

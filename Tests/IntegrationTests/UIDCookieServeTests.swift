@@ -23,7 +23,7 @@ import Testing
                                              options: .init(type: type, params: ["uid": "ignored"], headers: ["Cookie": "sid=carol-\(type.rawValue)"]),
                                              transport: NIOClientTransport())
             await client.start()
-            #expect(await LoopbackClientTests.eventually { await client.currentState.isOpen })
+            #expect(await eventually { await client.currentState.isOpen })
             #expect(await client.currentState.uid == .string("carol-\(type.rawValue)"))
             let reply = try await client.request(Event("my/req"), timeout: .seconds(5))
             #expect(reply[.kw("uid")] == .string("carol-\(type.rawValue)"))

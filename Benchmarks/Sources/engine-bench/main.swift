@@ -122,14 +122,14 @@ for i in 0..<uids {
 let pushed = Event("bench/fan", [.kw("n"): 1, .kw("text"): "hello"])
 let uidValues = (0..<uids).map { EDNValue.string("u\($0)") }
 if selected("broadcast") { results.append(("broadcast", await measureAsync(seconds: seconds, batch: uids) {
-    try? await fan.broadcast(pushed)
+    _ = try? await fan.broadcast(pushed)
     await fan.flush()
 })) }
 if selected("send-each") {
     // From a task off the main actor (as an app's handler would run), one send per uid.
     let ns = await Task.detached {
         await measureAsync(seconds: seconds, batch: uids) {
-            for uid in uidValues { try? await fan.send(pushed, to: uid) }
+            for uid in uidValues { _ = try? await fan.send(pushed, to: uid) }
             await fan.flush()
         }
     }.value
