@@ -49,6 +49,8 @@ import Testing
                                                       "--duration", "1", "--server-pid", String(server.process.processIdentifier)], timeout: 60)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
+        // A failed run is reported, not a crash on a missing line that would end the test run.
+        try #require(lines.count == 15, "chsk bench printed \(lines.count) lines: \(r.stdout) \(r.stderr)")
         let names = lines.map { String($0.prefix { $0 != " " }) }
         #expect(names == ["mode", "connections", "opened", "operations", "errors", "round-trips-per-second",
                           "latency-ms-p50", "latency-ms-p99", "latency-ms-p99.9", "latency-ms-max",
