@@ -59,15 +59,7 @@ extension ValueTape {
     /// Sente's EDN packer reads a payload.
     package static func firstEDNForm(_ bytes: [UInt8], options: EDNReader.Options) throws(EDNReadError) -> ValueTape {
         try bytes.withUnsafeBufferPointer { buffer throws(EDNReadError) in
-            var parser = EDNParser(buffer: buffer, position: 0, options: options)
-            var tape = ValueTape(inputBytes: buffer.count)
-            try parser.skipTrivia(depth: 0)
-            if parser.position >= buffer.count {
-                tape.append(.null)
-                return tape
-            }
-            try parser.tapeValue(depth: 0, into: &tape)
-            return tape
+            try EDNParser.firstForm(buffer, options: options).tape
         }
     }
 }
@@ -76,14 +68,8 @@ extension EDNParser {
     /// The tape of the one value in `buffer` (`nil` for empty input), read with the tree
     /// reader's rules and bounds.
     static func tape(_ buffer: UnsafeBufferPointer<UInt8>, options: EDNReader.Options) throws(EDNReadError) -> ValueTape {
-        var parser = EDNParser(buffer: buffer, position: 0, options: options)
-        var tape = ValueTape(inputBytes: buffer.count)
-        try parser.skipTrivia(depth: 0)
-        if parser.position >= buffer.count {
-            tape.append(.null)
-            return tape
-        }
-        try parser.tapeValue(depth: 0, into: &tape)
+        let first = try firstForm(buffer, options: options)
+        var parser = first.parser
         let end = parser.position
         try parser.skipTrivia(depth: 0)
         if parser.position < buffer.count {
@@ -91,7 +77,21 @@ extension EDNParser {
             _ = try parser.readValue(depth: 0)
             throw EDNParser.makeError(.trailingInput, "Input continues after the first value", in: buffer, at: end)
         }
-        return tape
+        return first.tape
+    }
+
+    /// The tape of the first form in `buffer` (`nil` for empty input, or only whitespace and
+    /// comments), and the parser just after it.
+    static func firstForm(_ buffer: UnsafeBufferPointer<UInt8>, options: EDNReader.Options) throws(EDNReadError) -> (tape: ValueTape, parser: EDNParser) {
+        var parser = EDNParser(buffer: buffer, position: 0, options: options)
+        var tape = ValueTape(inputBytes: buffer.count)
+        try parser.skipTrivia(depth: 0)
+        if parser.position >= buffer.count {
+            tape.append(.null)
+        } else {
+            try parser.tapeValue(depth: 0, into: &tape)
+        }
+        return (tape, parser)
     }
 
     /// Reads one form onto the tape: vectors, lists and maps as tape collections; every other

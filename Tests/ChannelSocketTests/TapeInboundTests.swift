@@ -84,29 +84,8 @@ import Transit
         #expect(outcome(tape, Keyword?.self) == outcome(tree, Keyword?.self), "\(label)")
     }
 
-    /// Every EDN input of the shared corpus (valid and invalid), alone and as a typed event's
-    /// data in each framing.
-    static var ednCorpus: [String] {
-        let root = Checkout.shared.appendingPathComponent("conformance/edn-corpus").path
-        var inputs: [String] = []
-        if let lines = try? String(contentsOfFile: root + "/derived-cases.jsonl", encoding: .utf8) {
-            for line in lines.split(separator: "\n") {
-                if let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let input = obj["input"] as? String {
-                    inputs.append(input)
-                }
-            }
-        }
-        for dir in ["valid-edn", "invalid-edn"] {
-            let path = root + "/shaunxcode-edn-tests/" + dir
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasSuffix(".edn") {
-                if let text = try? String(contentsOfFile: path + "/" + name, encoding: .utf8) { inputs.append(text) }
-            }
-        }
-        return inputs
-    }
-
     @Test func tapeAndTreePathsAgreeOnTheEDNCorpus() throws {
-        let inputs = Self.ednCorpus
+        let inputs = EDNCorpus.inputs
         try #require(inputs.count > 100, "the EDN corpus (shared/conformance/edn-corpus) is missing")
         let pair = try Pair(EDNPacker())
         defer { pair.stop.stop() }
