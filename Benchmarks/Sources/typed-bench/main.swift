@@ -15,6 +15,19 @@
 //                            bytes into a tape and the payload is decoded from it), EDN and
 //                            Transit JSON; and an untyped event (:chat/plain, its handler
 //                            reads message.data) on both servers.
+//   client push …            a ChannelSocketClient's WebSocket receiving the push
+//                            [[[:chat/message data]] nil] and an events("chat/message", as: T)
+//                            stream yielding the decoded T (its `events` stream drained too):
+//                            the tree path (a packer with no tape reader: the client reads an
+//                            EDNValue tree, as before) and the tape path (EDN / Transit JSON:
+//                            the message read to a tape, T decoded from it); and an untyped
+//                            push ([:chat/plain data], the `events` consumer reads `data`) with
+//                            the tree-only packer, with the real packer, and with a typed
+//                            stream open for another id (the look for its id in each message).
+//   client reply …           request("chat/history", q, as: T) answered at once by an
+//                            in-process socket with [data cb]: tree path vs tape path.
+//                            (Client rows: 50 messages pushed back to back, or 50 requests
+//                            in flight, per timed call; the time shown is per message.)
 //
 //   typed-bench [--time S] [--runs N] [--only TEXT]   (--only: the rows whose name contains TEXT, and the baseline unless TEXT starts with =)
 //
@@ -232,6 +245,155 @@ func inboundConnection(_ packer: any Packer, typed: Bool) async throws -> (WebSo
 }
 let inboundRows = try await inboundBench()
 
+// The client's inbound path: a WebSocket message → typed push / typed reply.
+/// A packer with no tape reader (the client's tree path, as before byte-direct reading).
+struct TreeOnlyPacker: Packer {
+    let base: any Packer
+    var name: String { base.name }
+    var isBinary: Bool { base.isBinary }
+    func pack(_ value: EDNValue) throws -> [UInt8] { try base.pack(value) }
+    func unpack(_ payload: [UInt8]) throws -> EDNValue { try base.unpack(payload) }
+    func packFramed(_ value: EDNValue, pairedWith second: EDNValue?, prefix: UInt8?) throws -> [UInt8] {
+        try base.packFramed(value, pairedWith: second, prefix: prefix)
+    }
+    func unpackFrame(_ payload: [UInt8]) throws -> EDNValue { try base.unpackFrame(payload) }
+}
+/// A client WebSocket fed by the bench: `push` delivers a message; a request is answered at
+/// once with `reply` and the request's callback id.
+final class BenchSocket: ClientWebSocket, @unchecked Sendable {
+    let events: AsyncStream<ClientWebSocketEvent>
+    let sink: AsyncStream<ClientWebSocketEvent>.Continuation
+    let packer: any Packer
+    let reply: EDNValue
+    init(packer: any Packer, handshake: [UInt8], reply: EDNValue) {
+        self.packer = packer
+        self.reply = reply
+        (events, sink) = AsyncStream.makeStream(of: ClientWebSocketEvent.self)
+        sink.yield(.message(handshake))
+    }
+    func push(_ message: [UInt8]) { sink.yield(.message(message)) }
+    func send(_ message: [UInt8], binary: Bool) async throws {
+        guard let cb = (try? Framing.unpack(message, generation: .v2, packer: packer))?.callbackID,
+              let answer = try? Framing.pack(reply, callbackID: cb, generation: .v2, packer: packer) else { return }
+        sink.yield(.message(answer))
+    }
+    func close(code: UInt16, reason: String) async { sink.finish() }
+}
+struct BenchTransport: ClientTransport {
+    let socket: BenchSocket
+    func connectWebSocket(url: String, headers: [String: String], maxMessageBytes: Int) async throws -> any ClientWebSocket { socket }
+    func http(_ request: ClientHTTPRequest, timeout: Duration) async throws -> ClientHTTPResponse { throw TransportError("no HTTP") }
+}
+/// Median seconds per call of an async `body`, as `measure`.
+@MainActor func measureAsync(_ name: String, _ body: () async throws -> Void) async rethrows -> Double {
+    if let only {
+        let text = only.hasPrefix("=") ? String(only.dropFirst()) : only
+        if !name.contains(text), !name.hasPrefix("Foundation") || only.hasPrefix("=") { return .nan }
+    }
+    let warm = now()
+    while now() - warm < timeLimit / 2 { try await body() }
+    var samples: [Double] = []
+    for _ in 0..<runs {
+        var n = 0
+        let start = now()
+        var elapsed = 0.0
+        repeat {
+            for _ in 0..<100 { try await body() }
+            n += 100
+            elapsed = now() - start
+        } while elapsed < timeLimit
+        samples.append(elapsed / Double(n))
+    }
+    samples.sort()
+    return samples[samples.count / 2]
+}
+struct HistoryQuery: Codable, Sendable { var room: String }
+/// Messages per timed call (pushed back to back, or requests in flight together), so that the
+/// rows measure the client's work rather than one task switch per message.
+let batch = 50
+@MainActor func clientBench() async throws -> [Row] {
+    var rows: [Row] = []
+    let value = try EDNReader.read(ednBytes)
+    let packers: [(String, any Packer)] = [("EDN", EDNPacker()), ("Transit JSON", TransitPacker(format: .json))]
+    for (label, packer) in packers {
+        let handshake = try Framing.pack([.kw("chsk/handshake"), ["bench", .null, .null, true]], generation: .v2, packer: packer)
+        let typedPush = try Framing.pack([[.kw("chat/message"), value]], generation: .v2, packer: packer)
+        let plainPush = try Framing.pack([[.kw("chat/plain"), value]], generation: .v2, packer: packer)
+        /// A started, open client over a bench socket.
+        func client(_ packer: any Packer) async throws -> (ChannelSocketClient, BenchSocket) {
+            let socket = BenchSocket(packer: packer, handshake: handshake, reply: value)
+            let client = ChannelSocketClient(url: "ws://127.0.0.1/chsk", options: .init(type: .ws, protocolGeneration: .v2, packer: packer),
+                                             transport: BenchTransport(socket: socket))
+            await client.start()
+            try await client.waitUntilOpen(timeout: .seconds(5))
+            return (client, socket)
+        }
+        for tape in [false, true] {
+            let path = tape ? "tape" : "tree"
+            let wire: any Packer = tape ? packer : TreeOnlyPacker(base: packer)
+            // Typed push.
+            do {
+                let (c, socket) = try await client(wire)
+                var all = c.events.makeAsyncIterator()
+                _ = await all.next()   // the handshake
+                var typed = c.events("chat/message", as: ChatMessage<Instant>.self).makeAsyncIterator()
+                socket.push(typedPush)
+                let first = await typed.next(), firstEvent = await all.next()
+                check(first == ednValue && firstEvent != nil, "client push \(label) \(path)")
+                let name = "client push \(label) typed, \(path)"
+                rows.append(Row(name: name, bytes: typedPush.count, seconds: await measureAsync(name) {
+                    for _ in 0..<batch { socket.push(typedPush) }
+                    for _ in 0..<batch {
+                        blackHole(await typed.next(isolation: #isolation))
+                        blackHole(await all.next(isolation: #isolation))
+                    }
+                } / Double(batch)))
+                await c.disconnect()
+                await c.finish()
+            }
+            // Typed reply.
+            do {
+                let (c, _) = try await client(wire)
+                let q = HistoryQuery(room: "lobby")
+                let reply = try await c.request("chat/history", q, as: ChatMessage<Instant>.self)
+                check(reply == ednValue, "client reply \(label) \(path)")
+                let name = "client reply \(label) typed, \(path)"
+                let replyBytes = try Framing.pack(value, callbackID: "a1b2c3", generation: .v2, packer: packer).count
+                rows.append(Row(name: name, bytes: replyBytes, seconds: try await measureAsync(name) {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0..<batch { group.addTask { blackHole(try await c.request("chat/history", q, as: ChatMessage<Instant>.self)) } }
+                        try await group.waitForAll()
+                    }
+                } / Double(batch)))
+                await c.disconnect()
+                await c.finish()
+            }
+        }
+        // Untyped push: tree-only packer (the path before), real packer, real packer with a
+        // typed stream open for another id.
+        for (what, wire, stream) in [("tree-only packer", TreeOnlyPacker(base: packer) as any Packer, false),
+                                     ("no typed stream", packer, false), ("typed stream for another id", packer, true)] {
+            let (c, socket) = try await client(wire)
+            var all = c.events.makeAsyncIterator()
+            _ = await all.next()
+            let other = stream ? c.events("chat/message", as: ChatMessage<Instant>.self) : nil
+            socket.push(plainPush)
+            let first = await all.next()
+            check(first?.data == value, "client push \(label) untyped \(what)")
+            let name = "client push \(label) untyped, \(what)"
+            rows.append(Row(name: name, bytes: plainPush.count, seconds: await measureAsync(name) {
+                for _ in 0..<batch { socket.push(plainPush) }
+                for _ in 0..<batch { blackHole(await all.next(isolation: #isolation)?.data) }
+            } / Double(batch)))
+            withExtendedLifetime(other) {}
+            await c.disconnect()
+            await c.finish()
+        }
+    }
+    return rows
+}
+let clientRows = try await clientBench()
+
 // Encoding, for reference (EDNEncoder and TransitEncoder build the EDNValue, then print it).
 var encodeRows: [Row] = []
 let foundationEncoder = Foundation.JSONEncoder()
@@ -265,6 +427,11 @@ if !inboundRows.allSatisfy({ $0.seconds.isNaN }) {
     print("")
     print(pad("engine inbound (receive → typed payload)", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONDecoder", 15, right: true))
     printRows(inboundRows, baseline: baseline)
+}
+if !clientRows.allSatisfy({ $0.seconds.isNaN }) {
+    print("")
+    print(pad("client (WebSocket message → typed push / reply)", 52) + pad("bytes", 7, right: true) + pad("µs/op", 10, right: true) + pad("MB/s", 9, right: true) + pad("× JSONDecoder", 15, right: true))
+    printRows(clientRows, baseline: baseline)
 }
 if !encodeRows.allSatisfy({ $0.seconds.isNaN }) {
     print("")

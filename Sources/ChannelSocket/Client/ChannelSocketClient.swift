@@ -1,4 +1,5 @@
 public import EDN
+import Synchronization
 import Transit
 #if canImport(Glibc)
 import Glibc
@@ -56,6 +57,11 @@ public actor ChannelSocketClient {
     /// The observers of typed event streams (`events(_:as:)`), besides `events`.
     let eventObservers = StreamFanOut<Event>()
     let stateObservers = StreamFanOut<ClientStateChange>()
+    /// The event ids of the open typed event streams: pushes of these keep their data on the
+    /// tape of the message (`TypedPushIDs`).
+    let typedPushes = TypedPushIDs()
+    /// The packer's tape reader (`nil` for a packer without one: everything takes the tree path).
+    nonisolated let tapeReader: (any TapeUnpacker)?
 
     private var state: ClientState
     private var effectiveType: ClientType
@@ -70,6 +76,13 @@ public actor ChannelSocketClient {
     private var activity = false
     private var sessionID: UInt64 = 0
     private var pending: [String: PendingRequest] = [:]
+    /// How many of `pending` are typed requests (their replies are read to a tape).
+    private var typedPending = 0
+    /// Test hook: every message is read to a tape (`readEveryMessageToTape()`).
+    private var forcingTape = false
+    /// How many typed replies were decoded straight from the message's tape, successfully or
+    /// not (a test hook).
+    package internal(set) var repliesDecodedFromTape = 0
     /// The last failure to connect or poll: HTTP status when the server refused, else the
     /// transport's message (connection refused, timeout, …).
     public private(set) var lastFailure: TransportError?
@@ -84,8 +97,10 @@ public actor ChannelSocketClient {
     }
 
     struct PendingRequest {
-        let continuation: CheckedContinuation<Result<EDNValue, RequestError>, Never>
+        let continuation: CheckedContinuation<Result<ReplyData, RequestError>, Never>
         let timer: Task<Void, Never>
+        /// A typed request: its reply is read to a tape.
+        let typed: Bool
     }
 
     /// A client for the server at `url` (not started).
@@ -93,6 +108,7 @@ public actor ChannelSocketClient {
         self.url = url
         self.options = options
         self.transport = transport
+        self.tapeReader = options.packer as? any TapeUnpacker
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
         effectiveType = options.type == .ajax ? .ajax : .ws
         state = ClientState(type: options.type.rawValue, csrfToken: options.csrfToken)
@@ -224,23 +240,30 @@ public actor ChannelSocketClient {
     /// Sends an event and waits for the server's reply, at most `timeout` in all (the wait for
     /// the connection, when started but not yet open, included); see `send` for the errors.
     public func request(_ event: Event, timeout: Duration) async throws(RequestError) -> EDNValue {
+        try await request(event, timeout: timeout, typed: false).value
+    }
+
+    /// `request(_:timeout:)`, the reply as read: a `typed` request's reply is read straight to
+    /// a tape (when the packer has a tape reader), for `TapeDecoder`.
+    func request(_ event: Event, timeout: Duration, typed: Bool) async throws(RequestError) -> ReplyData {
         let start = options.clock.now()
         let generation = try await openGeneration(within: timeout)
         let timeout = max(timeout - (options.clock.now() - start), .milliseconds(1))
         if effectiveType == .ajax {
             let marker: EDNValue = generation == .v1 ? 0 : .kw("ajax")
-            return try await postAjax(event, callbackMarker: marker, generation: generation, timeout: timeout)
+            return try await postAjax(event, callbackMarker: marker, generation: generation, timeout: timeout, typed: typed)
         }
         var id = String(EDNUUID.random().description.prefix(6))
         while pending[id] != nil { id = String(EDNUUID.random().description.prefix(6)) }
         let callbackID = id
         let clock = options.clock
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<EDNValue, RequestError>, Never>) in
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ReplyData, RequestError>, Never>) in
             let timer = Task { [weak self] in
                 do { try await clock.sleep(for: timeout) } catch { return }
                 await self?.resolve(callbackID, .failure(.timeout))
             }
-            pending[callbackID] = PendingRequest(continuation: continuation, timer: timer)
+            pending[callbackID] = PendingRequest(continuation: continuation, timer: timer, typed: typed)
+            if typed { typedPending += 1 }
             let value = event.value
             Task {
                 do throws(RequestError) {
@@ -253,8 +276,9 @@ public actor ChannelSocketClient {
         return try result.get()
     }
 
-    private func resolve(_ callbackID: String, _ result: Result<EDNValue, RequestError>) {
+    private func resolve(_ callbackID: String, _ result: Result<ReplyData, RequestError>) {
         guard let p = pending.removeValue(forKey: callbackID) else { return }
+        if p.typed { typedPending -= 1 }
         p.timer.cancel()
         p.continuation.resume(returning: result)
     }
@@ -383,19 +407,23 @@ public actor ChannelSocketClient {
     private func handleWSMessage(_ bytes: [UInt8]) async {
         activity = true
         let gen = generation ?? Framing.detectGeneration(bytes)
-        let frame: Frame
-        do { frame = try Framing.unpack(bytes, generation: gen, packer: options.packer) } catch {
+        let frame: ReadFrame
+        do { frame = try readFrame(bytes, generation: gen) } catch {
             if !state.isOpen && !wsEverHandshaked { connectFailed(unreadableHandshake(bytes), incompatible: true) }
             return   // unreadable: Sente logs and drops
         }
         // Before the handshake: a first message that another packer reads as a handshake.
-        if !state.isOpen && !wsEverHandshaked && !isHandshake(frame.value), spokenByAnotherPacker(bytes) {
+        if !state.isOpen && !wsEverHandshaked && !frame.isHandshake, spokenByAnotherPacker(bytes) {
             connectFailed(unreadableHandshake(bytes), incompatible: true)
             return
         }
         if generation == nil { generation = gen; state.generation = gen }
         if let cb = frame.callbackID {
-            if case .string(let id) = cb { resolve(id, .success(frame.value)) }
+            if case .string(let id) = cb { resolve(id, .success(frame.reply)) }
+            return
+        }
+        if let (tape, node) = frame.tapeBatch {
+            deliverBatch(tape, node, frame.pushIDs)
             return
         }
         let value = frame.value
@@ -485,29 +513,35 @@ public actor ChannelSocketClient {
                 return
             }
             let gen = generation ?? Framing.detectGeneration(response.body)
-            guard let frame = try? Framing.unpack(response.body, generation: gen, packer: options.packer) else {
+            guard let frame = try? readFrame(response.body, generation: gen) else {
                 if !state.isOpen { connectFailed(unreadableHandshake(response.body), incompatible: true) }
                 setClosed(reason: "unexpected")   // unpack failure: a connection error, as the browser client does
                 return
             }
-            if !state.isOpen && !isHandshake(frame.value) && spokenByAnotherPacker(response.body) {
+            if !state.isOpen && !frame.isHandshake && spokenByAnotherPacker(response.body) {
                 connectFailed(unreadableHandshake(response.body), incompatible: true)
                 setClosed(reason: "unexpected")
                 return
             }
             if generation == nil { generation = gen; state.generation = gen }
             attempt = 0
-            if isHandshake(frame.value) {
+            if frame.isHandshake {
                 handleHandshake(frame.value, type: "ajax")
                 continue
             }
             if !state.isOpen { update { $0.isOpen = true; $0.nextReconnect = nil } }
-            if frame.value == .keyword(Reserved.timeout) { continue }
-            deliverBatch(frame.value)
+            if let (tape, node) = frame.tapeBatch {
+                deliverBatch(tape, node, frame.pushIDs)
+                continue
+            }
+            let value = frame.value
+            if value == .keyword(Reserved.timeout) { continue }
+            deliverBatch(value)
         }
     }
 
-    private func postAjax(_ event: Event, callbackMarker: EDNValue?, generation: WireGeneration, timeout: Duration) async throws(RequestError) -> EDNValue {
+    private func postAjax(_ event: Event, callbackMarker: EDNValue?, generation: WireGeneration, timeout: Duration,
+                          typed: Bool = false) async throws(RequestError) -> ReplyData {
         let ppstr: [UInt8]
         do { ppstr = try Framing.pack(event.value, callbackID: callbackMarker, generation: generation, packer: options.packer, alwaysWrap: true) } catch {
             throw .error("cannot pack: \(error)")
@@ -531,11 +565,54 @@ public actor ChannelSocketClient {
             setClosed(reason: "unexpected")
             throw .error("HTTP \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
         }
+        if typed, let tapeReader {
+            guard let frame = try? Framing.unpackTape(response.body, generation: generation, reader: tapeReader, packerName: options.packer.name) else {
+                throw .error("unreadable reply")
+            }
+            return .tape(frame.tape, node: frame.node)
+        }
         guard let frame = try? Framing.unpack(response.body, generation: generation, packer: options.packer) else {
             throw .error("unreadable reply")
         }
-        return frame.value
+        return .value(frame.value)
     }
+
+    // MARK: reading messages
+
+    /// Reads a message by `Framing`'s rules: to a tape when it may concern a typed request or
+    /// a typed event stream (`tapeReading`), else to an `EDNValue` tree, as before.
+    private func readFrame(_ bytes: [UInt8], generation: WireGeneration) throws(FramingError) -> ReadFrame {
+        if let (reader, pushIDs) = tapeReading(bytes) {
+            let frame = try Framing.unpackTape(bytes, generation: generation, reader: reader, packerName: options.packer.name)
+            return ReadFrame(body: .tape(frame.tape, node: frame.node), callbackID: frame.callbackID, pushIDs: pushIDs)
+        }
+        let frame = try Framing.unpack(bytes, generation: generation, packer: options.packer)
+        return ReadFrame(body: .value(frame.value), callbackID: frame.callbackID, pushIDs: [])
+    }
+
+    /// The tape reader and the ids of the typed streams when `bytes` may concern a typed
+    /// request (one's callback id is in its last bytes, where every framing puts it) or a
+    /// typed stream (one's id text is in it); `nil` otherwise, and always when no typed
+    /// request is pending and no typed stream is open. Only a shortcut, as the server's: both
+    /// paths make the same events and replies, and a message this misses decodes alike from
+    /// its tree.
+    private func tapeReading(_ bytes: [UInt8]) -> (any TapeUnpacker, Set<Keyword>)? {
+        guard let tapeReader else { return nil }
+        let pushes = typedPushes.current
+        if forcingTape { return (tapeReader, pushes?.ids ?? []) }
+        if typedPending > 0 {
+            let tail = max(0, bytes.count - 64)
+            for (id, p) in pending where p.typed && bytes.containsBytes(Array(id.utf8), from: tail) {
+                return (tapeReader, pushes?.ids ?? [])
+            }
+        }
+        if let pushes, pushes.texts.contains(where: { bytes.containsBytes($0, from: 0) }) { return (tapeReader, pushes.ids) }
+        return nil
+    }
+
+    /// Test hook: reads every message to a tape from now on (when the packer has a tape
+    /// reader), skipping the look for typed ids, to compare the tape and tree paths.
+    package func readEveryMessageToTape() { forcingTape = true }
 
     // MARK: handshake, state, delivery
 
@@ -559,10 +636,7 @@ public actor ChannelSocketClient {
         return TransportError("unreadable handshake (\(hint)): \(String(decoding: bytes.prefix(60), as: UTF8.self))")
     }
 
-    private func isHandshake(_ value: EDNValue) -> Bool {
-        if case .vector(let items) = value, items.count == 2, items[0] == .keyword(Reserved.handshake) { return true }
-        return false
-    }
+    private func isHandshake(_ value: EDNValue) -> Bool { ReadFrame.isHandshake(value) }
 
     private func handleHandshake(_ value: EDNValue, type: String) {
         guard case .vector(let items) = value, let args = items[1].sequenceElements, !args.isEmpty else { return }
@@ -616,6 +690,30 @@ public actor ChannelSocketClient {
             deliver(wraps ? Event(Reserved.recv, event.value) : event)
         }
     }
+
+    /// `deliverBatch` for the batch vector at `node` of a read message's tape: the events
+    /// with a typed stream (`typed`) keep their data on the tape (wrapped, the `[id data]`
+    /// of `[:chsk/recv [id data]]`); the others are built as values, as on the tree path.
+    private func deliverBatch(_ tape: ValueTape, _ node: Int, _ typed: Set<Keyword>) {
+        guard case .vector(let count, _) = tape.nodes[node] else { return }
+        var item = node + 1
+        for _ in 0..<count {
+            defer { item = tape.end(of: item) }
+            if case .scalar(let value) = tape.nodes[item] {
+                guard let event = Event(validating: value), !event.isReserved else { continue }
+                deliver(wraps ? Event(Reserved.recv, event.value) : event)
+                continue
+            }
+            guard let event = Event(validating: tape, at: item, keepingDataIf: typed.contains), !event.isReserved else { continue }
+            if !wraps {
+                deliver(event)
+            } else if typed.contains(event.id) {
+                deliver(Event(Reserved.recv, tape: tape, node: item))
+            } else {
+                deliver(Event(Reserved.recv, event.value))
+            }
+        }
+    }
 }
 
 /// Form/query encoding with `encodeURIComponent` escaping (so a v1 `+` travels as `%2B`).
@@ -628,4 +726,131 @@ func wallClockMilliseconds() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+/// A reply as the client read it: a value, or (a typed request's reply, read straight from the
+/// bytes) a node of the message's tape.
+enum ReplyData: Sendable {
+    case value(EDNValue)
+    case tape(ValueTape, node: Int)
+
+    /// The reply as a value (built from the tape when it is on one).
+    var value: EDNValue {
+        switch self {
+        case .value(let v): v
+        case .tape(let tape, let node): tape.materialize(node)
+        }
+    }
+}
+
+/// A message the client read by `Framing`'s rules: its value as a tree, or as a node of the
+/// message's tape (`ChannelSocketClient.readFrame`), and its callback id.
+struct ReadFrame {
+    enum Body {
+        case value(EDNValue)
+        case tape(ValueTape, node: Int)
+    }
+
+    let body: Body
+    let callbackID: EDNValue?
+    /// The ids whose pushes keep their data on the tape.
+    let pushIDs: Set<Keyword>
+
+    /// The value (built from the tape when it is on one).
+    var value: EDNValue {
+        switch body {
+        case .value(let v): v
+        case .tape(let tape, let node): tape.materialize(node)
+        }
+    }
+
+    /// The value as a reply, on the tape when it is on one.
+    var reply: ReplyData {
+        switch body {
+        case .value(let v): .value(v)
+        case .tape(let tape, let node): .tape(tape, node: node)
+        }
+    }
+
+    /// `[:chsk/handshake args]`, without building the value.
+    var isHandshake: Bool {
+        switch body {
+        case .value(let v): return Self.isHandshake(v)
+        case .tape(let tape, let node):
+            switch tape.nodes[node] {
+            case .scalar(let v): return Self.isHandshake(v)
+            case .vector(count: 2, _):
+                if case .scalar(.keyword(let k)) = tape.nodes[node + 1] { return k == Reserved.handshake }
+                return false
+            default: return false
+            }
+        }
+    }
+
+    /// The tape and node of a value read to a tape that is a vector and no handshake: a push
+    /// batch (what the tree path hands to `deliverBatch`, its other checks being for
+    /// non-vectors).
+    var tapeBatch: (ValueTape, Int)? {
+        guard case .tape(let tape, let node) = body, case .vector = tape.nodes[node], !isHandshake else { return nil }
+        return (tape, node)
+    }
+
+    static func isHandshake(_ value: EDNValue) -> Bool {
+        if case .vector(let items) = value, items.count == 2, items[0] == .keyword(Reserved.handshake) { return true }
+        return false
+    }
+}
+
+/// The event ids of a client's open typed event streams (`events(_:as:)`), counted per id:
+/// the look for them in incoming messages (`Snapshot.texts`) decides which messages are read
+/// to a tape.
+final class TypedPushIDs: Sendable {
+    struct Snapshot: Sendable {
+        let ids: Set<Keyword>
+        /// The ids' texts (`ns/name`) as UTF-8.
+        let texts: [[UInt8]]
+    }
+
+    private let state = Mutex<(counts: [Keyword: Int], snapshot: Snapshot?)>(([:], nil))
+    private let any = Atomic<Bool>(false)
+
+    func add(_ id: Keyword) { change(id, by: 1) }
+    func remove(_ id: Keyword) { change(id, by: -1) }
+
+    private func change(_ id: Keyword, by delta: Int) {
+        state.withLock { state in
+            state.counts[id, default: 0] += delta
+            if state.counts[id]! <= 0 { state.counts[id] = nil }
+            let ids = Set(state.counts.keys)
+            state.snapshot = ids.isEmpty ? nil : Snapshot(ids: ids, texts: ids.map { Array($0.text.utf8) })
+            any.store(!ids.isEmpty, ordering: .relaxed)
+        }
+    }
+
+    /// The ids and their texts; `nil` when no typed stream is open (one atomic load).
+    var current: Snapshot? {
+        guard any.load(ordering: .relaxed) else { return nil }
+        return state.withLock { $0.snapshot }
+    }
+}
+
+extension [UInt8] {
+    /// True when `needle` (not empty) occurs in the bytes from `start` on.
+    func containsBytes(_ needle: [UInt8], from start: Int) -> Bool {
+        withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                let k = n.count
+                guard k > 0, let first = n.first, let base = h.baseAddress else { return false }
+                var i = start
+                let last = h.count - k
+                while i <= last {
+                    guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return false }
+                    i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(base + i, n.baseAddress!, k) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
 }

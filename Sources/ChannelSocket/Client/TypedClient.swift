@@ -20,12 +20,20 @@ extension ChannelSocketClient {
     /// reply comes (`.timeout`, `.closed`, … as `request(_:timeout:)`; a `:chsk/timeout`,
     /// `:chsk/closed` or `:chsk/error` keyword in place of a reply is that error too); an
     /// `EventPayloadError` (naming the coding path) for a reply that does not decode as `type`.
+    ///
+    /// With a packer that can (EDN, Transit), the reply is read straight from the message's
+    /// bytes and decoded with no `EDNValue` tree built; the results and errors are the same.
     public func request<Payload: Encodable, Reply: Decodable>(
         _ id: String, _ payload: Payload, as type: Reply.Type, timeout: Duration = .seconds(10)
     ) async throws -> Reply {
         let event = try Event(typed: id, payload)
-        let reply = try await request(event, timeout: timeout)
-        if case .keyword(let k) = reply {
+        // Read straight to a tape (packers with a tape reader): decoded with no tree built.
+        let reply = try await request(event, timeout: timeout, typed: true)
+        let scalar: EDNValue? = switch reply {
+        case .value(let v): v
+        case .tape(let tape, let node): if case .scalar(let v) = tape.nodes[node] { v } else { nil }
+        }
+        if case .keyword(let k)? = scalar {
             switch k {
             case Reserved.timeout: throw RequestError.timeout
             case Reserved.closed: throw RequestError.closed
@@ -33,7 +41,15 @@ extension ChannelSocketClient {
             default: break
             }
         }
-        do { return try TapeDecoder.decode(type, fromTree: reply) } catch {
+        do {
+            switch reply {
+            case .value(let v):
+                return try TapeDecoder.decode(type, fromTree: v)
+            case .tape(let tape, let node):
+                repliesDecodedFromTape += 1
+                return try TapeDecoder.decode(type, from: tape, at: node)
+            }
+        } catch {
             throw EventPayloadError(eventID: event.id, type: type, error: error)
         }
     }
@@ -44,6 +60,10 @@ extension ChannelSocketClient {
     /// skipped and handed to `onPayloadError`. The stream keeps at most `limit` unread
     /// values (the newest) and ends with `finish()`.
     ///
+    /// While the stream is open, messages that carry pushes of `id` are read straight from
+    /// the bytes (with packers that can: EDN, Transit) and their data decoded from the read
+    /// message with no `EDNValue` tree built.
+    ///
     /// ```swift
     /// for await message in client.events("chat/message", as: ChatMessage.self) { show(message) }
     /// ```
@@ -52,12 +72,14 @@ extension ChannelSocketClient {
         onPayloadError: (@Sendable (EventPayloadError) -> Void)? = nil
     ) -> AsyncStream<T> {
         let wanted = Keyword(id)
+        let typedPushes = self.typedPushes
+        typedPushes.add(wanted)
         let source = eventObservers.makeStream(bufferingNewest: limit)
         let (stream, continuation) = AsyncStream.makeStream(of: T.self, bufferingPolicy: .bufferingNewest(max(1, limit)))
         let task = Task {
             for await event in source {
                 var pushed = event
-                if event.id == Reserved.recv, let inner = event.data.flatMap(Event.init(validating:)) { pushed = inner }
+                if event.id == Reserved.recv, let inner = event.dataAsEvent { pushed = inner }
                 guard pushed.id == wanted else { continue }
                 do throws(EventPayloadError) {
                     continuation.yield(try pushed.decode(type))
@@ -67,7 +89,10 @@ extension ChannelSocketClient {
             }
             continuation.finish()
         }
-        continuation.onTermination = { _ in task.cancel() }
+        continuation.onTermination = { _ in
+            task.cancel()
+            typedPushes.remove(wanted)
+        }
         return stream
     }
 }

@@ -87,6 +87,17 @@ public struct Event: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The event this event's data holds, as `init(validating:)` reads it (the `[id data]` of
+    /// a `[:chsk/recv [id data]]`); data on a tape stays on it. `nil` when the data is no event.
+    var dataAsEvent: Event? {
+        if case .tape(let t) = storage {
+            if case .scalar = t.tape.nodes[t.node] {} else {
+                return Event(validating: t.tape, at: t.node, keepingDataIf: { _ in true })
+            }
+        }
+        return data.flatMap(Event.init(validating:))
+    }
+
     /// The event as a value: `[id]` or `[id data]`.
     public var value: EDNValue {
         if let data { return .vector([.keyword(id), data]) }

@@ -109,6 +109,57 @@ public enum Framing {
     }
 }
 
+/// A framed message read to a tape (`Framing.unpackTape`): the tape, the node of the frame's
+/// value on it, and the callback id.
+struct TapeFrame {
+    let tape: ValueTape
+    let node: Int
+    let callbackID: EDNValue?
+}
+
+extension Framing {
+    /// `unpack` through a packer's tape reader: the same rules, bounds and errors, but the
+    /// message is read once into a flat tape and the value stays on it (the client's path to
+    /// typed replies and pushes without an `EDNValue` tree). A frame the tape holds as one
+    /// value node (a Transit `~#list`, EDN metadata, …) is destructured as `unpack` does and
+    /// its value put on a tape of its own.
+    static func unpackTape(_ payload: [UInt8], generation: WireGeneration, reader: any TapeUnpacker,
+                           packerName: String) throws(FramingError) -> TapeFrame {
+        func read(_ bytes: [UInt8], frame: Bool) throws(FramingError) -> ValueTape {
+            do { return try reader.unpackTape(bytes, frame: frame) } catch {
+                throw FramingError("Unreadable \(packerName) payload", underlying: error)
+            }
+        }
+        switch generation {
+        case .v1:
+            guard let first = payload.first else { throw FramingError("Empty v1 message (no +/- prefix)") }
+            let isFrame = first == UInt8(ascii: "+")
+            let tape = try read(Array(payload.dropFirst()), frame: isFrame)
+            guard isFrame else { return TapeFrame(tape: tape, node: 0, callbackID: nil) }
+            switch tape.nodes[0] {
+            case .vector(let n, _) where n > 0, .list(let n, _) where n > 0:
+                return TapeFrame(tape: tape, node: 1, callbackID: n > 1 ? nonNil(tape.materialize(tape.end(of: 1))) : nil)
+            case .scalar(let value):
+                if let items = value.sequenceElements, !items.isEmpty {
+                    return TapeFrame(tape: ValueTape(tree: items[0]), node: 0, callbackID: items.count > 1 ? nonNil(items[1]) : nil)
+                }
+            default: break
+            }
+            throw FramingError("A +-wrapped v1 message must hold [value cb-id], got \(tape.materialize(0).kindName)")
+        case .v2:
+            let tape = try read(payload, frame: true)
+            switch tape.nodes[0] {
+            case .vector(let n, _) where n > 0:
+                return TapeFrame(tape: tape, node: 1, callbackID: n > 1 ? nonNil(tape.materialize(tape.end(of: 1))) : nil)
+            case .scalar(.vector(let items)) where !items.isEmpty:
+                return TapeFrame(tape: ValueTape(tree: items[0]), node: 0, callbackID: items.count > 1 ? nonNil(items[1]) : nil)
+            default:
+                throw FramingError("A v2 message must be [value cb-id-or-nil], got \(tape.materialize(0).kindName)")
+            }
+        }
+    }
+}
+
 /// `nil` for a missing callback id or one that is EDN `nil`.
 func nonNil(_ v: EDNValue?) -> EDNValue? {
     guard let v, !v.isNull else { return Optional<EDNValue>.none }
