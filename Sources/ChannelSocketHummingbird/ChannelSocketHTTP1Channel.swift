@@ -77,12 +77,11 @@ public struct ChannelSocketHTTP1Channel: ServerChildChannel, HTTPChannelHandler 
         channel.eventLoop.makeCompletedFuture {
             let server = self.server
             let path = self.path
-            let maxFrame = max(server.options.maxMessageBytes, 1 << 14)
             let limits = self.limits
             let refusal = NIOLoopBoundBox<HTTPReply?>(nil, eventLoop: channel.eventLoop)
             let guardHandler = NIOLoopBound(HTTPConnectionGuard(limits: limits, server: server), eventLoop: channel.eventLoop)
             let negotiation = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
-                maxFrameSize: maxFrame,
+                maxFrameSize: ChannelSocketNIO.maxFrameSize(for: server),
                 shouldUpgrade: { channel, head in
                     let request = Self.connectionRequest(head)
                     if request.path != path {

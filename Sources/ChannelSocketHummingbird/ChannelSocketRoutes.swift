@@ -1,4 +1,5 @@
 public import ChannelSocket
+import ChannelSocketNIO
 import EDN
 public import Hummingbird
 public import HummingbirdWebSocket
@@ -28,7 +29,7 @@ import Synchronization
 public enum ChannelSocketRoutes {
     /// The WebSocket server settings matching the channel socket's message limit.
     public static func serverConfiguration(for server: ChannelSocketServer) -> HTTP1WebSocketUpgradeChannel.Configuration {
-        .init(ws: .init(maxFrameSize: max(server.options.maxMessageBytes, 1 << 14)))
+        .init(ws: .init(maxFrameSize: ChannelSocketNIO.maxFrameSize(for: server)))
     }
 
     /// Adds the GET and POST handlers to `router` and the upgrade route to `webSocketRouter`.

@@ -19,9 +19,16 @@ public enum ChannelSocketNIO {
     /// arrive before are kept in order.
     public static func addWebSocketHandlers(to pipeline: ChannelPipeline.SynchronousOperations, server: ChannelSocketServer,
                                             request: ConnectionRequest, limits: WebSocketLimits = .init()) throws {
-        let maxFrame = max(server.options.maxMessageBytes, 1 << 14)
         try pipeline.addHandler(WebSocketBackpressureHandler(limits: limits, server: server, label: request.params["client-id"] ?? "?"))
-        try pipeline.addHandler(WebSocketEngineHandler(server: server, request: request, maxFrameSize: maxFrame, limits: limits))
+        try pipeline.addHandler(WebSocketEngineHandler(server: server, request: request, maxFrameSize: maxFrameSize(for: server),
+                                                       limits: limits))
+    }
+
+    /// The largest WebSocket frame `server` reads: its message size limit, but at least 16 KiB
+    /// (a smaller message limit is still checked per message). Upgrade negotiations that take a
+    /// frame size use this one too.
+    public static func maxFrameSize(for server: ChannelSocketServer) -> Int {
+        max(server.options.maxMessageBytes, 1 << 14)
     }
 }
 

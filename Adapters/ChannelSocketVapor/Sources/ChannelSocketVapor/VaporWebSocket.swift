@@ -54,7 +54,7 @@ final class EngineProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
         self.request = request
         self.limits = limits
         negotiation = NIOWebSocketServerUpgrader(
-            maxFrameSize: max(server.options.maxMessageBytes, 1 << 14), automaticErrorHandling: false,
+            maxFrameSize: ChannelSocketNIO.maxFrameSize(for: server), automaticErrorHandling: false,
             shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
             upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() })
     }
