@@ -36,6 +36,7 @@ let package = Package(
             name: "typed-bench",
             dependencies: [
                 .product(name: "ChannelSocket", package: "chsk"),
+                .product(name: "ChannelSocketTesting", package: "chsk"),
                 .product(name: "EDN", package: "chsk"),
                 .product(name: "Transit", package: "chsk"),
             ],

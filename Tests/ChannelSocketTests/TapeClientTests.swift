@@ -11,20 +11,6 @@ import Transit
 /// (`events(_:as:)`) read straight from the wire bytes into the byte decoders' tape and
 /// decoded from it with no `EDNValue` tree. It must make exactly what the tree path makes.
 @Suite struct TapeClientTests {
-    /// A packer with no tape reader: the client reads everything to trees (today's path), the
-    /// typed API decoding from them.
-    struct TreeOnlyPacker: Packer {
-        let base: any Packer
-        var name: String { base.name }
-        var isBinary: Bool { base.isBinary }
-        func pack(_ value: EDNValue) throws -> [UInt8] { try base.pack(value) }
-        func unpack(_ payload: [UInt8]) throws -> EDNValue { try base.unpack(payload) }
-        func packFramed(_ value: EDNValue, pairedWith second: EDNValue?, prefix: UInt8?) throws -> [UInt8] {
-            try base.packFramed(value, pairedWith: second, prefix: prefix)
-        }
-        func unpackFrame(_ payload: [UInt8]) throws -> EDNValue { try base.unpackFrame(payload) }
-    }
-
     static func packer(_ name: String) -> any Packer {
         name == "edn" ? EDNPacker() : TransitPacker(format: .json)
     }

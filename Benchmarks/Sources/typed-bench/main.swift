@@ -36,6 +36,7 @@
 // divided by the row's (above 1 = faster than JSONDecoder).
 
 import ChannelSocket
+import ChannelSocketTesting
 import EDN
 import Foundation
 import Synchronization
@@ -246,18 +247,6 @@ func inboundConnection(_ packer: any Packer, typed: Bool) async throws -> (WebSo
 let inboundRows = try await inboundBench()
 
 // The client's inbound path: a WebSocket message → typed push / typed reply.
-/// A packer with no tape reader (the client's tree path, as before byte-direct reading).
-struct TreeOnlyPacker: Packer {
-    let base: any Packer
-    var name: String { base.name }
-    var isBinary: Bool { base.isBinary }
-    func pack(_ value: EDNValue) throws -> [UInt8] { try base.pack(value) }
-    func unpack(_ payload: [UInt8]) throws -> EDNValue { try base.unpack(payload) }
-    func packFramed(_ value: EDNValue, pairedWith second: EDNValue?, prefix: UInt8?) throws -> [UInt8] {
-        try base.packFramed(value, pairedWith: second, prefix: prefix)
-    }
-    func unpackFrame(_ payload: [UInt8]) throws -> EDNValue { try base.unpackFrame(payload) }
-}
 /// A client WebSocket fed by the bench: `push` delivers a message; a request is answered at
 /// once with `reply` and the request's callback id.
 final class BenchSocket: ClientWebSocket, @unchecked Sendable {
